@@ -1,0 +1,195 @@
+//! Errors: one enum per area, [`Error`] wrapping them, and a stable [`ErrorKind`] that each front
+//! end maps once (HTTP status, Python exception, exit code).
+
+use std::path::PathBuf;
+
+pub use crate::scene::{SceneError, SceneErrorReason, SceneFileError};
+
+/// Why an asset (image, font, audio file, remote download) could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssetError {
+    /// The file does not exist.
+    #[error("file not found: {path}")]
+    NotFound {
+        /// The resolved path.
+        path: PathBuf,
+    },
+    /// Reading the file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The resolved path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The path leaves the folder assets are confined to.
+    #[error("`{src}` is outside the assets folder {root} (no `..`, absolute paths or links out of it)")]
+    OutsideRoot {
+        /// The path as written.
+        src: String,
+        /// The folder assets must stay in.
+        root: PathBuf,
+    },
+    /// A configured limit would be exceeded.
+    #[error("{what} is too large: {detail}")]
+    TooLarge {
+        /// What was too large (an image, a download, an animation).
+        what: String,
+        /// The size and the limit.
+        detail: String,
+    },
+    /// The data is not a valid image, font or audio file.
+    #[error("cannot decode {src}: {message}")]
+    Decode {
+        /// The source as written (URLs without their query).
+        src: String,
+        /// The decoder's complaint.
+        message: String,
+    },
+    /// A remote source whose host is not on the allow-list, or a private address.
+    #[error("remote source {url} is not allowed: {reason}")]
+    RemoteNotAllowed {
+        /// The URL without its query string.
+        url: String,
+        /// Why (host not allow-listed, private address).
+        reason: String,
+    },
+    /// A remote download failed.
+    #[error("cannot fetch {url}: {message}")]
+    Fetch {
+        /// The URL without its query string.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A font family or face could not be found.
+    #[error("{0}")]
+    Font(String),
+    /// A format or feature that is not supported.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl AssetError {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AssetError::NotFound { .. } => ErrorKind::NotFound,
+            AssetError::Io { .. } => ErrorKind::Io,
+            AssetError::OutsideRoot { .. } | AssetError::Decode { .. } | AssetError::RemoteNotAllowed { .. } => {
+                ErrorKind::Invalid
+            }
+            AssetError::TooLarge { .. } => ErrorKind::Limit,
+            AssetError::Fetch { .. } => ErrorKind::Network,
+            AssetError::Font(_) => ErrorKind::NotFound,
+            AssetError::Unsupported(_) => ErrorKind::Unsupported,
+        }
+    }
+}
+
+/// Why a frame could not be rendered: which layer, which field, and the asset error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A layer's asset could not be loaded or decoded.
+    #[error("{path} (layer `{layer}`): {source}")]
+    Asset {
+        /// JSON path of the field, e.g. `layers[2].src`.
+        path: String,
+        /// The layer id.
+        layer: String,
+        /// The underlying error.
+        #[source]
+        source: AssetError,
+    },
+    /// A layer's raster would exceed the limits.
+    #[error("{path} (layer `{layer}`): {detail}")]
+    TooLarge {
+        /// JSON path of the layer.
+        path: String,
+        /// The layer id.
+        layer: String,
+        /// Sizes and limit.
+        detail: String,
+    },
+}
+
+impl RenderError {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            RenderError::Asset { source, .. } => source.kind(),
+            RenderError::TooLarge { .. } => ErrorKind::Limit,
+        }
+    }
+}
+
+/// The stable classes of errors that front ends map to status codes and exceptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input (HTTP 422, Python `SceneError`).
+    Invalid,
+    /// Something named does not exist (404).
+    NotFound,
+    /// A duplicate (409).
+    Conflict,
+    /// A limit was hit (413 / 409 for layer counts).
+    Limit,
+    /// Not supported by this build or machine (501).
+    Unsupported,
+    /// Local I/O failed (500).
+    Io,
+    /// The network failed (502).
+    Network,
+}
+
+/// Any error of the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A scene or change was refused.
+    #[error(transparent)]
+    Scene(#[from] SceneError),
+    /// A scene file could not be read.
+    #[error(transparent)]
+    SceneFile(#[from] SceneFileError),
+    /// An asset could not be used.
+    #[error(transparent)]
+    Asset(#[from] AssetError),
+    /// A frame could not be rendered.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Writing output failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Scene(e) => match e.reason {
+                SceneErrorReason::NotFound => ErrorKind::NotFound,
+                SceneErrorReason::Duplicate => ErrorKind::Conflict,
+                SceneErrorReason::Limit => ErrorKind::Limit,
+                _ => ErrorKind::Invalid,
+            },
+            Error::SceneFile(e) if e.source.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            Error::SceneFile(_) | Error::Write { .. } => ErrorKind::Io,
+            Error::Asset(e) => e.kind(),
+            Error::Render(e) => e.kind(),
+        }
+    }
+}
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

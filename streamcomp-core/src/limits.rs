@@ -1,0 +1,64 @@
+//! Resource limits: one struct, charged before anything is allocated, with safe defaults.
+
+use std::time::Duration;
+
+/// Caps on what loading and rendering may consume. Defaults are safe for untrusted input.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Widest image accepted, px. Default: 16384.
+    pub max_image_width: u32,
+    /// Tallest image accepted, px. Default: 16384.
+    pub max_image_height: u32,
+    /// Most pixels in one decoded image frame. Default: 64 Mpx (256 MiB as RGBA).
+    pub max_image_pixels: u64,
+    /// Largest asset file read (image, font, audio), bytes. Default: 64 MiB.
+    pub max_file_bytes: u64,
+    /// Most frames kept from one animated image. Default: 1000.
+    pub max_anim_frames: u32,
+    /// Most decoded bytes for all frames of one animated image. Default: 512 MiB.
+    pub max_anim_bytes: u64,
+    /// Largest remote download, bytes. Default: 16 MiB.
+    pub max_fetch_bytes: u64,
+    /// Longest remote download. Default: 10 s.
+    pub fetch_timeout: Duration,
+    /// Most pixels in one layer's raster (its box, scaled). Default: 64 Mpx.
+    pub max_raster_pixels: u64,
+    /// Memory the raster cache may keep, bytes. Default: 1 GiB.
+    pub max_cache_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_image_width: 16384,
+            max_image_height: 16384,
+            max_image_pixels: 64 << 20,
+            max_file_bytes: 64 << 20,
+            max_anim_frames: 1000,
+            max_anim_bytes: 512 << 20,
+            max_fetch_bytes: 16 << 20,
+            fetch_timeout: Duration::from_secs(10),
+            max_raster_pixels: 64 << 20,
+            max_cache_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Limits {
+    /// No caps at all (trusted input only).
+    pub fn no_limits() -> Limits {
+        Limits {
+            max_image_width: u32::MAX,
+            max_image_height: u32::MAX,
+            max_image_pixels: u64::MAX,
+            max_file_bytes: u64::MAX,
+            max_anim_frames: u32::MAX,
+            max_anim_bytes: u64::MAX,
+            max_fetch_bytes: u64::MAX,
+            fetch_timeout: Duration::from_secs(3600),
+            max_raster_pixels: u64::MAX,
+            max_cache_bytes: u64::MAX,
+        }
+    }
+}
