@@ -1,1 +1,52 @@
-fn main() {}
+//! `streamcomp`: render frames and check scenes from the command line.
+//!
+//! Every command is a thin translation to `streamcomp-core`; errors become one line on stderr
+//! each and a non-zero exit code.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Compose layers (images, text, shapes) into video frames.
+#[derive(Parser, Debug)]
+#[command(name = "streamcomp", version, about, long_about = None, after_help = "\
+Examples:
+  streamcomp frame examples/scenes/lower-third.json --at 1.5 -o frame.png
+  streamcomp validate examples/scenes/scoreboard.json
+  streamcomp schema > scene.schema.json
+  streamcomp bench --frames 300 --json")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render one frame of a scene to a PNG file.
+    Frame(cmd::frame::Args),
+    /// Check a scene: every error with its JSON path; exit 1 if any.
+    Validate(cmd::validate::Args),
+    /// Print the scene format's JSON Schema.
+    Schema,
+    /// Measure rendering throughput (and colour conversion).
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Frame(a) => cmd::frame::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Schema => cmd::schema::run(),
+        Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            cmd::print_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -25,7 +25,9 @@ pub enum AssetError {
         source: std::io::Error,
     },
     /// The path leaves the folder assets are confined to.
-    #[error("`{src}` is outside the assets folder {root} (no `..`, absolute paths or links out of it)")]
+    #[error(
+        "`{src}` is outside the assets folder {root} (no `..`, absolute paths or links out of it)"
+    )]
     OutsideRoot {
         /// The path as written.
         src: String,
@@ -78,9 +80,9 @@ impl AssetError {
         match self {
             AssetError::NotFound { .. } => ErrorKind::NotFound,
             AssetError::Io { .. } => ErrorKind::Io,
-            AssetError::OutsideRoot { .. } | AssetError::Decode { .. } | AssetError::RemoteNotAllowed { .. } => {
-                ErrorKind::Invalid
-            }
+            AssetError::OutsideRoot { .. }
+            | AssetError::Decode { .. }
+            | AssetError::RemoteNotAllowed { .. } => ErrorKind::Invalid,
             AssetError::TooLarge { .. } => ErrorKind::Limit,
             AssetError::Fetch { .. } => ErrorKind::Network,
             AssetError::Font(_) => ErrorKind::NotFound,
@@ -183,7 +185,9 @@ impl Error {
                 SceneErrorReason::Limit => ErrorKind::Limit,
                 _ => ErrorKind::Invalid,
             },
-            Error::SceneFile(e) if e.source.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            Error::SceneFile(e) if e.source.kind() == std::io::ErrorKind::NotFound => {
+                ErrorKind::NotFound
+            }
             Error::SceneFile(_) | Error::Write { .. } => ErrorKind::Io,
             Error::Asset(e) => e.kind(),
             Error::Render(e) => e.kind(),

@@ -28,10 +28,20 @@ pub(crate) fn display_src(src: &str) -> String {
 
 /// Decodes a `data:` URI (base64 or percent-encoded).
 pub(crate) fn decode_data_uri(src: &str, _max: u64) -> Result<Vec<u8>, AssetError> {
-    Err(AssetError::Unsupported(format!("{}: data: URIs are not supported yet", display_src(src))))
+    Err(AssetError::Unsupported(format!(
+        "{}: data: URIs are not supported yet",
+        display_src(src)
+    )))
 }
 
 /// Downloads an allow-listed URL.
-pub(crate) fn fetch(src: &str, _policy: &RemotePolicy, _limits: &Limits) -> Result<Vec<u8>, AssetError> {
-    Err(AssetError::Unsupported(format!("{}: remote sources are not supported yet", display_src(src))))
+pub(crate) fn fetch(
+    src: &str,
+    _policy: &RemotePolicy,
+    _limits: &Limits,
+) -> Result<Vec<u8>, AssetError> {
+    Err(AssetError::Unsupported(format!(
+        "{}: remote sources are not supported yet",
+        display_src(src)
+    )))
 }

@@ -26,7 +26,9 @@ pub struct DecodedImage {
 impl DecodedImage {
     /// Decodes `bytes`; `src` names the source in errors.
     pub fn decode(_bytes: &[u8], src: &str, _limits: &Limits) -> Result<DecodedImage, AssetError> {
-        Err(AssetError::Unsupported(format!("{src}: image decoding is not built yet")))
+        Err(AssetError::Unsupported(format!(
+            "{src}: image decoding is not built yet"
+        )))
     }
 
     /// The frame showing `t` seconds into the animation (looping); 0 for a still image.

@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use self::image::{DecodedImage, ImageFrame};
-pub(crate) use font::FontLibrary;
 pub use fetch::RemotePolicy;
+pub(crate) use font::FontLibrary;
 
 use crate::error::AssetError;
 use crate::limits::Limits;
@@ -44,16 +44,34 @@ impl AssetResolver {
     /// Relative paths resolve against `root` (or a scene's own folder); any path may be read.
     /// For files a user trusts, as on the command line.
     pub fn new(root: impl Into<PathBuf>) -> AssetResolver {
-        AssetResolver::build(root.into(), false, RemotePolicy::default(), Limits::default(), true)
+        AssetResolver::build(
+            root.into(),
+            false,
+            RemotePolicy::default(),
+            Limits::default(),
+            true,
+        )
     }
 
     /// Every path must stay inside `root`: no absolute paths, no `..` out of it, no symlinks
     /// leading out of it. For servers taking layers from the network.
     pub fn confined(root: impl Into<PathBuf>) -> AssetResolver {
-        AssetResolver::build(root.into(), true, RemotePolicy::default(), Limits::default(), true)
+        AssetResolver::build(
+            root.into(),
+            true,
+            RemotePolicy::default(),
+            Limits::default(),
+            true,
+        )
     }
 
-    fn build(root: PathBuf, confine: bool, remote: RemotePolicy, limits: Limits, fonts: bool) -> AssetResolver {
+    fn build(
+        root: PathBuf,
+        confine: bool,
+        remote: RemotePolicy,
+        limits: Limits,
+        fonts: bool,
+    ) -> AssetResolver {
         AssetResolver {
             inner: Arc::new(Inner {
                 root,
@@ -67,10 +85,19 @@ impl AssetResolver {
     }
 
     fn rebuild(&self, f: impl FnOnce(&mut RemotePolicy, &mut Limits, &mut bool)) -> AssetResolver {
-        let (mut remote, mut limits, mut fonts) =
-            (self.inner.remote.clone(), self.inner.limits.clone(), self.inner.load_system_fonts);
+        let (mut remote, mut limits, mut fonts) = (
+            self.inner.remote.clone(),
+            self.inner.limits.clone(),
+            self.inner.load_system_fonts,
+        );
         f(&mut remote, &mut limits, &mut fonts);
-        AssetResolver::build(self.inner.root.clone(), self.inner.confine, remote, limits, fonts)
+        AssetResolver::build(
+            self.inner.root.clone(),
+            self.inner.confine,
+            remote,
+            limits,
+            fonts,
+        )
     }
 
     /// The same resolver with another remote-fetch policy.
@@ -118,7 +145,10 @@ impl AssetResolver {
         };
         let p = Path::new(src);
         if self.inner.confine {
-            if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
+            if p.is_absolute()
+                || p.components()
+                    .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+            {
                 return Err(outside());
             }
         }
@@ -131,11 +161,18 @@ impl AssetResolver {
             return Err(AssetError::NotFound { path: full });
         }
         if self.inner.confine {
-            let root = self.inner.root.canonicalize().map_err(|source| AssetError::Io {
-                path: self.inner.root.clone(),
+            let root = self
+                .inner
+                .root
+                .canonicalize()
+                .map_err(|source| AssetError::Io {
+                    path: self.inner.root.clone(),
+                    source,
+                })?;
+            let real = full.canonicalize().map_err(|source| AssetError::Io {
+                path: full.clone(),
                 source,
             })?;
-            let real = full.canonicalize().map_err(|source| AssetError::Io { path: full.clone(), source })?;
             if !real.starts_with(&root) {
                 return Err(outside());
             }
@@ -147,7 +184,10 @@ impl AssetResolver {
     /// Reads a local file whole, refusing files over `max_file_bytes` before reading them.
     pub fn read_file(&self, src: &str, base_dir: Option<&Path>) -> Result<Vec<u8>, AssetError> {
         let path = self.resolve_path(src, base_dir)?;
-        let io = |source| AssetError::Io { path: path.clone(), source };
+        let io = |source| AssetError::Io {
+            path: path.clone(),
+            source,
+        };
         let len = std::fs::metadata(&path).map_err(io)?.len();
         let max = self.inner.limits.max_file_bytes;
         if len > max {
@@ -171,17 +211,35 @@ impl AssetResolver {
     }
 
     /// The decoded image behind `src`, from the cache or loaded now.
-    pub fn image(&self, src: &str, base_dir: Option<&Path>) -> Result<Arc<DecodedImage>, AssetError> {
+    pub fn image(
+        &self,
+        src: &str,
+        base_dir: Option<&Path>,
+    ) -> Result<Arc<DecodedImage>, AssetError> {
         let key = match base_dir {
             Some(b) if !src.contains(':') => format!("{}\0{src}", b.display()),
             _ => src.to_string(),
         };
-        if let Some(img) = self.inner.images.lock().expect("image cache lock").get(&key) {
+        if let Some(img) = self
+            .inner
+            .images
+            .lock()
+            .expect("image cache lock")
+            .get(&key)
+        {
             return Ok(img.clone());
         }
         let bytes = self.read_source(src, base_dir)?;
-        let img = Arc::new(DecodedImage::decode(&bytes, &fetch::display_src(src), &self.inner.limits)?);
-        self.inner.images.lock().expect("image cache lock").insert(key, img.clone());
+        let img = Arc::new(DecodedImage::decode(
+            &bytes,
+            &fetch::display_src(src),
+            &self.inner.limits,
+        )?);
+        self.inner
+            .images
+            .lock()
+            .expect("image cache lock")
+            .insert(key, img.clone());
         Ok(img)
     }
 

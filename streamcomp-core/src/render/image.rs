@@ -27,5 +27,7 @@ pub(crate) fn rasterize_image(
     _fit: Fit,
     _quality: Quality,
 ) -> Result<Raster, AssetError> {
-    Err(AssetError::Unsupported("image layers are not built yet".into()))
+    Err(AssetError::Unsupported(
+        "image layers are not built yet".into(),
+    ))
 }

@@ -1,17 +1,39 @@
-//! The compositor: rasterises layers into cached premultiplied pixmaps and composes them.
+//! The compositor: rasterises each layer into a cached premultiplied pixmap (only when what it
+//! looks like changes), places it (anchor, rotation, scale), and composes the frame in parallel
+//! bands, redrawing only what changed since the previous frame.
 
+mod bands;
+mod blend;
+mod cache;
 mod image;
+mod place;
 mod raster;
+mod shape;
 mod text;
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+
+use self::bands::{DrawOp, compose};
+use self::cache::{RasterCache, hash_f64, key_of};
+use self::place::{IRect, box_transform, is_plain, mapped_bounds, transform_raster};
+use self::raster::Raster;
+use crate::assets::{AssetResolver, DecodedImage, FontLibrary};
+use crate::error::{AssetError, RenderError};
+use crate::frame::Frame;
+use crate::scene::{Layer, LayerKind, Sampled, Scene, TemplateClock};
 
 /// Resampling quality for scaled and rotated images (`RENDER_QUALITY`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Quality {
     /// Bilinear.
     Low,
-    /// Catmull-Rom (bicubic) for resizing, bicubic for transforms.
+    /// Catmull-Rom for resizing, bicubic for transforms.
     Medium,
     /// Lanczos-3 for resizing, bicubic for transforms. The default.
     #[default]
@@ -25,7 +47,514 @@ impl FromStr for Quality {
             "low" => Ok(Quality::Low),
             "medium" => Ok(Quality::Medium),
             "high" => Ok(Quality::High),
-            _ => Err(format!("unknown quality `{s}`; expected low, medium or high")),
+            _ => Err(format!(
+                "unknown quality `{s}`; expected low, medium or high"
+            )),
         }
+    }
+}
+
+/// How a [`Compositor`] works.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct CompositorOptions {
+    /// Resampling filters. Default: high.
+    pub quality: Quality,
+    /// Threads composing each frame; 0 uses every core. Default: 0.
+    pub threads: usize,
+    /// The wall-clock time of scene time 0, for `{time}` and `{countdown}` templates.
+    /// Default: `None`, the local time when the compositor is created.
+    pub clock_start: Option<DateTime<FixedOffset>>,
+}
+
+impl CompositorOptions {
+    /// Options with the given quality.
+    pub fn with_quality(mut self, quality: Quality) -> Self {
+        self.quality = quality;
+        self
+    }
+
+    /// Options with the given thread count (0: every core).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Options with scene time 0 at this wall-clock time.
+    pub fn with_clock_start(mut self, start: DateTime<FixedOffset>) -> Self {
+        self.clock_start = Some(start);
+        self
+    }
+}
+
+/// A layer's computed box on the canvas, after layout, sizing, scale and rotation.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Bounds {
+    /// Left, px.
+    pub x: f64,
+    /// Top, px.
+    pub y: f64,
+    /// Width, px.
+    pub width: f64,
+    /// Height, px.
+    pub height: f64,
+}
+
+/// Counters that show the caches at work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompositorStats {
+    /// Frames rendered.
+    pub frames: u64,
+    /// Frames returned unchanged because nothing visible changed.
+    pub reused_frames: u64,
+    /// Layer rasters drawn (cache misses).
+    pub rasterized: u64,
+    /// Transformed (rotated/scaled) copies drawn.
+    pub transformed: u64,
+    /// Canvas pixels recomposed, summed over frames.
+    pub composed_pixels: u64,
+}
+
+/// Renders scenes to frames. Keep one per stream: its caches make later frames cheap.
+pub struct Compositor {
+    opts: CompositorOptions,
+    assets: AssetResolver,
+    clock_start: DateTime<FixedOffset>,
+    fonts: Option<FontLibrary>,
+    rasters: RasterCache,
+    images: HashMap<String, Arc<DecodedImage>>,
+    images_dir: Option<PathBuf>,
+    frame: Frame,
+    ops: Vec<DrawOp>,
+    prev_ops: Vec<DrawOp>,
+    prev_background: Option<[u8; 4]>,
+    text_buf: String,
+    pool: Option<rayon::ThreadPool>,
+    stats: CompositorStats,
+}
+
+impl std::fmt::Debug for Compositor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compositor")
+            .field("opts", &self.opts)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a layer's raster comes from and how big its box is.
+struct Prepared {
+    key: u64,
+    raster: Arc<Raster>,
+    box_w: f32,
+    box_h: f32,
+}
+
+impl Compositor {
+    /// A compositor reading assets through `assets`.
+    pub fn new(opts: CompositorOptions, assets: AssetResolver) -> Compositor {
+        let threads = match opts.threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        };
+        let pool = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        Compositor {
+            clock_start: opts.clock_start.unwrap_or_else(TemplateClock::local_now),
+            rasters: RasterCache::new(assets.limits().max_cache_bytes),
+            opts,
+            assets,
+            fonts: None,
+            images: HashMap::new(),
+            images_dir: None,
+            frame: Frame::new(16, 16),
+            ops: Vec::new(),
+            prev_ops: Vec::new(),
+            prev_background: None,
+            text_buf: String::new(),
+            pool,
+            stats: CompositorStats::default(),
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &CompositorOptions {
+        &self.opts
+    }
+
+    /// The asset resolver.
+    pub fn assets(&self) -> &AssetResolver {
+        &self.assets
+    }
+
+    /// Cache counters.
+    pub fn stats(&self) -> CompositorStats {
+        self.stats
+    }
+
+    /// Sets the wall-clock time of scene time 0 (templates).
+    pub fn set_clock_start(&mut self, start: DateTime<FixedOffset>) {
+        self.clock_start = start;
+    }
+
+    /// Forgets all cached rasters and decoded images (after asset files changed).
+    pub fn clear_caches(&mut self) {
+        self.rasters.clear();
+        self.images.clear();
+        self.assets.clear_cache();
+        self.prev_background = None;
+    }
+
+    /// Renders `scene` at scene time `t` (seconds). The frame is borrowed until the next call.
+    pub fn render(&mut self, scene: &Scene, t: f64) -> Result<&Frame, RenderError> {
+        let clock = TemplateClock::at(self.clock_start, t, scene.fps);
+        if self.frame.width() != scene.width || self.frame.height() != scene.height {
+            self.frame.ensure_size(scene.width, scene.height);
+            self.prev_background = None;
+        }
+        if self.images_dir != scene.base_dir {
+            self.images.clear();
+            self.images_dir = scene.base_dir.clone();
+        }
+        let canvas = IRect::new(0, 0, scene.width as i32, scene.height as i32);
+        let mut ops = std::mem::take(&mut self.ops);
+        ops.clear();
+        let result = self.collect_ops(scene, t, &clock, canvas, &mut ops);
+        if let Err(e) = result {
+            self.ops = ops;
+            return Err(e);
+        }
+
+        let background = scene.background.premultiplied();
+        let damage = match self.prev_background {
+            Some(bg) if bg == background && ops.len() == self.prev_ops.len() => ops
+                .iter()
+                .zip(&self.prev_ops)
+                .filter(|(a, b)| !a.same_as(b))
+                .fold(IRect::default(), |acc, (a, b)| {
+                    acc.union(&a.rect()).union(&b.rect())
+                })
+                .intersect(&canvas),
+            _ => canvas,
+        };
+        self.stats.frames += 1;
+        if damage.is_empty() {
+            self.stats.reused_frames += 1;
+        } else {
+            self.stats.composed_pixels +=
+                ((damage.x1 - damage.x0) * (damage.y1 - damage.y0)) as u64;
+            compose(
+                self.frame.data_mut(),
+                scene.width,
+                background,
+                &ops,
+                damage,
+                self.pool.as_ref(),
+            );
+        }
+        self.prev_background = Some(background);
+        self.ops = std::mem::replace(&mut self.prev_ops, ops);
+        self.rasters.end_frame();
+        Ok(&self.frame)
+    }
+
+    /// The canvas box of `layer` (in `scene`) at time `t`: after text layout, image sizing,
+    /// scale and rotation. Audio layers have an empty box at their position.
+    pub fn bounds(&mut self, scene: &Scene, layer: &Layer, t: f64) -> Result<Bounds, RenderError> {
+        let s = layer.sample(t);
+        if matches!(layer.kind, LayerKind::Audio(_)) {
+            return Ok(Bounds {
+                x: s.x,
+                y: s.y,
+                width: 0.0,
+                height: 0.0,
+            });
+        }
+        let clock = TemplateClock::at(self.clock_start, t, scene.fps);
+        let index = scene
+            .layers
+            .iter()
+            .position(|l| l.id == layer.id)
+            .unwrap_or(0);
+        let p = self.prepare(scene, index, layer, &s, t, &clock)?;
+        let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
+        let (x, y, w, h) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
+        Ok(Bounds {
+            x: x as f64,
+            y: y as f64,
+            width: w as f64,
+            height: h as f64,
+        })
+    }
+
+    /// Loads every asset of the scene (images, fonts) and lays out every text, reporting the
+    /// first problem with its JSON path. Front ends call it to validate before going live.
+    pub fn check_assets(&mut self, scene: &Scene) -> Result<(), RenderError> {
+        let clock = TemplateClock::at(self.clock_start, 0.0, scene.fps);
+        for (i, layer) in scene.layers.iter().enumerate() {
+            if !matches!(layer.kind, LayerKind::Audio(_)) {
+                let s = layer.sample(layer.born);
+                self.prepare(scene, i, layer, &s, layer.born, &clock)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn collect_ops(
+        &mut self,
+        scene: &Scene,
+        t: f64,
+        clock: &TemplateClock,
+        canvas: IRect,
+        ops: &mut Vec<DrawOp>,
+    ) -> Result<(), RenderError> {
+        let mut order: Vec<(i64, usize)> = Vec::new();
+        order.extend(scene.layers.iter().enumerate().map(|(i, l)| (l.z, i)));
+        order.sort_by_key(|&(z, i)| (z, i));
+        for (_, index) in order {
+            let layer = &scene.layers[index];
+            if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
+                continue;
+            }
+            let s = layer.sample(t);
+            let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
+            if opacity == 0 {
+                continue;
+            }
+            let p = self.prepare(scene, index, layer, &s, t, clock)?;
+            if is_plain(&s) {
+                ops.push(DrawOp {
+                    key: p.key,
+                    x: s.x.round() as i32 - p.raster.origin_x,
+                    y: s.y.round() as i32 - p.raster.origin_y,
+                    raster: p.raster,
+                    opacity,
+                    blend: layer.blend,
+                });
+                continue;
+            }
+            let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y)
+                .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32);
+            let key = key_of((
+                p.key,
+                [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
+                canvas,
+                self.opts.quality,
+            ));
+            let placed = match self.rasters.get(key) {
+                Some(r) => Some(r),
+                None => {
+                    transform_raster(&p.raster, &tr, canvas, self.opts.quality).map(|(pm, x, y)| {
+                        self.stats.transformed += 1;
+                        let mut r = Raster::from_pixmap(pm, 0.0, 0.0);
+                        r.origin_x = -x;
+                        r.origin_y = -y;
+                        self.rasters.insert(key, r)
+                    })
+                }
+            };
+            if let Some(r) = placed {
+                ops.push(DrawOp {
+                    key,
+                    x: -r.origin_x,
+                    y: -r.origin_y,
+                    raster: r,
+                    opacity,
+                    blend: layer.blend,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The (cached) raster of a layer in its current look, and its box size.
+    fn prepare(
+        &mut self,
+        scene: &Scene,
+        index: usize,
+        layer: &Layer,
+        s: &Sampled,
+        t: f64,
+        clock: &TemplateClock,
+    ) -> Result<Prepared, RenderError> {
+        let path = |field: &str| format!("layers[{index}].{field}");
+        let asset_err = |field: &str, source: AssetError| RenderError::Asset {
+            path: path(field),
+            layer: layer.id.to_string(),
+            source,
+        };
+        let max_px = self.assets.limits().max_raster_pixels;
+        let too_large = |w: f64, h: f64| RenderError::TooLarge {
+            path: format!("layers[{index}]"),
+            layer: layer.id.to_string(),
+            detail: format!("a {w:.0}x{h:.0} px raster exceeds the limit of {max_px} pixels"),
+        };
+        let check_size = |w: f64, h: f64| {
+            if (w.max(0.0).ceil() * h.max(0.0).ceil()) > max_px as f64 {
+                Err(too_large(w, h))
+            } else {
+                Ok(())
+            }
+        };
+        let mut h = std::hash::DefaultHasher::new();
+        let (w_opt, h_opt) = (s.width, s.height);
+        let (key, raster) = match &layer.kind {
+            LayerKind::Rect(r) => {
+                let (w, hh) = (w_opt.unwrap_or(0.0), h_opt.unwrap_or(0.0));
+                (
+                    "rect",
+                    r.color,
+                    r.border.map(|b| (b.color, b.width.to_bits())),
+                )
+                    .hash(&mut h);
+                for v in [w, hh, r.radius] {
+                    hash_f64(&mut h, v);
+                }
+                let key = h.finish();
+                match self.rasters.get(key) {
+                    Some(r) => (key, r),
+                    None => {
+                        check_size(w, hh)?;
+                        self.stats.rasterized += 1;
+                        (
+                            key,
+                            self.rasters
+                                .insert(key, shape::rect(w, hh, r.color, r.radius, r.border)),
+                        )
+                    }
+                }
+            }
+            LayerKind::Ellipse(e) => {
+                let (w, hh) = (w_opt.unwrap_or(0.0), h_opt.unwrap_or(0.0));
+                (
+                    "ellipse",
+                    e.color,
+                    e.border.map(|b| (b.color, b.width.to_bits())),
+                )
+                    .hash(&mut h);
+                hash_f64(&mut h, w);
+                hash_f64(&mut h, hh);
+                let key = h.finish();
+                match self.rasters.get(key) {
+                    Some(r) => (key, r),
+                    None => {
+                        check_size(w, hh)?;
+                        self.stats.rasterized += 1;
+                        (
+                            key,
+                            self.rasters
+                                .insert(key, shape::ellipse(w, hh, e.color, e.border)),
+                        )
+                    }
+                }
+            }
+            LayerKind::Image(img) => {
+                let decoded = match self.images.get(&img.src) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = self
+                            .assets
+                            .image(&img.src, scene.base_dir.as_deref())
+                            .map_err(|e| asset_err("src", e))?;
+                        self.images.insert(img.src.clone(), d.clone());
+                        d
+                    }
+                };
+                let frame = decoded.frame_at(t - layer.born);
+                (
+                    "image",
+                    &img.src,
+                    img.fit,
+                    frame,
+                    self.opts.quality,
+                    w_opt.map(f64::to_bits),
+                    h_opt.map(f64::to_bits),
+                )
+                    .hash(&mut h);
+                let key = h.finish();
+                match self.rasters.get(key) {
+                    Some(r) => (key, r),
+                    None => {
+                        let (bw, bh) = image::image_box(&decoded, w_opt, h_opt);
+                        check_size(bw, bh)?;
+                        self.stats.rasterized += 1;
+                        let r = image::rasterize_image(
+                            &decoded,
+                            frame,
+                            w_opt,
+                            h_opt,
+                            img.fit,
+                            self.opts.quality,
+                        )
+                        .map_err(|e| asset_err("src", e))?;
+                        (key, self.rasters.insert(key, r))
+                    }
+                }
+            }
+            LayerKind::Text(tp) => {
+                tp.template.expand_into(clock, &mut self.text_buf);
+                (
+                    "text",
+                    &self.text_buf,
+                    &tp.font,
+                    tp.color,
+                    tp.align,
+                    tp.outline.map(|o| (o.color, o.width.to_bits())),
+                    tp.shadow
+                        .map(|s| (s.color, [s.dx, s.dy, s.blur].map(f64::to_bits))),
+                    tp.background
+                        .map(|b| (b.color, [b.padding, b.radius].map(f64::to_bits))),
+                )
+                    .hash(&mut h);
+                for v in [tp.font_size, tp.line_height, w_opt.unwrap_or(-1.0)] {
+                    hash_f64(&mut h, v);
+                }
+                if let crate::scene::FontSpec::File(_) = tp.font {
+                    scene.base_dir.hash(&mut h);
+                }
+                let key = h.finish();
+                match self.rasters.get(key) {
+                    Some(r) => (key, r),
+                    None => {
+                        let system = self.assets.system_fonts();
+                        let fonts = self.fonts.get_or_insert_with(|| FontLibrary::new(system));
+                        self.stats.rasterized += 1;
+                        let r = text::rasterize_text(
+                            fonts,
+                            &self.assets,
+                            scene.base_dir.as_deref(),
+                            tp,
+                            &self.text_buf,
+                            w_opt.map(|w| w as f32),
+                        )
+                        .map_err(|e| match e {
+                            AssetError::TooLarge { .. } => asset_err("text", e),
+                            _ => asset_err("font", e),
+                        })?;
+                        (key, self.rasters.insert(key, r))
+                    }
+                }
+            }
+            LayerKind::Audio(_) => {
+                let key = key_of("audio");
+                (key, Arc::new(Raster::empty(0.0, 0.0)))
+            }
+        };
+        let box_w = w_opt.map(|w| w as f32).unwrap_or(raster.box_w);
+        let box_h = h_opt.map(|h| h as f32).unwrap_or(raster.box_h);
+        Ok(Prepared {
+            key,
+            raster,
+            box_w,
+            box_h,
+        })
     }
 }

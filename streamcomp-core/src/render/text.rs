@@ -21,5 +21,7 @@ pub(crate) fn rasterize_text(
     _text: &str,
     _wrap_width: Option<f32>,
 ) -> Result<Raster, AssetError> {
-    Err(AssetError::Unsupported("text rendering is not built yet".into()))
+    Err(AssetError::Unsupported(
+        "text rendering is not built yet".into(),
+    ))
 }

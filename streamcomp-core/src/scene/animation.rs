@@ -257,7 +257,10 @@ mod tests {
 
     #[test]
     fn defaults_to_own_value() {
-        let a = Animation { from: None, ..anim(0, false) };
+        let a = Animation {
+            from: None,
+            ..anim(0, false)
+        };
         assert_eq!(a.value_at(0.0, 40.0), 40.0);
         assert_eq!(a.value_at(2.0, 40.0), 70.0);
     }

@@ -98,7 +98,10 @@ fn parse_hex(s: &str) -> Option<Color> {
 fn parse_channel(s: &str) -> Result<u8, String> {
     let s = s.trim();
     if let Some(p) = s.strip_suffix('%') {
-        let v: f64 = p.trim().parse().map_err(|_| format!("`{s}` is not a percentage"))?;
+        let v: f64 = p
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a percentage"))?;
         if !(0.0..=100.0).contains(&v) {
             return Err(format!("`{s}` must be between 0% and 100%"));
         }
@@ -114,13 +117,18 @@ fn parse_channel(s: &str) -> Result<u8, String> {
 fn parse_alpha(s: &str) -> Result<u8, String> {
     let s = s.trim();
     if let Some(p) = s.strip_suffix('%') {
-        let v: f64 = p.trim().parse().map_err(|_| format!("`{s}` is not a percentage"))?;
+        let v: f64 = p
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a percentage"))?;
         if !(0.0..=100.0).contains(&v) {
             return Err(format!("alpha `{s}` must be between 0% and 100%"));
         }
         return Ok((v * 2.55).round() as u8);
     }
-    let v: f64 = s.parse().map_err(|_| format!("alpha `{s}` is not a number"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("alpha `{s}` is not a number"))?;
     if !(0.0..=1.0).contains(&v) {
         return Err(format!("alpha `{s}` must be between 0 and 1"));
     }
@@ -178,7 +186,11 @@ impl fmt::Display for Color {
         if self.a == 255 {
             write!(f, "#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
         } else {
-            write!(f, "#{:02x}{:02x}{:02x}{:02x}", self.r, self.g, self.b, self.a)
+            write!(
+                f,
+                "#{:02x}{:02x}{:02x}{:02x}",
+                self.r, self.g, self.b, self.a
+            )
         }
     }
 }
@@ -204,7 +216,15 @@ mod tests {
 
     #[test]
     fn refuses_bad_colours_with_reason() {
-        for bad in ["#12", "#ggg", "rgb(1,2)", "rgba(1,2,3,4)", "rgb(300,0,0)", "blurple", ""] {
+        for bad in [
+            "#12",
+            "#ggg",
+            "rgb(1,2)",
+            "rgba(1,2,3,4)",
+            "rgb(300,0,0)",
+            "blurple",
+            "",
+        ] {
             let e = bad.parse::<Color>().unwrap_err().to_string();
             assert!(e.contains("invalid colour"), "{bad}: {e}");
         }
@@ -212,7 +232,10 @@ mod tests {
 
     #[test]
     fn premultiplies_with_rounding() {
-        assert_eq!(Color::rgba(255, 128, 0, 128).premultiplied(), [128, 64, 0, 128]);
+        assert_eq!(
+            Color::rgba(255, 128, 0, 128).premultiplied(),
+            [128, 64, 0, 128]
+        );
         assert_eq!(Color::rgba(9, 9, 9, 0).premultiplied(), [0, 0, 0, 0]);
     }
 }

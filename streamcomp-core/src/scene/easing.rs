@@ -172,7 +172,10 @@ mod tests {
     fn parses_and_prints() {
         let e: Easing = "cubic-bezier(0.1, 0.7, 1.0, 0.1)".parse().unwrap();
         assert_eq!(e, Easing::CubicBezier(0.1, 0.7, 1.0, 0.1));
-        assert_eq!("ease-out".parse::<Easing>().unwrap().to_string(), "ease-out");
+        assert_eq!(
+            "ease-out".parse::<Easing>().unwrap().to_string(),
+            "ease-out"
+        );
         assert!("cubic-bezier(2,0,0,1)".parse::<Easing>().is_err());
         assert!("bouncy".parse::<Easing>().is_err());
     }

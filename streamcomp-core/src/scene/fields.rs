@@ -104,100 +104,325 @@ pub(crate) const BORDER: &[Field] = &[
 ];
 
 pub(crate) const OUTLINE: &[Field] = &[
-    req("width", num(0.0, 100.0), "Outline width in pixels around each glyph."),
+    req(
+        "width",
+        num(0.0, 100.0),
+        "Outline width in pixels around each glyph.",
+    ),
     req("color", Ty::Color, "Outline colour."),
 ];
 
 pub(crate) const SHADOW: &[Field] = &[
-    f("dx", num(-1000.0, 1000.0), Some("2"), "Horizontal offset in pixels."),
-    f("dy", num(-1000.0, 1000.0), Some("2"), "Vertical offset in pixels."),
-    f("blur", num(0.0, 100.0), Some("0"), "Blur radius in pixels (standard deviation is half of it)."),
+    f(
+        "dx",
+        num(-1000.0, 1000.0),
+        Some("2"),
+        "Horizontal offset in pixels.",
+    ),
+    f(
+        "dy",
+        num(-1000.0, 1000.0),
+        Some("2"),
+        "Vertical offset in pixels.",
+    ),
+    f(
+        "blur",
+        num(0.0, 100.0),
+        Some("0"),
+        "Blur radius in pixels (standard deviation is half of it).",
+    ),
     f("color", Ty::Color, Some("\"#000000a0\""), "Shadow colour."),
 ];
 
 pub(crate) const TEXT_BACKGROUND: &[Field] = &[
     req("color", Ty::Color, "Box colour."),
-    f("padding", num(0.0, 1000.0), Some("0"), "Space between the text box and the background's edge, pixels."),
-    f("radius", num(0.0, 1000.0), Some("0"), "Corner radius in pixels."),
+    f(
+        "padding",
+        num(0.0, 1000.0),
+        Some("0"),
+        "Space between the text box and the background's edge, pixels.",
+    ),
+    f(
+        "radius",
+        num(0.0, 1000.0),
+        Some("0"),
+        "Corner radius in pixels.",
+    ),
 ];
 
 pub(crate) const ANIMATION: &[Field] = &[
     req("property", Ty::Enum(PROPERTIES), "The animated property."),
-    f("from", num(-COORD, COORD), None, "Start value; default: the layer's own value."),
-    f("to", num(-COORD, COORD), None, "End value; default: the layer's own value."),
-    f("start", num(0.0, 1.0e7), Some("0"), "Seconds after the layer appeared."),
+    f(
+        "from",
+        num(-COORD, COORD),
+        None,
+        "Start value; default: the layer's own value.",
+    ),
+    f(
+        "to",
+        num(-COORD, COORD),
+        None,
+        "End value; default: the layer's own value.",
+    ),
+    f(
+        "start",
+        num(0.0, 1.0e7),
+        Some("0"),
+        "Seconds after the layer appeared.",
+    ),
     req("duration", positive(1.0e7), "Seconds one cycle takes."),
-    f("easing", Ty::Easing, Some("\"linear\""), "linear, ease, ease-in, ease-out, ease-in-out or cubic-bezier(x1,y1,x2,y2)."),
-    f("repeat", Ty::Int { min: -1, max: 1_000_000 }, Some("0"), "Extra cycles after the first; -1 repeats forever."),
-    f("alternate", Ty::Bool, Some("false"), "Run every other cycle backwards."),
+    f(
+        "easing",
+        Ty::Easing,
+        Some("\"linear\""),
+        "linear, ease, ease-in, ease-out, ease-in-out or cubic-bezier(x1,y1,x2,y2).",
+    ),
+    f(
+        "repeat",
+        Ty::Int {
+            min: -1,
+            max: 1_000_000,
+        },
+        Some("0"),
+        "Extra cycles after the first; -1 repeats forever.",
+    ),
+    f(
+        "alternate",
+        Ty::Bool,
+        Some("false"),
+        "Run every other cycle backwards.",
+    ),
 ];
 
 pub(crate) const TRANSITION: &[Field] = &[
     req("duration", num(0.0, 3600.0), "Seconds the change takes."),
-    f("easing", Ty::Easing, Some("\"linear\""), "The easing of the change."),
+    f(
+        "easing",
+        Ty::Easing,
+        Some("\"linear\""),
+        "The easing of the change.",
+    ),
 ];
 
 /// Fields every layer has.
 pub(crate) const COMMON: &[Field] = &[
-    f("id", Ty::Id, None, "Unique id, [A-Za-z0-9_.-], 1-64 characters; generated when absent."),
+    f(
+        "id",
+        Ty::Id,
+        None,
+        "Unique id, [A-Za-z0-9_.-], 1-64 characters; generated when absent.",
+    ),
     req("type", Ty::Enum(LAYER_TYPES), "The layer type."),
-    f("x", num(-COORD, COORD), Some("0"), "Left of the layer's box in pixels, before scale and rotation."),
-    f("y", num(-COORD, COORD), Some("0"), "Top of the layer's box in pixels, before scale and rotation."),
-    f("width", num(0.0, COORD), None, "Box width in pixels; default: natural size (required for rect and ellipse)."),
-    f("height", num(0.0, COORD), None, "Box height in pixels; default: natural size (required for rect and ellipse)."),
-    f("anchor_x", num(0.0, 1.0), Some("0.5"), "Pivot of scale and rotation, as a fraction of the box width."),
-    f("anchor_y", num(0.0, 1.0), Some("0.5"), "Pivot of scale and rotation, as a fraction of the box height."),
-    f("rotation", num(-COORD, COORD), Some("0"), "Degrees, clockwise."),
+    f(
+        "x",
+        num(-COORD, COORD),
+        Some("0"),
+        "Left of the layer's box in pixels, before scale and rotation.",
+    ),
+    f(
+        "y",
+        num(-COORD, COORD),
+        Some("0"),
+        "Top of the layer's box in pixels, before scale and rotation.",
+    ),
+    f(
+        "width",
+        num(0.0, COORD),
+        None,
+        "Box width in pixels; default: natural size (required for rect and ellipse).",
+    ),
+    f(
+        "height",
+        num(0.0, COORD),
+        None,
+        "Box height in pixels; default: natural size (required for rect and ellipse).",
+    ),
+    f(
+        "anchor_x",
+        num(0.0, 1.0),
+        Some("0.5"),
+        "Pivot of scale and rotation, as a fraction of the box width.",
+    ),
+    f(
+        "anchor_y",
+        num(0.0, 1.0),
+        Some("0.5"),
+        "Pivot of scale and rotation, as a fraction of the box height.",
+    ),
+    f(
+        "rotation",
+        num(-COORD, COORD),
+        Some("0"),
+        "Degrees, clockwise.",
+    ),
     f("scale", positive(1000.0), Some("1"), "Scale on both axes."),
-    f("scale_x", positive(1000.0), None, "Horizontal scale; default: `scale`."),
-    f("scale_y", positive(1000.0), None, "Vertical scale; default: `scale`."),
-    f("opacity", num(0.0, 1.0), Some("1"), "0 transparent to 1 opaque."),
-    f("z", Ty::Int { min: -1_000_000, max: 1_000_000 }, Some("0"), "Stacking order; equal z keeps insertion order."),
-    f("visible", Ty::Bool, Some("true"), "Whether the layer is drawn."),
-    f("blend", Ty::Enum(BLEND_MODES), Some("\"normal\""), "How the layer mixes with what is below."),
-    f("animations", Ty::Array(ANIMATION, 64), Some("[]"), "Property animations."),
+    f(
+        "scale_x",
+        positive(1000.0),
+        None,
+        "Horizontal scale; default: `scale`.",
+    ),
+    f(
+        "scale_y",
+        positive(1000.0),
+        None,
+        "Vertical scale; default: `scale`.",
+    ),
+    f(
+        "opacity",
+        num(0.0, 1.0),
+        Some("1"),
+        "0 transparent to 1 opaque.",
+    ),
+    f(
+        "z",
+        Ty::Int {
+            min: -1_000_000,
+            max: 1_000_000,
+        },
+        Some("0"),
+        "Stacking order; equal z keeps insertion order.",
+    ),
+    f(
+        "visible",
+        Ty::Bool,
+        Some("true"),
+        "Whether the layer is drawn.",
+    ),
+    f(
+        "blend",
+        Ty::Enum(BLEND_MODES),
+        Some("\"normal\""),
+        "How the layer mixes with what is below.",
+    ),
+    f(
+        "animations",
+        Ty::Array(ANIMATION, 64),
+        Some("[]"),
+        "Property animations.",
+    ),
 ];
 
 pub(crate) const RECT: &[Field] = &[
     f("color", Ty::Color, Some("\"#ffffff\""), "Fill colour."),
-    f("radius", num(0.0, COORD), Some("0"), "Corner radius in pixels."),
-    f("border", Ty::Object(BORDER), None, "Border drawn inside the box."),
+    f(
+        "radius",
+        num(0.0, COORD),
+        Some("0"),
+        "Corner radius in pixels.",
+    ),
+    f(
+        "border",
+        Ty::Object(BORDER),
+        None,
+        "Border drawn inside the box.",
+    ),
 ];
 
 pub(crate) const ELLIPSE: &[Field] = &[
     f("color", Ty::Color, Some("\"#ffffff\""), "Fill colour."),
-    f("border", Ty::Object(BORDER), None, "Border drawn inside the box."),
+    f(
+        "border",
+        Ty::Object(BORDER),
+        None,
+        "Border drawn inside the box.",
+    ),
 ];
 
 pub(crate) const IMAGE: &[Field] = &[
-    req("src", Ty::Str { max_len: 16 << 20 }, "A file path, an http(s) URL (allow-listed hosts only) or a data: URI. PNG, JPEG, GIF, WebP; animations loop."),
-    f("fit", Ty::Enum(FITS), Some("\"fill\""), "fill (stretch), contain, cover or none."),
+    req(
+        "src",
+        Ty::Str { max_len: 16 << 20 },
+        "A file path, an http(s) URL (allow-listed hosts only) or a data: URI. PNG, JPEG, GIF, WebP; animations loop.",
+    ),
+    f(
+        "fit",
+        Ty::Enum(FITS),
+        Some("\"fill\""),
+        "fill (stretch), contain, cover or none.",
+    ),
 ];
 
 pub(crate) const TEXT: &[Field] = &[
-    req("text", Ty::Str { max_len: 64 << 10 }, "UTF-8 text with templates: {time}, {time:FORMAT}, {date}, {elapsed}, {countdown:RFC3339}, {frame}; {{ and }} are braces."),
-    f("font", Ty::Str { max_len: 4096 }, Some("\"default\""), "\"default\", a font family installed on the system, or a font file path (.ttf, .otf, .ttc)."),
-    f("font_size", positive(2000.0), Some("32"), "Em size in pixels, as CSS font-size."),
+    req(
+        "text",
+        Ty::Str { max_len: 64 << 10 },
+        "UTF-8 text with templates: {time}, {time:FORMAT}, {date}, {elapsed}, {countdown:RFC3339}, {frame}; {{ and }} are braces.",
+    ),
+    f(
+        "font",
+        Ty::Str { max_len: 4096 },
+        Some("\"default\""),
+        "\"default\", a font family installed on the system, or a font file path (.ttf, .otf, .ttc).",
+    ),
+    f(
+        "font_size",
+        positive(2000.0),
+        Some("32"),
+        "Em size in pixels, as CSS font-size.",
+    ),
     f("color", Ty::Color, Some("\"#ffffff\""), "Text colour."),
-    f("align", Ty::Enum(ALIGNS), Some("\"left\""), "Alignment of lines within the box."),
-    f("line_height", positive(10.0), Some("1.2"), "Line box height as a multiple of font_size."),
-    f("outline", Ty::Object(OUTLINE), None, "Stroke around the glyphs."),
+    f(
+        "align",
+        Ty::Enum(ALIGNS),
+        Some("\"left\""),
+        "Alignment of lines within the box.",
+    ),
+    f(
+        "line_height",
+        positive(10.0),
+        Some("1.2"),
+        "Line box height as a multiple of font_size.",
+    ),
+    f(
+        "outline",
+        Ty::Object(OUTLINE),
+        None,
+        "Stroke around the glyphs.",
+    ),
     f("shadow", Ty::Object(SHADOW), None, "Drop shadow."),
-    f("background", Ty::Object(TEXT_BACKGROUND), None, "Box behind the text."),
+    f(
+        "background",
+        Ty::Object(TEXT_BACKGROUND),
+        None,
+        "Box behind the text.",
+    ),
 ];
 
 pub(crate) const AUDIO: &[Field] = &[
-    req("src", Ty::Str { max_len: 4096 }, "WAV, MP3, FLAC or Ogg file."),
+    req(
+        "src",
+        Ty::Str { max_len: 4096 },
+        "WAV, MP3, FLAC or Ogg file.",
+    ),
     f("volume", num(0.0, 2.0), Some("1"), "Gain, 0 to 2."),
     f("loop", Ty::Bool, Some("false"), "Start again at the end."),
 ];
 
 pub(crate) const SCENE: &[Field] = &[
-    req("width", Ty::EvenInt { min: 16, max: 7680 }, "Frame width in pixels, even."),
-    req("height", Ty::EvenInt { min: 16, max: 4320 }, "Frame height in pixels, even."),
+    req(
+        "width",
+        Ty::EvenInt { min: 16, max: 7680 },
+        "Frame width in pixels, even.",
+    ),
+    req(
+        "height",
+        Ty::EvenInt { min: 16, max: 4320 },
+        "Frame height in pixels, even.",
+    ),
     f("fps", num(1.0, 120.0), Some("30"), "Frames per second."),
-    f("background", Ty::Color, Some("\"#000000\""), "Canvas colour."),
-    f("layers", Ty::Layers, Some("[]"), "Layers, bottom to top for equal z."),
+    f(
+        "background",
+        Ty::Color,
+        Some("\"#000000\""),
+        "Canvas colour.",
+    ),
+    f(
+        "layers",
+        Ty::Layers,
+        Some("[]"),
+        "Layers, bottom to top for equal z.",
+    ),
 ];
 
 /// The type-specific fields of a layer type.
@@ -244,8 +469,7 @@ fn fmt_num(v: f64) -> String {
 /// Whether `s` is a valid layer id.
 pub(crate) fn valid_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
 
@@ -262,9 +486,19 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                 let msg = if min_exclusive && max >= 1000.0 {
                     format!("must be greater than {}, got {}", fmt_num(min), show(v))
                 } else if min_exclusive {
-                    format!("must be greater than {} and at most {}, got {}", fmt_num(min), fmt_num(max), show(v))
+                    format!(
+                        "must be greater than {} and at most {}, got {}",
+                        fmt_num(min),
+                        fmt_num(max),
+                        show(v)
+                    )
                 } else {
-                    format!("must be between {} and {}, got {}", fmt_num(min), fmt_num(max), show(v))
+                    format!(
+                        "must be between {} and {}, got {}",
+                        fmt_num(min),
+                        fmt_num(max),
+                        show(v)
+                    )
                 };
                 issues.push(path, msg)
             }
@@ -281,11 +515,15 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                     path,
                     format!("must be between {min} and {max}, got {}", show(v)),
                 ),
-                Some(n) if even && (n as i64) % 2 != 0 => {
-                    issues.push(path, format!("must be even (video encoders need it), got {}", show(v)))
-                }
+                Some(n) if even && (n as i64) % 2 != 0 => issues.push(
+                    path,
+                    format!("must be even (video encoders need it), got {}", show(v)),
+                ),
                 Some(_) => {}
-                None => issues.push(path, format!("must be a whole number, got {}", type_name(v))),
+                None => issues.push(
+                    path,
+                    format!("must be a whole number, got {}", type_name(v)),
+                ),
             }
         }
         Ty::Bool => {
@@ -294,9 +532,10 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
             }
         }
         Ty::Str { max_len } => match v.as_str() {
-            Some(s) if s.len() > max_len => {
-                issues.push(path, format!("must be at most {max_len} bytes, got {}", s.len()))
-            }
+            Some(s) if s.len() > max_len => issues.push(
+                path,
+                format!("must be at most {max_len} bytes, got {}", s.len()),
+            ),
             Some(_) => {}
             None => issues.push(path, format!("must be a string, got {}", type_name(v))),
         },
@@ -304,7 +543,10 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
             Some(s) if valid_id(s) => {}
             Some(_) => issues.push(
                 path,
-                format!("must be 1-64 characters of A-Z a-z 0-9 _ . -, got {}", show(v)),
+                format!(
+                    "must be 1-64 characters of A-Z a-z 0-9 _ . -, got {}",
+                    show(v)
+                ),
             ),
             None => issues.push(path, format!("must be a string, got {}", type_name(v))),
         },
@@ -321,7 +563,10 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                     issues.push(path, e.to_string())
                 }
             }
-            None => issues.push(path, format!("must be a colour string, got {}", type_name(v))),
+            None => issues.push(
+                path,
+                format!("must be a colour string, got {}", type_name(v)),
+            ),
         },
         Ty::Easing => match v.as_str() {
             Some(s) => {
@@ -329,13 +574,17 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                     issues.push(path, e.to_string())
                 }
             }
-            None => issues.push(path, format!("must be an easing string, got {}", type_name(v))),
+            None => issues.push(
+                path,
+                format!("must be an easing string, got {}", type_name(v)),
+            ),
         },
         Ty::Object(fields) => check_object(v, fields, &[], path, issues),
         Ty::Array(fields, max) => match v.as_array() {
-            Some(items) if items.len() > max => {
-                issues.push(path, format!("must have at most {max} items, got {}", items.len()))
-            }
+            Some(items) if items.len() > max => issues.push(
+                path,
+                format!("must have at most {max} items, got {}", items.len()),
+            ),
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
                     check_object(item, fields, &[], &format!("{path}[{i}]"), issues);
@@ -445,7 +694,10 @@ fn object_schema(fields: &[Field], more: &[Field]) -> Value {
         let obj = s.as_object_mut().expect("schema is an object");
         obj.insert("description".into(), field.doc.into());
         if let Some(d) = field.default {
-            obj.insert("default".into(), serde_json::from_str(d).expect("valid default"));
+            obj.insert(
+                "default".into(),
+                serde_json::from_str(d).expect("valid default"),
+            );
         }
         props.insert(field.name.into(), s);
         if field.required {

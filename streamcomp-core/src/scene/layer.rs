@@ -140,7 +140,9 @@ impl FontSpec {
             FontSpec::Default
         } else if s.contains('/')
             || s.contains('\\')
-            || [".ttf", ".otf", ".ttc", ".otc"].iter().any(|e| lower.ends_with(e))
+            || [".ttf", ".otf", ".ttc", ".otc"]
+                .iter()
+                .any(|e| lower.ends_with(e))
         {
             FontSpec::File(s.to_string())
         } else {
@@ -336,7 +338,10 @@ pub(crate) fn easing(m: &Map<String, Value>) -> Easing {
 impl Layer {
     /// Builds a layer from one JSON object, checking every field. `id` fills in a missing id.
     /// Paths in the error are relative to the layer (`opacity`, `animations[0].easing`).
-    pub fn from_value(v: &Value, generated_id: impl FnOnce(&str) -> String) -> Result<Layer, SceneError> {
+    pub fn from_value(
+        v: &Value,
+        generated_id: impl FnOnce(&str) -> String,
+    ) -> Result<Layer, SceneError> {
         let mut issues = Issues::default();
         let ty = v
             .as_object()
@@ -344,7 +349,9 @@ impl Layer {
             .and_then(Value::as_str)
             .filter(|t| fields::LAYER_TYPES.contains(t));
         match ty {
-            Some(ty) => fields::check_object(v, fields::COMMON, fields::type_fields(ty), "", &mut issues),
+            Some(ty) => {
+                fields::check_object(v, fields::COMMON, fields::type_fields(ty), "", &mut issues)
+            }
             None => fields::check_object(v, fields::COMMON, &[], "", &mut issues),
         }
         let Some(map) = v.as_object() else {
@@ -352,8 +359,12 @@ impl Layer {
         };
         let Some(ty) = ty else {
             // Without a valid type only the common fields could be checked.
-            issues.0.retain(|i| !i.message.starts_with("unknown field") || i.path == "type");
-            return Err(issues.into_result().expect_err("type is missing or invalid"));
+            issues
+                .0
+                .retain(|i| !i.message.starts_with("unknown field") || i.path == "type");
+            return Err(issues
+                .into_result()
+                .expect_err("type is missing or invalid"));
         };
         if matches!(ty, "rect" | "ellipse") {
             for dim in ["width", "height"] {
@@ -363,13 +374,15 @@ impl Layer {
             }
         }
         let text_template = if ty == "text" {
-            map.get("text").and_then(Value::as_str).and_then(|t| match Template::parse(t) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    issues.push("text", e);
-                    None
-                }
-            })
+            map.get("text")
+                .and_then(Value::as_str)
+                .and_then(|t| match Template::parse(t) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        issues.push("text", e);
+                        None
+                    }
+                })
         } else {
             None
         };
@@ -437,7 +450,8 @@ impl Layer {
                     .iter()
                     .filter_map(Value::as_object)
                     .map(|a| Animation {
-                        property: Property::from_name(get_str(a, "property", "x")).unwrap_or(Property::X),
+                        property: Property::from_name(get_str(a, "property", "x"))
+                            .unwrap_or(Property::X),
                         from: get_opt_f64(a, "from"),
                         to: get_opt_f64(a, "to"),
                         start: get_f64(a, "start", 0.0),

@@ -96,7 +96,10 @@ pub struct SceneFileError {
 impl Scene {
     /// An empty scene.
     pub fn new(width: u32, height: u32, fps: f64) -> Result<Scene, SceneError> {
-        Scene::from_value(json!({"width": width, "height": height, "fps": fps}), &LoadOptions::default())
+        Scene::from_value(
+            json!({"width": width, "height": height, "fps": fps}),
+            &LoadOptions::default(),
+        )
     }
 
     /// Parses and validates a scene document, reporting every problem with its JSON path.
@@ -104,8 +107,12 @@ impl Scene {
         let v: Value = serde_json::from_str(json).map_err(|e| {
             SceneError::invalid(
                 "",
-                format!("not valid JSON: {e} (line {}, column {})", e.line(), e.column())
-                    .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
+                format!(
+                    "not valid JSON: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
+                .replace(&format!(" at line {} column {}", e.line(), e.column()), ""),
             )
         })?;
         Scene::from_value(v, opts)
@@ -120,7 +127,10 @@ impl Scene {
         })?;
         let mut opts = opts.clone();
         if opts.base_dir.is_none() {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             opts.base_dir = Some(dir.to_path_buf());
         }
         Ok(Scene::from_json(&text, &opts)?)
@@ -133,11 +143,19 @@ impl Scene {
         let Some(map) = v.as_object() else {
             return Err(issues.into_result().expect_err("not an object"));
         };
-        let raw_layers: &[Value] = map.get("layers").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+        let raw_layers: &[Value] = map
+            .get("layers")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         if raw_layers.len() > opts.max_layers {
             issues.push(
                 "layers",
-                format!("at most {} layers are allowed, got {}", opts.max_layers, raw_layers.len()),
+                format!(
+                    "at most {} layers are allowed, got {}",
+                    opts.max_layers,
+                    raw_layers.len()
+                ),
             );
         }
         let mut scene = Scene {
@@ -170,7 +188,9 @@ impl Scene {
             let generate = |ty: &str| {
                 (1..)
                     .map(|n| format!("{ty}-{n}"))
-                    .find(|id| !explicit.contains(id) && !scene.layers.iter().any(|l| l.id.as_str() == id))
+                    .find(|id| {
+                        !explicit.contains(id) && !scene.layers.iter().any(|l| l.id.as_str() == id)
+                    })
                     .expect("unbounded")
             };
             match Layer::from_value(raw, generate) {

@@ -97,7 +97,11 @@ impl Scene {
             .iter()
             .position(|l| l.id.as_str() == id)
             .ok_or_else(|| {
-                SceneError::one(SceneErrorReason::NotFound, "id", format!("no layer with id `{id}`"))
+                SceneError::one(
+                    SceneErrorReason::NotFound,
+                    "id",
+                    format!("no layer with id `{id}`"),
+                )
             })
     }
 
@@ -140,7 +144,10 @@ impl Scene {
                     }
                     if let Some(new_id) = obj.get("id") {
                         if new_id.as_str() != Some(id.as_str()) {
-                            return Err(SceneError::invalid("id", "the id of a layer cannot be changed"));
+                            return Err(SceneError::invalid(
+                                "id",
+                                "the id of a layer cannot be changed",
+                            ));
                         }
                     }
                 } else {
@@ -155,8 +162,16 @@ impl Scene {
                 let shown = old.sample(at);
                 let (old_base, new_base) = (old.base(), new.base());
                 let changed = |p: Property| match p {
-                    Property::Width => old_base.width.is_some() && new_base.width.is_some() && old_base.width != new_base.width,
-                    Property::Height => old_base.height.is_some() && new_base.height.is_some() && old_base.height != new_base.height,
+                    Property::Width => {
+                        old_base.width.is_some()
+                            && new_base.width.is_some()
+                            && old_base.width != new_base.width
+                    }
+                    Property::Height => {
+                        old_base.height.is_some()
+                            && new_base.height.is_some()
+                            && old_base.height != new_base.height
+                    }
                     _ => old_base.get(p) != new_base.get(p),
                 };
                 // Keep unfinished transitions of properties this change leaves alone.
@@ -251,7 +266,15 @@ mod tests {
     fn patch_with_transition_moves_from_shown_value() {
         let mut s = scene();
         let patch = json!({"x": 100, "transition": {"duration": 1.0}});
-        s.apply(LayerChange::Patch { id: "a".into(), patch, transition: None }, 10.0).unwrap();
+        s.apply(
+            LayerChange::Patch {
+                id: "a".into(),
+                patch,
+                transition: None,
+            },
+            10.0,
+        )
+        .unwrap();
         let l = s.layer("a").unwrap();
         assert_eq!(l.sample(10.0).x, 0.0);
         assert_eq!(l.sample(10.5).x, 50.0);
@@ -262,16 +285,51 @@ mod tests {
     #[test]
     fn add_remove_and_errors() {
         let mut s = scene();
-        let added = s.apply(LayerChange::Add(json!({"type": "ellipse", "width": 4, "height": 4})), 1.0).unwrap().unwrap();
+        let added = s
+            .apply(
+                LayerChange::Add(json!({"type": "ellipse", "width": 4, "height": 4})),
+                1.0,
+            )
+            .unwrap()
+            .unwrap();
         assert_eq!(added.id.as_str(), "ellipse-1");
         assert_eq!(added.born, 1.0);
-        let dup = s.apply(LayerChange::Add(json!({"id": "a", "type": "rect", "width": 1, "height": 1})), 1.0).unwrap_err();
+        let dup = s
+            .apply(
+                LayerChange::Add(json!({"id": "a", "type": "rect", "width": 1, "height": 1})),
+                1.0,
+            )
+            .unwrap_err();
         assert_eq!(dup.reason, SceneErrorReason::Duplicate);
-        let bad = s.apply(LayerChange::Patch { id: "a".into(), patch: json!({"opacity": 3}), transition: None }, 1.0).unwrap_err();
+        let bad = s
+            .apply(
+                LayerChange::Patch {
+                    id: "a".into(),
+                    patch: json!({"opacity": 3}),
+                    transition: None,
+                },
+                1.0,
+            )
+            .unwrap_err();
         assert_eq!(bad.to_string(), "opacity: must be between 0 and 1, got 3");
-        let missing = s.apply(LayerChange::Remove { id: "nope".into(), fade: None }, 1.0).unwrap_err();
+        let missing = s
+            .apply(
+                LayerChange::Remove {
+                    id: "nope".into(),
+                    fade: None,
+                },
+                1.0,
+            )
+            .unwrap_err();
         assert_eq!(missing.reason, SceneErrorReason::NotFound);
-        s.apply(LayerChange::Remove { id: "a".into(), fade: Some(Duration::from_secs(2)) }, 2.0).unwrap();
+        s.apply(
+            LayerChange::Remove {
+                id: "a".into(),
+                fade: Some(Duration::from_secs(2)),
+            },
+            2.0,
+        )
+        .unwrap();
         assert_eq!(s.layer("a").unwrap().sample(3.0).opacity, 0.5);
         s.prune(4.0);
         assert!(s.layer("a").is_none());

@@ -170,7 +170,10 @@ mod tests {
     #[test]
     fn expands_every_placeholder() {
         let t = Template::parse("{time} {date} {time:%H.%M} {elapsed} #{frame} {{x}}").unwrap();
-        assert_eq!(t.expand(&clock()), "11:02:05 2026-11-24 11.02 01:02:05 #111765 {x}");
+        assert_eq!(
+            t.expand(&clock()),
+            "11:02:05 2026-11-24 11.02 01:02:05 #111765 {x}"
+        );
         let c = Template::parse("{countdown:2026-11-24T11:03:00+01:00}").unwrap();
         assert_eq!(c.expand(&clock()), "00:00:55");
         let past = Template::parse("{countdown:2020-01-01T00:00:00Z}").unwrap();
@@ -180,7 +183,14 @@ mod tests {
 
     #[test]
     fn refuses_bad_templates() {
-        for bad in ["{nope}", "{time:%Q}", "a { b", "a } b", "{countdown:tomorrow}", "{countdown}"] {
+        for bad in [
+            "{nope}",
+            "{time:%Q}",
+            "a { b",
+            "a } b",
+            "{countdown:tomorrow}",
+            "{countdown}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,89 @@
+//! RGBA → I420 conversion, BT.709 limited range, with the `yuv` crate (runtime SIMD dispatch).
+
+use yuv::{
+    BufferStoreMut, YuvConversionMode, YuvPlanarImageMut, YuvRange, YuvStandardMatrix,
+    rgba_to_yuv420,
+};
+
+use super::{Frame, YuvFrame};
+
+impl Frame {
+    /// Converts to I420 (BT.709, limited range) into `out`, resizing it when needed.
+    ///
+    /// The premultiplied colour is used as it is, which is the frame composed over black: what
+    /// a video (which has no alpha) should show of transparent areas.
+    pub fn to_i420(&self, out: &mut YuvFrame) {
+        if out.width != self.width || out.height != self.height {
+            *out = YuvFrame::new(self.width, self.height);
+        }
+        let (ys, us, vs) = out.strides();
+        let mut planar = YuvPlanarImageMut {
+            y_plane: BufferStoreMut::Borrowed(&mut out.y),
+            y_stride: ys as u32,
+            u_plane: BufferStoreMut::Borrowed(&mut out.u),
+            u_stride: us as u32,
+            v_plane: BufferStoreMut::Borrowed(&mut out.v),
+            v_stride: vs as u32,
+            width: self.width,
+            height: self.height,
+        };
+        rgba_to_yuv420(
+            &mut planar,
+            &self.data,
+            self.width * 4,
+            YuvRange::Limited,
+            YuvStandardMatrix::Bt709,
+            YuvConversionMode::Balanced,
+        )
+        .expect("plane sizes match the frame by construction");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// BT.709 limited-range reference, in floating point.
+    fn reference(r: f64, g: f64, b: f64) -> (f64, f64, f64) {
+        let (r, g, b) = (r / 255.0, g / 255.0, b / 255.0);
+        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        let cb = (b - y) / 1.8556;
+        let cr = (r - y) / 1.5748;
+        (16.0 + 219.0 * y, 128.0 + 224.0 * cb, 128.0 + 224.0 * cr)
+    }
+
+    #[test]
+    fn solid_colours_match_bt709_limited() {
+        for rgb in [
+            [255u8, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [255, 255, 255],
+            [0, 0, 0],
+            [40, 120, 200],
+        ] {
+            let mut f = Frame::new(16, 16);
+            for p in f.data_mut().chunks_exact_mut(4) {
+                p.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
+            }
+            let mut yuv = YuvFrame::new(2, 2);
+            f.to_i420(&mut yuv);
+            let (y, u, v) = reference(rgb[0] as f64, rgb[1] as f64, rgb[2] as f64);
+            assert!(
+                (yuv.y()[0] as f64 - y).abs() <= 1.0,
+                "{rgb:?} y {} vs {y}",
+                yuv.y()[0]
+            );
+            assert!(
+                (yuv.u()[0] as f64 - u).abs() <= 1.0,
+                "{rgb:?} u {} vs {u}",
+                yuv.u()[0]
+            );
+            assert!(
+                (yuv.v()[0] as f64 - v).abs() <= 1.0,
+                "{rgb:?} v {} vs {v}",
+                yuv.v()[0]
+            );
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Composition: draw operations blended onto the canvas, split into horizontal bands that run in
+//! parallel. Each pixel is computed by the same code whatever the banding, so the bytes are
+//! identical for any number of threads.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::blend::{blend_row, fill_row};
+use super::place::IRect;
+use super::raster::Raster;
+use crate::scene::BlendMode;
+
+/// One layer ready to blit: a raster at an integer canvas position.
+#[derive(Clone, Debug)]
+pub(crate) struct DrawOp {
+    /// Content key of `raster` (equal keys, equal pixels).
+    pub(crate) key: u64,
+    pub(crate) raster: Arc<Raster>,
+    /// Canvas position of the raster's top-left pixel.
+    pub(crate) x: i32,
+    pub(crate) y: i32,
+    pub(crate) opacity: u8,
+    pub(crate) blend: BlendMode,
+}
+
+impl DrawOp {
+    /// The canvas rectangle the op covers.
+    pub(crate) fn rect(&self) -> IRect {
+        IRect::new(
+            self.x,
+            self.y,
+            self.raster.pixmap.width() as i32,
+            self.raster.pixmap.height() as i32,
+        )
+    }
+
+    /// True when drawing `other` instead would give the same pixels.
+    pub(crate) fn same_as(&self, other: &DrawOp) -> bool {
+        self.key == other.key
+            && self.x == other.x
+            && self.y == other.y
+            && self.opacity == other.opacity
+            && self.blend == other.blend
+    }
+}
+
+/// Rows per band: small enough to stay in cache and to spread over threads.
+const BAND_ROWS: usize = 32;
+
+/// Redraws `area` of the canvas (`data`, `width` pixels wide): background, then every op.
+pub(crate) fn compose(
+    data: &mut [u8],
+    width: u32,
+    background: [u8; 4],
+    ops: &[DrawOp],
+    area: IRect,
+    pool: Option<&rayon::ThreadPool>,
+) {
+    if area.is_empty() {
+        return;
+    }
+    let stride = width as usize * 4;
+    let rows = &mut data[area.y0 as usize * stride..area.y1 as usize * stride];
+    let band = |(i, chunk): (usize, &mut [u8])| {
+        let y0 = area.y0 + (i * BAND_ROWS) as i32;
+        let y1 = y0 + (chunk.len() / stride) as i32;
+        compose_band(chunk, stride, IRect { y0, y1, ..area }, background, ops);
+    };
+    match pool {
+        Some(pool) => pool.install(|| {
+            rows.par_chunks_mut(BAND_ROWS * stride)
+                .enumerate()
+                .for_each(band)
+        }),
+        None => rows
+            .chunks_mut(BAND_ROWS * stride)
+            .enumerate()
+            .for_each(band),
+    }
+}
+
+/// Composes one band; `rows` holds whole canvas rows `band.y0..band.y1`.
+fn compose_band(rows: &mut [u8], stride: usize, band: IRect, background: [u8; 4], ops: &[DrawOp]) {
+    let (bx0, bx1) = (band.x0 as usize * 4, band.x1 as usize * 4);
+    for row in rows.chunks_exact_mut(stride) {
+        fill_row(&mut row[bx0..bx1], background);
+    }
+    for op in ops {
+        let r = op.rect().intersect(&band);
+        if r.is_empty() {
+            continue;
+        }
+        let pm = &op.raster.pixmap;
+        let src_stride = pm.width() as usize * 4;
+        let src = pm.data();
+        let (sx0, len) = ((r.x0 - op.x) as usize * 4, (r.x1 - r.x0) as usize * 4);
+        for y in r.y0..r.y1 {
+            let s = (y - op.y) as usize * src_stride + sx0;
+            let d = (y - band.y0) as usize * stride + r.x0 as usize * 4;
+            blend_row(
+                &mut rows[d..d + len],
+                &src[s..s + len],
+                op.opacity,
+                op.blend,
+                op.raster.opaque,
+            );
+        }
+    }
+}

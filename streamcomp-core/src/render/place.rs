@@ -1,0 +1,147 @@
+//! Placement: anchor, rotation and scale as a transform from a layer's box to the canvas, the
+//! canvas bounding box that results, and transformed copies of rasters for non-trivial transforms.
+
+use tiny_skia::{
+    FillRule, FilterQuality, Paint, PathBuilder, Pattern, Pixmap, Rect, SpreadMode, Transform,
+};
+
+use super::Quality;
+use super::raster::Raster;
+use crate::scene::Sampled;
+
+/// An axis-aligned rectangle on the canvas, in pixels (`x0..x1`, `y0..y1`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct IRect {
+    pub(crate) x0: i32,
+    pub(crate) y0: i32,
+    pub(crate) x1: i32,
+    pub(crate) y1: i32,
+}
+
+impl IRect {
+    pub(crate) fn new(x: i32, y: i32, w: i32, h: i32) -> IRect {
+        IRect {
+            x0: x,
+            y0: y,
+            x1: x.saturating_add(w),
+            y1: y.saturating_add(h),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.x1 <= self.x0 || self.y1 <= self.y0
+    }
+
+    pub(crate) fn intersect(&self, o: &IRect) -> IRect {
+        IRect {
+            x0: self.x0.max(o.x0),
+            y0: self.y0.max(o.y0),
+            x1: self.x1.min(o.x1),
+            y1: self.y1.min(o.y1),
+        }
+    }
+
+    pub(crate) fn union(&self, o: &IRect) -> IRect {
+        if self.is_empty() {
+            return *o;
+        }
+        if o.is_empty() {
+            return *self;
+        }
+        IRect {
+            x0: self.x0.min(o.x0),
+            y0: self.y0.min(o.y0),
+            x1: self.x1.max(o.x1),
+            y1: self.y1.max(o.y1),
+        }
+    }
+}
+
+/// The transform from box-local coordinates (0,0 = the box's top-left) to the canvas.
+pub(crate) fn box_transform(
+    s: &Sampled,
+    box_w: f32,
+    box_h: f32,
+    anchor_x: f64,
+    anchor_y: f64,
+) -> Transform {
+    let ax = anchor_x as f32 * box_w;
+    let ay = anchor_y as f32 * box_h;
+    Transform::from_translate(s.x as f32 + ax, s.y as f32 + ay)
+        .pre_rotate(s.rotation.rem_euclid(360.0) as f32)
+        .pre_scale(s.scale_x as f32, s.scale_y as f32)
+        .pre_translate(-ax, -ay)
+}
+
+/// True when the layer is only moved (no rotation, unit scale): it can then be blitted as is.
+pub(crate) fn is_plain(s: &Sampled) -> bool {
+    s.rotation.rem_euclid(360.0) == 0.0 && s.scale_x == 1.0 && s.scale_y == 1.0
+}
+
+/// The canvas bounding box of a `w`×`h` rectangle at `(x, y)` in the space `t` maps from.
+pub(crate) fn mapped_bounds(t: &Transform, x: f32, y: f32, w: f32, h: f32) -> (f32, f32, f32, f32) {
+    let mut pts = [
+        tiny_skia::Point::from_xy(x, y),
+        tiny_skia::Point::from_xy(x + w, y),
+        tiny_skia::Point::from_xy(x, y + h),
+        tiny_skia::Point::from_xy(x + w, y + h),
+    ];
+    t.map_points(&mut pts);
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in pts {
+        x0 = x0.min(p.x);
+        y0 = y0.min(p.y);
+        x1 = x1.max(p.x);
+        y1 = y1.max(p.y);
+    }
+    (x0, y0, x1 - x0, y1 - y0)
+}
+
+fn filter(q: Quality) -> FilterQuality {
+    match q {
+        Quality::Low => FilterQuality::Bilinear,
+        Quality::Medium | Quality::High => FilterQuality::Bicubic,
+    }
+}
+
+/// Draws `raster` through `t` (raster pixel space → canvas) into a new pixmap covering the
+/// transformed raster clipped to `clip`. Returns the pixmap and its canvas position, or `None`
+/// when nothing is visible. Edges are anti-aliased.
+pub(crate) fn transform_raster(
+    raster: &Raster,
+    t: &Transform,
+    clip: IRect,
+    quality: Quality,
+) -> Option<(Pixmap, i32, i32)> {
+    let (pw, ph) = (raster.pixmap.width() as f32, raster.pixmap.height() as f32);
+    let (bx, by, bw, bh) = mapped_bounds(t, 0.0, 0.0, pw, ph);
+    if !(bx.is_finite() && by.is_finite() && bw.is_finite() && bh.is_finite()) {
+        return None;
+    }
+    let area = IRect {
+        x0: bx.floor().max(i32::MIN as f32 / 2.0) as i32,
+        y0: by.floor().max(i32::MIN as f32 / 2.0) as i32,
+        x1: (bx + bw).ceil().min(i32::MAX as f32 / 2.0) as i32,
+        y1: (by + bh).ceil().min(i32::MAX as f32 / 2.0) as i32,
+    }
+    .intersect(&clip);
+    if area.is_empty() {
+        return None;
+    }
+    let mut out = Pixmap::new((area.x1 - area.x0) as u32, (area.y1 - area.y0) as u32)?;
+    let path = PathBuilder::from_rect(Rect::from_xywh(0.0, 0.0, pw, ph)?);
+    let paint = Paint {
+        shader: Pattern::new(
+            raster.pixmap.as_ref(),
+            SpreadMode::Pad,
+            filter(quality),
+            1.0,
+            Transform::identity(),
+        ),
+        anti_alias: true,
+        ..Paint::default()
+    };
+    let shifted = t.post_translate(-area.x0 as f32, -area.y0 as f32);
+    out.fill_path(&path, &paint, FillRule::Winding, shifted, None);
+    Some((out, area.x0, area.y0))
+}
