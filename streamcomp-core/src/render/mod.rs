@@ -148,6 +148,8 @@ struct Prepared {
     raster: Arc<Raster>,
     box_w: f32,
     box_h: f32,
+    /// The raster is drawn at this multiple of the box size.
+    raster_scale: f64,
 }
 
 impl Compositor {
@@ -284,7 +286,7 @@ impl Compositor {
             .iter()
             .position(|l| l.id == layer.id)
             .unwrap_or(0);
-        let p = self.prepare(scene, index, layer, &s, t, &clock)?;
+        let p = self.prepare(scene, index, layer, &s, t, &clock, false)?;
         let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
         let (x, y, w, h) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
         Ok(Bounds {
@@ -302,7 +304,7 @@ impl Compositor {
         for (i, layer) in scene.layers.iter().enumerate() {
             if !matches!(layer.kind, LayerKind::Audio(_)) {
                 let s = layer.sample(layer.born);
-                self.prepare(scene, i, layer, &s, layer.born, &clock)?;
+                self.prepare(scene, i, layer, &s, layer.born, &clock, false)?;
             }
         }
         Ok(())
@@ -329,8 +331,9 @@ impl Compositor {
             if opacity == 0 {
                 continue;
             }
-            let p = self.prepare(scene, index, layer, &s, t, clock)?;
-            if is_plain(&s) {
+            let plain = is_plain(&s);
+            let p = self.prepare(scene, index, layer, &s, t, clock, !plain)?;
+            if plain {
                 ops.push(DrawOp {
                     key: p.key,
                     x: s.x.round() as i32 - p.raster.origin_x,
@@ -341,8 +344,15 @@ impl Compositor {
                 });
                 continue;
             }
-            let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y)
-                .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32);
+            let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
+            let vector = matches!(layer.kind, LayerKind::Rect(_) | LayerKind::Ellipse(_));
+            let tr = if vector {
+                tr
+            } else {
+                let inv = 1.0 / p.raster_scale as f32;
+                tr.pre_scale(inv, inv)
+                    .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32)
+            };
             let key = key_of((
                 p.key,
                 [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
@@ -352,7 +362,38 @@ impl Compositor {
             let placed = match self.rasters.get(key) {
                 Some(r) => Some(r),
                 None => {
-                    transform_raster(&p.raster, &tr, canvas, self.opts.quality).map(|(pm, x, y)| {
+                    let drawn = if vector {
+                        let (bx, by, bw, bh) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
+                        let area = IRect {
+                            x0: bx.floor() as i32,
+                            y0: by.floor() as i32,
+                            x1: (bx + bw).ceil() as i32,
+                            y1: (by + bh).ceil() as i32,
+                        }
+                        .intersect(&canvas);
+                        if area.is_empty() {
+                            None
+                        } else {
+                            tiny_skia::Pixmap::new(
+                                (area.x1 - area.x0) as u32,
+                                (area.y1 - area.y0) as u32,
+                            )
+                            .map(|mut pm| {
+                                let shifted = tr.post_translate(-area.x0 as f32, -area.y0 as f32);
+                                shape::draw_transformed(
+                                    &mut pm,
+                                    &layer.kind,
+                                    p.box_w as f64,
+                                    p.box_h as f64,
+                                    shifted,
+                                );
+                                (pm, area.x0, area.y0)
+                            })
+                        }
+                    } else {
+                        transform_raster(&p.raster, &tr, canvas, self.opts.quality)
+                    };
+                    drawn.map(|(pm, x, y)| {
                         self.stats.transformed += 1;
                         let mut r = Raster::from_pixmap(pm, 0.0, 0.0);
                         r.origin_x = -x;
@@ -384,7 +425,20 @@ impl Compositor {
         s: &Sampled,
         t: f64,
         clock: &TemplateClock,
+        transformed: bool,
     ) -> Result<Prepared, RenderError> {
+        // Transformed text and images are drawn at their largest scale (in steps of √2) and
+        // only ever resampled down; transformed shapes are drawn as vectors instead.
+        let raster_scale = if transformed {
+            let m = s.scale_x.abs().max(s.scale_y.abs());
+            if m > 1.0 {
+                2f64.powf((m.log2() * 2.0).ceil() / 2.0)
+            } else {
+                1.0
+            }
+        } else {
+            1.0
+        };
         let path = |field: &str| format!("layers[{index}].{field}");
         let asset_err = |field: &str, source: AssetError| RenderError::Asset {
             path: path(field),
@@ -421,6 +475,7 @@ impl Compositor {
                 let key = h.finish();
                 match self.rasters.get(key) {
                     Some(r) => (key, r),
+                    None if transformed => (key, Arc::new(Raster::empty(w as f32, hh as f32))),
                     None => {
                         check_size(w, hh)?;
                         self.stats.rasterized += 1;
@@ -445,6 +500,7 @@ impl Compositor {
                 let key = h.finish();
                 match self.rasters.get(key) {
                     Some(r) => (key, r),
+                    None if transformed => (key, Arc::new(Raster::empty(w as f32, hh as f32))),
                     None => {
                         check_size(w, hh)?;
                         self.stats.rasterized += 1;
@@ -477,6 +533,7 @@ impl Compositor {
                     self.opts.quality,
                     w_opt.map(f64::to_bits),
                     h_opt.map(f64::to_bits),
+                    raster_scale.to_bits(),
                 )
                     .hash(&mut h);
                 let key = h.finish();
@@ -484,13 +541,19 @@ impl Compositor {
                     Some(r) => (key, r),
                     None => {
                         let (bw, bh) = image::image_box(&decoded, w_opt, h_opt);
+                        let (bw, bh) = (bw * raster_scale, bh * raster_scale);
                         check_size(bw, bh)?;
                         self.stats.rasterized += 1;
+                        let (rw, rh) = if raster_scale == 1.0 {
+                            (w_opt, h_opt)
+                        } else {
+                            (Some(bw), Some(bh))
+                        };
                         let r = image::rasterize_image(
                             &decoded,
                             frame,
-                            w_opt,
-                            h_opt,
+                            rw,
+                            rh,
                             img.fit,
                             self.opts.quality,
                         )
@@ -514,7 +577,12 @@ impl Compositor {
                         .map(|b| (b.color, [b.padding, b.radius].map(f64::to_bits))),
                 )
                     .hash(&mut h);
-                for v in [tp.font_size, tp.line_height, w_opt.unwrap_or(-1.0)] {
+                for v in [
+                    tp.font_size,
+                    tp.line_height,
+                    w_opt.unwrap_or(-1.0),
+                    raster_scale,
+                ] {
                     hash_f64(&mut h, v);
                 }
                 if let crate::scene::FontSpec::File(_) = tp.font {
@@ -527,13 +595,20 @@ impl Compositor {
                         let system = self.assets.system_fonts();
                         let fonts = self.fonts.get_or_insert_with(|| FontLibrary::new(system));
                         self.stats.rasterized += 1;
+                        let scaled;
+                        let props = if raster_scale == 1.0 {
+                            tp
+                        } else {
+                            scaled = tp.scaled(raster_scale);
+                            &scaled
+                        };
                         let r = text::rasterize_text(
                             fonts,
                             &self.assets,
                             scene.base_dir.as_deref(),
-                            tp,
+                            props,
                             &self.text_buf,
-                            w_opt.map(|w| w as f32),
+                            w_opt.map(|w| (w * raster_scale) as f32),
                         )
                         .map_err(|e| match e {
                             AssetError::TooLarge { .. } => asset_err("text", e),
@@ -548,13 +623,15 @@ impl Compositor {
                 (key, Arc::new(Raster::empty(0.0, 0.0)))
             }
         };
-        let box_w = w_opt.map(|w| w as f32).unwrap_or(raster.box_w);
-        let box_h = h_opt.map(|h| h as f32).unwrap_or(raster.box_h);
+        let inv = 1.0 / raster_scale as f32;
+        let box_w = w_opt.map(|w| w as f32).unwrap_or(raster.box_w * inv);
+        let box_h = h_opt.map(|h| h as f32).unwrap_or(raster.box_h * inv);
         Ok(Prepared {
             key,
             raster,
             box_w,
             box_h,
+            raster_scale,
         })
     }
 }

@@ -132,3 +132,49 @@ pub(crate) fn ellipse(w: f64, h: f64, color: Color, border: Option<Border>) -> R
     }
     Raster::from_pixmap(pm, wf, hf)
 }
+
+/// Draws a rect or ellipse of box size `w`×`h` straight through `t` (box space → pixmap), so
+/// rotated and scaled shapes keep exact anti-aliased edges instead of a resampled raster's.
+pub(crate) fn draw_transformed(
+    pm: &mut Pixmap,
+    kind: &crate::scene::LayerKind,
+    w: f64,
+    h: f64,
+    t: Transform,
+) {
+    use crate::scene::LayerKind;
+    let (wf, hf) = (w as f32, h as f32);
+    if wf <= 0.0 || hf <= 0.0 {
+        return;
+    }
+    let (color, border, radius, is_rect) = match kind {
+        LayerKind::Rect(r) => (r.color, r.border, r.radius as f32, true),
+        LayerKind::Ellipse(e) => (e.color, e.border, 0.0, false),
+        _ => return,
+    };
+    let outer = |pb: &mut PathBuilder, inset: f32| {
+        let (x, y, ww, hh) = (inset, inset, wf - 2.0 * inset, hf - 2.0 * inset);
+        if ww <= 0.0 || hh <= 0.0 {
+            return;
+        }
+        if is_rect {
+            push_round_rect(pb, x, y, ww, hh, (radius - inset).max(0.0));
+        } else if let Some(r) = Rect::from_xywh(x, y, ww, hh) {
+            pb.push_oval(r);
+        }
+    };
+    let mut pb = PathBuilder::new();
+    outer(&mut pb, 0.0);
+    if let Some(path) = pb.finish() {
+        pm.fill_path(&path, &paint(color), FillRule::Winding, t, None);
+    }
+    if let Some(b) = border.filter(|b| b.width > 0.0 && b.color.a > 0) {
+        let bw = (b.width as f32).min(wf / 2.0).min(hf / 2.0);
+        let mut pb = PathBuilder::new();
+        outer(&mut pb, 0.0);
+        outer(&mut pb, bw);
+        if let Some(ring) = pb.finish() {
+            pm.fill_path(&ring, &paint(b.color), FillRule::EvenOdd, t, None);
+        }
+    }
+}

@@ -547,3 +547,28 @@ impl Layer {
         !self.visible || matches!(self.kind, LayerKind::Audio(_)) || self.sample(t).opacity <= 0.0
     }
 }
+
+impl TextProps {
+    /// The same text drawn `k` times larger (font size, outline, shadow, background padding).
+    pub fn scaled(&self, k: f64) -> TextProps {
+        TextProps {
+            font_size: self.font_size * k,
+            outline: self.outline.map(|o| Outline {
+                width: o.width * k,
+                ..o
+            }),
+            shadow: self.shadow.map(|s| Shadow {
+                dx: s.dx * k,
+                dy: s.dy * k,
+                blur: s.blur * k,
+                ..s
+            }),
+            background: self.background.map(|b| TextBackground {
+                padding: b.padding * k,
+                radius: b.radius * k,
+                ..b
+            }),
+            ..self.clone()
+        }
+    }
+}
