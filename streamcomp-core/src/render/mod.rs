@@ -129,6 +129,7 @@ pub struct Compositor {
     prev_ops: Vec<DrawOp>,
     prev_background: Option<[u8; 4]>,
     text_buf: String,
+    order: Vec<(i64, usize)>,
     pool: Option<rayon::ThreadPool>,
     stats: CompositorStats,
 }
@@ -182,6 +183,7 @@ impl Compositor {
             prev_ops: Vec::new(),
             prev_background: None,
             text_buf: String::new(),
+            order: Vec::new(),
             pool,
             stats: CompositorStats::default(),
         }
@@ -318,10 +320,25 @@ impl Compositor {
         canvas: IRect,
         ops: &mut Vec<DrawOp>,
     ) -> Result<(), RenderError> {
-        let mut order: Vec<(i64, usize)> = Vec::new();
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
         order.extend(scene.layers.iter().enumerate().map(|(i, l)| (l.z, i)));
-        order.sort_by_key(|&(z, i)| (z, i));
-        for (_, index) in order {
+        order.sort_unstable();
+        let result = self.collect_in_order(scene, t, clock, canvas, ops, &order);
+        self.order = order;
+        result
+    }
+
+    fn collect_in_order(
+        &mut self,
+        scene: &Scene,
+        t: f64,
+        clock: &TemplateClock,
+        canvas: IRect,
+        ops: &mut Vec<DrawOp>,
+        order: &[(i64, usize)],
+    ) -> Result<(), RenderError> {
+        for &(_, index) in order {
             let layer = &scene.layers[index];
             if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
                 continue;
