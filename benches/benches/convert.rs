@@ -1,1 +1,19 @@
-fn main() {}
+//! RGBA → I420 (BT.709 limited) at 1920×1080, and straight-alpha conversion for PNG.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use streamcomp_benches::load;
+use streamcomp_core::YuvFrame;
+
+fn convert(c: &mut Criterion) {
+    let (scene, mut comp) = load("overlay-static.json", 1);
+    let frame = comp.render(&scene, 0.0).expect("render").clone();
+    let mut yuv = YuvFrame::new(frame.width(), frame.height());
+    c.bench_function("rgba_to_i420_1080p", |b| b.iter(|| frame.to_i420(&mut yuv)));
+    let mut straight = Vec::new();
+    c.bench_function("premultiplied_to_straight_1080p", |b| {
+        b.iter(|| frame.to_straight_rgba(&mut straight))
+    });
+}
+
+criterion_group!(benches, convert);
+criterion_main!(benches);

@@ -83,9 +83,24 @@ pub(crate) fn compose(
 /// Composes one band; `rows` holds whole canvas rows `band.y0..band.y1`.
 fn compose_band(rows: &mut [u8], stride: usize, band: IRect, background: [u8; 4], ops: &[DrawOp]) {
     let (bx0, bx1) = (band.x0 as usize * 4, band.x1 as usize * 4);
-    for row in rows.chunks_exact_mut(stride) {
-        fill_row(&mut row[bx0..bx1], background);
-    }
+    // Nothing under an opaque layer that covers the whole band shows: start from the topmost one.
+    let first = ops
+        .iter()
+        .rposition(|op| {
+            op.raster.opaque
+                && op.opacity == 255
+                && op.blend == BlendMode::Normal
+                && op.rect().intersect(&band) == band
+        })
+        .unwrap_or(usize::MAX);
+    let ops = if first == usize::MAX {
+        for row in rows.chunks_exact_mut(stride) {
+            fill_row(&mut row[bx0..bx1], background);
+        }
+        ops
+    } else {
+        &ops[first..]
+    };
     for op in ops {
         let r = op.rect().intersect(&band);
         if r.is_empty() {
