@@ -11,7 +11,12 @@ pub(crate) struct Args {
     /// The scene file (JSON).
     scene: PathBuf,
     /// Scene time of the frame, in seconds.
-    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     at: f64,
     /// Where to write the PNG.
     #[arg(short, long, value_name = "OUT.png")]

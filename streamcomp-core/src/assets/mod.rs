@@ -144,13 +144,12 @@ impl AssetResolver {
             root: self.inner.root.clone(),
         };
         let p = Path::new(src);
-        if self.inner.confine {
-            if p.is_absolute()
+        if self.inner.confine
+            && (p.is_absolute()
                 || p.components()
-                    .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
-            {
-                return Err(outside());
-            }
+                    .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))))
+        {
+            return Err(outside());
         }
         let base = match base_dir {
             Some(b) if !self.inner.confine => b,

@@ -288,7 +288,7 @@ impl Compositor {
             .iter()
             .position(|l| l.id == layer.id)
             .unwrap_or(0);
-        let p = self.prepare(scene, index, layer, &s, t, &clock, false)?;
+        let p = self.prepare(scene, index, layer, &s, (t, &clock), false)?;
         let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
         let (x, y, w, h) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
         Ok(Bounds {
@@ -306,7 +306,7 @@ impl Compositor {
         for (i, layer) in scene.layers.iter().enumerate() {
             if !matches!(layer.kind, LayerKind::Audio(_)) {
                 let s = layer.sample(layer.born);
-                self.prepare(scene, i, layer, &s, layer.born, &clock, false)?;
+                self.prepare(scene, i, layer, &s, (layer.born, &clock), false)?;
             }
         }
         Ok(())
@@ -349,7 +349,7 @@ impl Compositor {
                 continue;
             }
             let plain = is_plain(&s);
-            let p = self.prepare(scene, index, layer, &s, t, clock, !plain)?;
+            let p = self.prepare(scene, index, layer, &s, (t, clock), !plain)?;
             if plain {
                 ops.push(DrawOp {
                     key: p.key,
@@ -440,8 +440,7 @@ impl Compositor {
         index: usize,
         layer: &Layer,
         s: &Sampled,
-        t: f64,
-        clock: &TemplateClock,
+        (t, clock): (f64, &TemplateClock),
         transformed: bool,
     ) -> Result<Prepared, RenderError> {
         // Transformed text and images are drawn at their largest scale (in steps of √2) and

@@ -174,13 +174,13 @@ impl Scene {
         // Explicit ids are claimed before any id is generated.
         let mut seen: std::collections::HashMap<&str, usize> = Default::default();
         for (i, raw) in raw_layers.iter().enumerate() {
-            if let Some(id) = raw.get("id").and_then(Value::as_str) {
-                if let Some(first) = seen.insert(id, i) {
-                    issues.push(
-                        &format!("layers[{i}].id"),
-                        format!("duplicate id `{id}` (also used by layers[{first}])"),
-                    );
-                }
+            if let Some(id) = raw.get("id").and_then(Value::as_str)
+                && let Some(first) = seen.insert(id, i)
+            {
+                issues.push(
+                    &format!("layers[{i}].id"),
+                    format!("duplicate id `{id}` (also used by layers[{first}])"),
+                );
             }
         }
         let explicit: Vec<String> = seen.keys().map(|s| s.to_string()).collect();

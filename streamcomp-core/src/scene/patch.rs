@@ -142,13 +142,13 @@ impl Scene {
                         let parsed = Transition::from_value(&t)?;
                         transition = transition.or(Some(parsed));
                     }
-                    if let Some(new_id) = obj.get("id") {
-                        if new_id.as_str() != Some(id.as_str()) {
-                            return Err(SceneError::invalid(
-                                "id",
-                                "the id of a layer cannot be changed",
-                            ));
-                        }
+                    if let Some(new_id) = obj.get("id")
+                        && new_id.as_str() != Some(id.as_str())
+                    {
+                        return Err(SceneError::invalid(
+                            "id",
+                            "the id of a layer cannot be changed",
+                        ));
                     }
                 } else {
                     return Err(SceneError::invalid("", "an update must be a JSON object"));

@@ -1,0 +1,135 @@
+//! The `streamcomp` binary as a user runs it: outputs, exit codes, one clear line per error and
+//! never a panic on a user mistake.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn streamcomp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_streamcomp"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    (info.width, info.height, buf)
+}
+
+const SCENE: &str = r##"{"width": 64, "height": 32, "background": "#000000", "layers": [
+  {"type": "rect", "x": 0, "y": 0, "width": 32, "height": 32, "color": "#ff0000"},
+  {"type": "rect", "x": 32, "y": 0, "width": 32, "height": 32, "color": "#0000ff80",
+   "animations": [{"property": "opacity", "from": 0, "to": 1, "duration": 2}]}]}"##;
+
+#[test]
+fn frame_writes_the_png_at_the_given_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = write(dir.path(), "s.json", SCENE);
+    let out = dir.path().join("f.png");
+    let o = streamcomp(&["frame", &scene, "--at", "1", "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (w, h, px) = read_png(&out);
+    assert_eq!((w, h), (64, 32));
+    assert_eq!(&px[..4], &[255, 0, 0, 255]);
+    // Half-way through the fade the half-transparent blue at half opacity is 25% over black (64).
+    let i = (10 * 64 + 48) * 4;
+    assert_eq!(&px[i..i + 4], &[0, 0, 64, 255]);
+}
+
+#[test]
+fn validate_lists_every_error_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        r#"{"width": 63, "height": 32, "layers": [{"type": "rect", "width": 1, "height": 1, "opacity": 2}]}"#,
+    );
+    let o = streamcomp(&["validate", &bad]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: width: must be even (video encoders need it), got 63\nerror: layers[0].opacity: must be between 0 and 1, got 2\n"
+    );
+    let good = write(dir.path(), "good.json", SCENE);
+    let o = streamcomp(&["validate", &good]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok (64x32 at 30 fps, 2 layers)"));
+}
+
+#[test]
+fn user_mistakes_get_one_line_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let out = out.to_str().unwrap();
+    let scene = write(dir.path(), "s.json", SCENE);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["frame", "/nonexistent/scene.json", "-o", out],
+            "error: cannot read scene file /nonexistent/scene.json",
+        ),
+        (
+            vec!["frame", &scene, "--at", "-3", "-o", out],
+            "error: --at must be a time in seconds >= 0",
+        ),
+        (
+            vec!["frame", &scene, "-o", "/nonexistent/dir/x.png"],
+            "error: cannot write /nonexistent/dir/x.png",
+        ),
+        (
+            vec!["bench", "--frames", "0"],
+            "error: --frames must be at least 1",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = streamcomp(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with(want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let o = streamcomp(&["frame", &scene, "--quality", "ultra", "-o", out]);
+    assert_eq!(o.status.code(), Some(2), "clap usage errors exit 2");
+    assert!(stderr(&o).contains("unknown quality `ultra`"));
+}
+
+#[test]
+fn schema_is_json_and_bench_json_has_the_fields() {
+    let o = streamcomp(&["schema"]);
+    assert!(o.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["title"], "streamcomp scene");
+    let dir = tempfile::tempdir().unwrap();
+    let scene = write(dir.path(), "s.json", SCENE);
+    let o = streamcomp(&["bench", &scene, "--frames", "5", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "width",
+        "height",
+        "frames",
+        "threads",
+        "render_ms",
+        "convert_ms",
+    ] {
+        assert!(r.get(k).is_some(), "missing {k}: {r}");
+    }
+    for k in ["mean", "p50", "p99"] {
+        assert!(r["render_ms"][k].as_f64().is_some(), "render_ms.{k}: {r}");
+    }
+    assert_eq!(r["frames"], 5);
+    assert_eq!(r["width"], 64);
+}
