@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-pub use crate::scene::{SceneError, SceneErrorReason, SceneFileError};
+pub(crate) use crate::scene::{SceneError, SceneErrorReason, SceneFileError};
 
 /// Why an asset (image, font, audio file, remote download) could not be used.
 #[derive(Debug, thiserror::Error)]

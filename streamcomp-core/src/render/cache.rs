@@ -84,11 +84,6 @@ impl RasterCache {
         self.generation += 1;
     }
 
-    /// Entries held.
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
-    }
-
     /// Drops everything.
     pub(crate) fn clear(&mut self) {
         self.map.clear();

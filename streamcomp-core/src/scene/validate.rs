@@ -125,10 +125,6 @@ impl Issues {
         });
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
     pub(crate) fn into_result(self) -> Result<(), SceneError> {
         SceneError::check(self.0)
     }
