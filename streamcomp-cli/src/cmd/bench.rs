@@ -10,6 +10,8 @@ use streamcomp_core::{AssetResolver, BenchOptions, Quality, bench_render, builti
 pub(crate) struct Args {
     /// The scene to measure; default: a built-in 1920x1080 scene of ten layers.
     scene: Option<PathBuf>,
+    #[command(flatten)]
+    assets: super::AssetArgs,
     /// Frames to render.
     #[arg(long, default_value_t = 300)]
     frames: u32,
@@ -27,7 +29,7 @@ pub(crate) struct Args {
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(a.frames > 0, "--frames must be at least 1");
     let (scene, assets) = match &a.scene {
-        Some(p) => super::load_scene(p)?,
+        Some(p) => super::load_scene(p, &a.assets)?,
         None => (builtin_bench_scene(), AssetResolver::default()),
     };
     let mut opts = BenchOptions::new(a.frames, a.threads);

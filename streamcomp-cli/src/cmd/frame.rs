@@ -10,6 +10,8 @@ use streamcomp_core::{Compositor, CompositorOptions, Quality};
 pub(crate) struct Args {
     /// The scene file (JSON).
     scene: PathBuf,
+    #[command(flatten)]
+    assets: super::AssetArgs,
     /// Scene time of the frame, in seconds.
     #[arg(
         long,
@@ -35,7 +37,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         "--at must be a time in seconds >= 0, got {}",
         a.at
     );
-    let (scene, assets) = super::load_scene(&a.scene)?;
+    let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
     let opts = CompositorOptions::default()
         .with_quality(a.quality)
         .with_threads(a.threads);

@@ -11,10 +11,12 @@ use streamcomp_core::{Compositor, CompositorOptions};
 pub(crate) struct Args {
     /// The scene file (JSON).
     scene: PathBuf,
+    #[command(flatten)]
+    assets: super::AssetArgs,
 }
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let (scene, assets) = super::load_scene(&a.scene)?;
+    let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
     let mut comp = Compositor::new(CompositorOptions::default().with_threads(1), assets);
     comp.check_assets(&scene)?;
     println!(

@@ -299,12 +299,21 @@ impl Compositor {
         })
     }
 
-    /// Loads every asset of the scene (images, fonts) and lays out every text, reporting the
-    /// first problem with its JSON path. Front ends call it to validate before going live.
+    /// Loads every asset of the scene (images, fonts), lays out every text and checks that audio
+    /// files exist, reporting the first problem with its JSON path. Front ends call it to
+    /// validate before going live.
     pub fn check_assets(&mut self, scene: &Scene) -> Result<(), RenderError> {
         let clock = TemplateClock::at(self.clock_start, 0.0, scene.fps);
         for (i, layer) in scene.layers.iter().enumerate() {
-            if !matches!(layer.kind, LayerKind::Audio(_)) {
+            if let LayerKind::Audio(a) = &layer.kind {
+                self.assets
+                    .resolve_path(&a.src, scene.base_dir.as_deref())
+                    .map_err(|source| RenderError::Asset {
+                        path: format!("layers[{i}].src"),
+                        layer: layer.id.to_string(),
+                        source,
+                    })?;
+            } else {
                 let s = layer.sample(layer.born);
                 self.prepare(scene, i, layer, &s, (layer.born, &clock), false)?;
             }
