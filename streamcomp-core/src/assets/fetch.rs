@@ -364,8 +364,10 @@ mod tests {
         assert!(e.to_string().contains("HTTP 404"), "{e}");
 
         let port = serve_once("200 OK", vec![7; 5000]);
-        let mut small = Limits::default();
-        small.max_fetch_bytes = 1000;
+        let small = Limits {
+            max_fetch_bytes: 1000,
+            ..Limits::default()
+        };
         let e = fetch(&format!("http://127.0.0.1:{port}/big"), &open, &small).unwrap_err();
         assert!(matches!(e, AssetError::TooLarge { .. }), "{e}");
     }

@@ -311,8 +311,10 @@ mod tests {
             ),
             (0, 1, 2, 0)
         );
-        let mut few = Limits::default();
-        few.max_anim_frames = 2;
+        let few = Limits {
+            max_anim_frames: 2,
+            ..Limits::default()
+        };
         let e = DecodedImage::decode(&bytes, "a.png", &few).unwrap_err();
         assert!(matches!(e, AssetError::TooLarge { .. }), "{e}");
     }
@@ -340,8 +342,10 @@ mod tests {
         let e =
             DecodedImage::decode(b"definitely not an image", "x", &Limits::default()).unwrap_err();
         assert!(matches!(e, AssetError::Decode { .. }), "{e}");
-        let mut small = Limits::default();
-        small.max_image_width = 1;
+        let small = Limits {
+            max_image_width: 1,
+            ..Limits::default()
+        };
         let e = DecodedImage::decode(&png(2, 1, &[0; 8]), "w.png", &small).unwrap_err();
         assert!(e.to_string().contains("2x1 px"), "{e}");
         let truncated = &png(4, 4, &[9; 64])[..40];
