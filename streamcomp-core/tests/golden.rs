@@ -130,3 +130,37 @@ fn golden_images() {
         failures.join("\n")
     );
 }
+
+/// Every golden scene, and the 50-layer benchmark scene, give the same bytes with 1, 2 and 8
+/// threads.
+#[test]
+fn identical_bytes_for_any_thread_count() {
+    let mut scenes: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    scenes.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../benches/scenes/mixed50.json"));
+    let start = DateTime::parse_from_rfc3339("2026-01-02T03:04:05+00:00").unwrap();
+    for json in scenes {
+        let scene = Scene::from_file(&json, &LoadOptions::default()).unwrap();
+        let frames: Vec<Frame> = [1, 2, 8]
+            .into_iter()
+            .map(|threads| {
+                let assets = AssetResolver::new(golden_dir()).with_system_fonts(false);
+                let opts = CompositorOptions::default()
+                    .with_threads(threads)
+                    .with_clock_start(start);
+                Compositor::new(opts, assets)
+                    .render(&scene, 0.7)
+                    .unwrap()
+                    .clone()
+            })
+            .collect();
+        assert!(
+            frames[0] == frames[1] && frames[0] == frames[2],
+            "{}",
+            json.display()
+        );
+    }
+}
