@@ -12,10 +12,11 @@ fn compose(c: &mut Criterion) {
         ("b_mixed_50", "mixed50.json"),
         ("c_overlay_static", "overlay-static.json"),
     ] {
-        for threads in [1, 2] {
-            let (scene, mut comp) = load(file, threads);
+        for (threads, incremental) in [(1, true), (2, true), (1, false), (2, false)] {
+            let (scene, mut comp) = load(file, threads, incremental);
             let mut frame = 1u64;
-            group.bench_function(format!("{label}/threads_{threads}"), |b| {
+            let mode = if incremental { "incremental" } else { "full" };
+            group.bench_function(format!("{label}/{mode}/threads_{threads}"), |b| {
                 b.iter(|| {
                     frame += 1;
                     let t = frame as f64 / scene.fps;

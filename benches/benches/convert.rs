@@ -5,7 +5,7 @@ use streamcomp_benches::load;
 use streamcomp_core::YuvFrame;
 
 fn convert(c: &mut Criterion) {
-    let (scene, mut comp) = load("overlay-static.json", 1);
+    let (scene, mut comp) = load("overlay-static.json", 1, true);
     let frame = comp.render(&scene, 0.0).expect("render").clone();
     let mut yuv = YuvFrame::new(frame.width(), frame.height());
     c.bench_function("rgba_to_i420_1080p", |b| b.iter(|| frame.to_i420(&mut yuv)));

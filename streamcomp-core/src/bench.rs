@@ -21,6 +21,8 @@ pub struct BenchOptions {
     pub threads: usize,
     /// Resampling quality. Default: high.
     pub quality: Quality,
+    /// Reuse unchanged parts of frames. Default: true; false measures full recomposition.
+    pub incremental: bool,
 }
 
 impl Default for BenchOptions {
@@ -29,6 +31,7 @@ impl Default for BenchOptions {
             frames: 300,
             threads: 1,
             quality: Quality::High,
+            incremental: true,
         }
     }
 }
@@ -96,6 +99,8 @@ pub struct BenchReport {
     pub convert_ms: Timing,
     /// Frames the compositor returned unchanged.
     pub reused_frames: u64,
+    /// Whether unchanged parts of frames were reused.
+    pub incremental: bool,
 }
 
 impl BenchReport {
@@ -115,6 +120,7 @@ impl BenchReport {
             "render_fps": (fps * 10.0).round() / 10.0,
             "convert_ms": self.convert_ms.to_json(),
             "reused_frames": self.reused_frames,
+            "incremental": self.incremental,
             "encode_ms": {},
         })
     }
@@ -129,7 +135,8 @@ pub fn bench_render(
 ) -> Result<BenchReport, Error> {
     let copts = CompositorOptions::default()
         .with_quality(opts.quality)
-        .with_threads(opts.threads);
+        .with_threads(opts.threads)
+        .with_incremental(opts.incremental);
     let mut comp = Compositor::new(copts, assets);
     let mut yuv = YuvFrame::new(scene.width, scene.height);
     comp.render(scene, 0.0)?;
@@ -153,6 +160,7 @@ pub fn bench_render(
         render_ms: Timing::from_samples(&mut render),
         convert_ms: Timing::from_samples(&mut convert),
         reused_frames: comp.stats().reused_frames - start_stats.reused_frames,
+        incremental: opts.incremental,
     })
 }
 

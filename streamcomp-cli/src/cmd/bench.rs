@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// Resampling quality: low, medium or high.
     #[arg(long, default_value = "high")]
     quality: Quality,
+    /// Recompose every pixel of every frame (the worst case) instead of only what changed.
+    #[arg(long)]
+    full: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -34,6 +37,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let mut opts = BenchOptions::new(a.frames, a.threads);
     opts.quality = a.quality;
+    opts.incremental = !a.full;
     let r = bench_render(&scene, assets, &opts)?;
     if a.json {
         println!("{}", r.to_json());

@@ -55,7 +55,7 @@ impl FromStr for Quality {
 }
 
 /// How a [`Compositor`] works.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct CompositorOptions {
     /// Resampling filters. Default: high.
@@ -65,9 +65,29 @@ pub struct CompositorOptions {
     /// The wall-clock time of scene time 0, for `{time}` and `{countdown}` templates.
     /// Default: `None`, the local time when the compositor is created.
     pub clock_start: Option<DateTime<FixedOffset>>,
+    /// Recompose only what changed since the previous frame. Default: true. Turning it off
+    /// recomposes every pixel of every frame (for measuring the worst case).
+    pub incremental: bool,
+}
+
+impl Default for CompositorOptions {
+    fn default() -> Self {
+        CompositorOptions {
+            quality: Quality::default(),
+            threads: 0,
+            clock_start: None,
+            incremental: true,
+        }
+    }
 }
 
 impl CompositorOptions {
+    /// Options with incremental recomposition on or off.
+    pub fn with_incremental(mut self, incremental: bool) -> Self {
+        self.incremental = incremental;
+        self
+    }
+
     /// Options with the given quality.
     pub fn with_quality(mut self, quality: Quality) -> Self {
         self.quality = quality;
@@ -239,14 +259,19 @@ impl Compositor {
 
         let background = scene.background.premultiplied();
         let damage = match self.prev_background {
-            Some(bg) if bg == background && ops.len() == self.prev_ops.len() => ops
-                .iter()
-                .zip(&self.prev_ops)
-                .filter(|(a, b)| !a.same_as(b))
-                .fold(IRect::default(), |acc, (a, b)| {
-                    acc.union(&a.rect()).union(&b.rect())
-                })
-                .intersect(&canvas),
+            Some(bg)
+                if self.opts.incremental
+                    && bg == background
+                    && ops.len() == self.prev_ops.len() =>
+            {
+                ops.iter()
+                    .zip(&self.prev_ops)
+                    .filter(|(a, b)| !a.same_as(b))
+                    .fold(IRect::default(), |acc, (a, b)| {
+                        acc.union(&a.rect()).union(&b.rect())
+                    })
+                    .intersect(&canvas)
+            }
             _ => canvas,
         };
         self.stats.frames += 1;
