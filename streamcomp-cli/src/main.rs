@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "streamcomp", version, about, long_about = None, after_help = "\
 Examples:
   streamcomp frame examples/scenes/lower-third.json --at 1.5 -o frame.png
+  streamcomp render examples/scenes/lower-third.json -o out.mp4 --duration 10
   streamcomp validate examples/scenes/scoreboard.json
   streamcomp schema > scene.schema.json
   streamcomp bench --frames 300 --json")]
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Render one frame of a scene to a PNG file.
     Frame(cmd::frame::Args),
+    /// Render a scene to a video file, as fast as possible.
+    Render(cmd::render::Args),
     /// Check a scene: every error with its JSON path; exit 1 if any.
     Validate(cmd::validate::Args),
     /// Print the scene format's JSON Schema.
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Frame(a) => cmd::frame::run(a),
+        Command::Render(a) => cmd::render::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Schema => cmd::schema::run(),
         Command::Bench(a) => cmd::bench::run(a),

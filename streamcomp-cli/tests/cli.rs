@@ -133,3 +133,83 @@ fn schema_is_json_and_bench_json_has_the_fields() {
     assert_eq!(r["frames"], 5);
     assert_eq!(r["width"], 64);
 }
+
+/// A render killed with SIGKILL leaves an MP4 that ffprobe reads and ffmpeg decodes.
+#[test]
+fn killed_render_leaves_a_playable_mp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = write(dir.path(), "s.json", SCENE);
+    let out = dir.path().join("killed.mp4");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamcomp"))
+        .args([
+            "render",
+            &scene,
+            "-o",
+            out.to_str().unwrap(),
+            "--duration",
+            "3600",
+            "--threads",
+            "1",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until a few fragments (2 s each) are on disk, then kill without warning.
+    let start = std::time::Instant::now();
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) < 20_000
+        && start.elapsed().as_secs() < 60
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("h264"));
+    let frames = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let n: u64 = String::from_utf8_lossy(&frames.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(n >= 60, "only {n} frames survived");
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&out)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        decode.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decode.stderr)
+    );
+}

@@ -164,6 +164,12 @@ pub enum Error {
     /// A frame could not be rendered.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Encoding failed or a setting was refused.
+    #[error(transparent)]
+    Encode(#[from] crate::encode::EncodeError),
+    /// An output failed.
+    #[error(transparent)]
+    Output(crate::output::OutputError),
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -191,6 +197,11 @@ impl Error {
             Error::SceneFile(_) | Error::Write { .. } => ErrorKind::Io,
             Error::Asset(e) => e.kind(),
             Error::Render(e) => e.kind(),
+            Error::Encode(crate::encode::EncodeError::Invalid(_)) => ErrorKind::Invalid,
+            Error::Encode(crate::encode::EncodeError::Unsupported(_)) => ErrorKind::Unsupported,
+            Error::Encode(_) => ErrorKind::Io,
+            Error::Output(crate::output::OutputError::Unsupported(_)) => ErrorKind::Unsupported,
+            Error::Output(_) => ErrorKind::Io,
         }
     }
 }

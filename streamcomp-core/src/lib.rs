@@ -44,17 +44,27 @@
 
 mod assets;
 mod bench;
+mod encode;
 mod error;
 mod frame;
 mod limits;
+mod mux;
+mod output;
+mod pipeline;
 mod render;
 mod scene;
 
 pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
 pub use bench::{BenchOptions, BenchReport, Timing, bench_render, builtin_bench_scene};
+pub use encode::{
+    AUDIO_RATE, AacEncoder, EncodeError, Packet, Track, VIDEO_TIMESCALE, VideoCodec, VideoEncoder,
+    VideoSettings, new_video_encoder,
+};
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, FramePool, YuvFrame};
 pub use limits::Limits;
+pub use output::{FileFormat, FileOutput, Output, OutputError};
+pub use pipeline::{Progress, RenderOptions, RenderSummary, render_to_file};
 pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality};
 pub use scene::{
     ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,

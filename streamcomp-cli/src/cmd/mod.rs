@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod frame;
+pub(crate) mod render;
 pub(crate) mod schema;
 pub(crate) mod validate;
 

@@ -39,6 +39,28 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Scales this frame into `out` (whose size is kept) with the quality's filter.
+    pub fn resize_into(&self, out: &mut Frame, quality: crate::render::Quality) {
+        use fast_image_resize::images::{Image, ImageRef};
+        use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+        let alg = match quality {
+            crate::render::Quality::Low => ResizeAlg::Convolution(FilterType::Bilinear),
+            crate::render::Quality::Medium => ResizeAlg::Convolution(FilterType::CatmullRom),
+            crate::render::Quality::High => ResizeAlg::Convolution(FilterType::Lanczos3),
+        };
+        let (w, h) = (out.width, out.height);
+        let (Ok(src), Ok(mut dst)) = (
+            ImageRef::new(self.width, self.height, &self.data, PixelType::U8x4),
+            Image::from_slice_u8(w, h, &mut out.data, PixelType::U8x4),
+        ) else {
+            return;
+        };
+        let opts = ResizeOptions::new().resize_alg(alg).use_alpha(false);
+        let _ = Resizer::new().resize(&src, &mut dst, &opts);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,20 @@
+//! Build check: openh264's build quietly falls back to its C code (2.5× slower) when the `nasm`
+//! assembler is missing. We refuse to build that way unless asked to, so a slow encoder never
+//! ships by accident. Install it with `apt-get install nasm`, or set `STREAMCOMP_ALLOW_NO_NASM=1`
+//! to build the slow path on purpose.
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=STREAMCOMP_ALLOW_NO_NASM");
+    println!("cargo:rerun-if-env-changed=PATH");
+    let has_nasm = std::process::Command::new("nasm")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nasm && std::env::var_os("STREAMCOMP_ALLOW_NO_NASM").is_none() {
+        panic!(
+            "the `nasm` assembler is not installed: openh264 would silently build without its \
+             assembly and encode 2.5x slower. Install it (`apt-get install nasm`) or set \
+             STREAMCOMP_ALLOW_NO_NASM=1 to accept the slow build."
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! AAC-LC with the pure-Rust `syom` encoder: 48 kHz stereo in, raw access units (1024 samples
+//! each) out, plus the AudioSpecificConfig that containers need.
+
+use super::{AUDIO_RATE, EncodeError, Packet, Track};
+
+/// Encodes planar stereo f32 at 48 kHz into AAC-LC packets.
+pub struct AacEncoder {
+    inner: syom::Encoder,
+    asc: Vec<u8>,
+    /// Samples handed out as packets so far (the next packet's timestamp).
+    emitted: i64,
+    ready: Vec<Packet>,
+}
+
+impl std::fmt::Debug for AacEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AacEncoder")
+            .field("emitted", &self.emitted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AacEncoder {
+    /// An encoder at `bitrate_kbps` (stereo, 48 kHz).
+    pub fn new(bitrate_kbps: u32) -> Result<AacEncoder, EncodeError> {
+        let mut opts = syom::EncodeOptions::default();
+        opts.container = syom::EncodeContainer::Raw;
+        opts.bitrate_bps = bitrate_kbps * 1000;
+        let inner = syom::Encoder::new(AUDIO_RATE, 2, &opts)
+            .map_err(|e| EncodeError::Backend(format!("AAC: {e}")))?;
+        let asc = inner.asc().to_vec();
+        Ok(AacEncoder {
+            inner,
+            asc,
+            emitted: 0,
+            ready: Vec::new(),
+        })
+    }
+
+    /// The AudioSpecificConfig (e.g. `11 90` for LC, 48 kHz, stereo).
+    pub fn asc(&self) -> &[u8] {
+        &self.asc
+    }
+
+    /// Encodes planar samples (`left`, `right`, equal lengths) and returns the packets done.
+    pub fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<Vec<Packet>, EncodeError> {
+        let (ready, emitted) = (&mut self.ready, &mut self.emitted);
+        self.inner
+            .feed(&[left, right], |f| {
+                ready.push(Packet {
+                    track: Track::Audio,
+                    data: f.payload.to_vec(),
+                    pts: *emitted,
+                    dts: *emitted,
+                    key: true,
+                });
+                *emitted += f.samples as i64;
+                Ok(())
+            })
+            .map_err(|e| EncodeError::Backend(format!("AAC: {e}")))?;
+        Ok(std::mem::take(&mut self.ready))
+    }
+
+    /// Flushes the last partial frame.
+    pub fn finish(&mut self) -> Result<Vec<Packet>, EncodeError> {
+        let (ready, emitted) = (&mut self.ready, &mut self.emitted);
+        self.inner
+            .finish(|f| {
+                ready.push(Packet {
+                    track: Track::Audio,
+                    data: f.payload.to_vec(),
+                    pts: *emitted,
+                    dts: *emitted,
+                    key: true,
+                });
+                *emitted += f.samples as i64;
+                Ok(())
+            })
+            .map_err(|e| EncodeError::Backend(format!("AAC: {e}")))?;
+        Ok(std::mem::take(&mut self.ready))
+    }
+}

@@ -1,0 +1,207 @@
+//! Encoders: a [`VideoEncoder`] state machine per backend (`send_frame` / `receive_packet`,
+//! flush with `None`), an AAC audio encoder, and the [`Packet`]s they produce.
+//!
+//! [`new_video_encoder`] is the only place that picks a backend for a codec.
+
+mod aac;
+mod openh264;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use aac::AacEncoder;
+
+use crate::frame::YuvFrame;
+
+/// Video codecs a stream or file may use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum VideoCodec {
+    /// H.264 (openh264, built in). The default.
+    #[default]
+    H264,
+    /// AV1 (rav1e): not built yet.
+    Av1,
+    /// VP8 (FFmpeg backend): not built yet.
+    Vp8,
+    /// VP9 (FFmpeg backend): not built yet.
+    Vp9,
+}
+
+impl FromStr for VideoCodec {
+    type Err = EncodeError;
+    fn from_str(s: &str) -> Result<VideoCodec, EncodeError> {
+        match s.to_ascii_lowercase().as_str() {
+            "h264" | "avc" => Ok(VideoCodec::H264),
+            "av1" => Ok(VideoCodec::Av1),
+            "vp8" => Ok(VideoCodec::Vp8),
+            "vp9" => Ok(VideoCodec::Vp9),
+            _ => Err(EncodeError::Invalid(format!(
+                "unknown codec `{s}`; expected h264, av1, vp8 or vp9"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for VideoCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VideoCodec::H264 => "h264",
+            VideoCodec::Av1 => "av1",
+            VideoCodec::Vp8 => "vp8",
+            VideoCodec::Vp9 => "vp9",
+        })
+    }
+}
+
+/// Why encoding failed or was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A setting is out of range or inconsistent.
+    #[error("{0}")]
+    Invalid(String),
+    /// The codec or backend is not available in this build.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The encoder library failed.
+    #[error("encoder failed: {0}")]
+    Backend(String),
+}
+
+/// What a video encoder makes.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct VideoSettings {
+    /// Codec. Default: H.264.
+    pub codec: VideoCodec,
+    /// Frame width (even).
+    pub width: u32,
+    /// Frame height (even).
+    pub height: u32,
+    /// Frames per second.
+    pub fps: f64,
+    /// Target bitrate, kbit/s. Default: 4000.
+    pub bitrate_kbps: u32,
+    /// Seconds between key frames. Default: 2.
+    pub keyframe_interval: f64,
+    /// Encoder threads (0: every core). Default: 0.
+    pub threads: usize,
+}
+
+impl VideoSettings {
+    /// Settings for a `width`×`height` stream at `fps` with the defaults.
+    pub fn new(width: u32, height: u32, fps: f64) -> VideoSettings {
+        VideoSettings {
+            codec: VideoCodec::H264,
+            width,
+            height,
+            fps,
+            bitrate_kbps: 4000,
+            keyframe_interval: 2.0,
+            threads: 0,
+        }
+    }
+
+    /// Checks the settings before any work starts.
+    pub fn validate(&self) -> Result<(), EncodeError> {
+        if !self.width.is_multiple_of(2)
+            || !self.height.is_multiple_of(2)
+            || self.width < 16
+            || self.height < 16
+        {
+            return Err(EncodeError::Invalid(format!(
+                "frame size {}x{} must be even and at least 16x16",
+                self.width, self.height
+            )));
+        }
+        if self.codec == VideoCodec::H264 && (self.width > 3840 || self.height > 2160) {
+            return Err(EncodeError::Invalid(format!(
+                "openh264 encodes at most 3840x2160, got {}x{}",
+                self.width, self.height
+            )));
+        }
+        if !(1.0..=120.0).contains(&self.fps) {
+            return Err(EncodeError::Invalid(format!(
+                "fps must be between 1 and 120, got {}",
+                self.fps
+            )));
+        }
+        if !(50..=100_000).contains(&self.bitrate_kbps) {
+            return Err(EncodeError::Invalid(format!(
+                "bitrate must be between 50 and 100000 kbit/s, got {}",
+                self.bitrate_kbps
+            )));
+        }
+        if !(0.1..=60.0).contains(&self.keyframe_interval) {
+            return Err(EncodeError::Invalid(format!(
+                "key frame interval must be between 0.1 and 60 s, got {}",
+                self.keyframe_interval
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The clock rate of video timestamps (ticks per second), as in MPEG-TS and MP4.
+pub const VIDEO_TIMESCALE: u32 = 90_000;
+/// Audio sample rate everywhere in streamcomp.
+pub const AUDIO_RATE: u32 = 48_000;
+
+/// Which track a packet belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Track {
+    /// Video, timestamps in [`VIDEO_TIMESCALE`] ticks.
+    Video,
+    /// Audio, timestamps in samples at [`AUDIO_RATE`].
+    Audio,
+}
+
+/// One encoded access unit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Packet {
+    /// Video or audio.
+    pub track: Track,
+    /// The bytes: H.264 in Annex B (start codes), AAC as a raw access unit.
+    pub data: Vec<u8>,
+    /// Presentation time in the track's timescale.
+    pub pts: i64,
+    /// Decode time in the track's timescale (equal to `pts`: no B-frames).
+    pub dts: i64,
+    /// A key frame (every audio packet is one).
+    pub key: bool,
+}
+
+impl Packet {
+    /// Presentation time in seconds.
+    pub fn seconds(&self) -> f64 {
+        match self.track {
+            Track::Video => self.pts as f64 / VIDEO_TIMESCALE as f64,
+            Track::Audio => self.pts as f64 / AUDIO_RATE as f64,
+        }
+    }
+}
+
+/// A video encoder as a state machine, hiding no threads.
+///
+/// `send_frame(Some(frame), pts)` queues a frame; `send_frame(None, _)` starts flushing.
+/// `receive_packet()` returns `Ok(Some(packet))` while packets are ready and `Ok(None)` when it
+/// needs more input (or, after a flush, when it is drained).
+pub trait VideoEncoder: Send {
+    /// Queues a frame (timestamp in [`VIDEO_TIMESCALE`] ticks), or flushes with `None`.
+    fn send_frame(&mut self, frame: Option<&YuvFrame>, pts: i64) -> Result<(), EncodeError>;
+    /// The next packet, if any.
+    fn receive_packet(&mut self) -> Result<Option<Packet>, EncodeError>;
+    /// The settings in force.
+    fn settings(&self) -> &VideoSettings;
+}
+
+/// The encoder for `settings.codec`, after validating the settings.
+pub fn new_video_encoder(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    settings.validate()?;
+    match settings.codec {
+        VideoCodec::H264 => Ok(Box::new(openh264::OpenH264Encoder::new(settings.clone())?)),
+        other => Err(EncodeError::Unsupported(format!(
+            "the {other} encoder is not built yet; use --codec h264"
+        ))),
+    }
+}

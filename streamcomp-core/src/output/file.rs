@@ -1,0 +1,386 @@
+//! Files by extension: `.mp4` (fragmented: every fragment starts on a key frame and is on disk
+//! before the next begins, so a killed process leaves a playable file), `.flv`, `.h264` (Annex B
+//! as encoded), and `.y4m` (raw frames, no encoder).
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use muxide::api::{AacProfile, AudioCodec};
+use muxide::fragmented::{FragmentAudioConfig, FragmentConfig, FragmentedMuxer};
+
+use super::{Output, OutputError};
+use crate::encode::{AUDIO_RATE, Packet, Track, VIDEO_TIMESCALE, VideoCodec};
+use crate::frame::YuvFrame;
+use crate::mux::{flv, sps_pps, to_avcc};
+
+/// File containers, chosen by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Fragmented MP4: H.264 + AAC.
+    Mp4,
+    /// FLV: H.264 + AAC.
+    Flv,
+    /// Raw H.264 Annex B, video only.
+    H264,
+    /// YUV4MPEG2 raw frames, video only, no encoding.
+    Y4m,
+    /// IVF (AV1, VP8, VP9): needs an encoder that is not built yet.
+    Ivf,
+}
+
+impl FileFormat {
+    /// The format for a path's extension.
+    pub fn from_path(path: &Path) -> Result<FileFormat, OutputError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "mp4" | "m4v" => Ok(FileFormat::Mp4),
+            "flv" => Ok(FileFormat::Flv),
+            "h264" | "264" => Ok(FileFormat::H264),
+            "y4m" => Ok(FileFormat::Y4m),
+            "ivf" => Ok(FileFormat::Ivf),
+            _ => Err(OutputError::Unsupported(format!(
+                "cannot tell the format of {} from its extension; use .mp4, .flv, .h264, .y4m or .ivf",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Whether the container holds audio.
+    pub fn has_audio(self) -> bool {
+        matches!(self, FileFormat::Mp4 | FileFormat::Flv)
+    }
+
+    /// Checks that the container can hold `codec`.
+    pub fn check_codec(self, codec: VideoCodec) -> Result<(), OutputError> {
+        let ok = match self {
+            FileFormat::Mp4 => matches!(codec, VideoCodec::H264 | VideoCodec::Av1),
+            FileFormat::Flv | FileFormat::H264 => codec == VideoCodec::H264,
+            FileFormat::Y4m => true,
+            FileFormat::Ivf => matches!(codec, VideoCodec::Av1 | VideoCodec::Vp8 | VideoCodec::Vp9),
+        };
+        if ok {
+            Ok(())
+        } else {
+            let holds = match self {
+                FileFormat::Mp4 => "H.264 or AV1",
+                FileFormat::Ivf => "AV1, VP8 or VP9",
+                _ => "H.264",
+            };
+            Err(OutputError::Unsupported(format!(
+                "a .{} file cannot hold {codec} video (it holds {holds})",
+                format!("{self:?}").to_ascii_lowercase()
+            )))
+        }
+    }
+}
+
+/// What a file needs to know of the stream before the first packet.
+#[derive(Clone, Debug)]
+pub(crate) struct StreamInfo {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) fps: f64,
+    /// AudioSpecificConfig when there is an AAC track.
+    pub(crate) aac_asc: Option<Vec<u8>>,
+}
+
+/// A file being written.
+pub struct FileOutput {
+    path: PathBuf,
+    out: BufWriter<File>,
+    bytes: u64,
+    kind: Kind,
+}
+
+enum Kind {
+    Mp4 {
+        info: StreamInfo,
+        muxer: Option<Box<FragmentedMuxer>>,
+        early_audio: Vec<Packet>,
+        scratch: Vec<u8>,
+    },
+    Flv {
+        have_video_header: bool,
+        duration_at: Option<u64>,
+        last_ms: u32,
+        scratch: Vec<u8>,
+    },
+    H264,
+    Y4m,
+}
+
+impl std::fmt::Debug for FileOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileOutput")
+            .field("path", &self.path)
+            .field("bytes", &self.bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileOutput {
+    /// Creates the file and writes its header.
+    pub(crate) fn create(
+        path: &Path,
+        format: FileFormat,
+        info: StreamInfo,
+    ) -> Result<FileOutput, OutputError> {
+        let io = |source| OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::create(path).map_err(io)?;
+        let mut me = FileOutput {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            bytes: 0,
+            kind: Kind::H264,
+        };
+        me.kind = match format {
+            FileFormat::Mp4 => Kind::Mp4 {
+                info,
+                muxer: None,
+                early_audio: Vec::new(),
+                scratch: Vec::new(),
+            },
+            FileFormat::Flv => {
+                me.put(&flv::file_header(info.aac_asc.is_some()))?;
+                let mut entries = vec![
+                    ("duration", 0.0),
+                    ("width", info.width as f64),
+                    ("height", info.height as f64),
+                    ("framerate", info.fps),
+                    ("videocodecid", 7.0),
+                ];
+                if info.aac_asc.is_some() {
+                    entries.extend([
+                        ("audiocodecid", 10.0),
+                        ("audiosamplerate", AUDIO_RATE as f64),
+                        ("stereo", 1.0),
+                    ]);
+                }
+                let (body, at) = flv::metadata(&entries);
+                let offset = me.bytes + 11;
+                me.put(&flv::tag(flv::TAG_SCRIPT, 0, &body))?;
+                if let Some(asc) = &info.aac_asc {
+                    me.put(&flv::tag(flv::TAG_AUDIO, 0, &flv::aac_sequence_header(asc)))?;
+                }
+                Kind::Flv {
+                    have_video_header: false,
+                    duration_at: at.map(|a| offset + a as u64),
+                    last_ms: 0,
+                    scratch: Vec::new(),
+                }
+            }
+            FileFormat::H264 => Kind::H264,
+            FileFormat::Y4m => {
+                let (num, den) = fps_fraction(info.fps);
+                let header = format!(
+                    "YUV4MPEG2 W{} H{} F{num}:{den} Ip A1:1 C420jpeg XCOLORRANGE=LIMITED\n",
+                    info.width, info.height
+                );
+                me.put(header.as_bytes())?;
+                Kind::Y4m
+            }
+            FileFormat::Ivf => {
+                return Err(OutputError::Unsupported(
+                    "IVF output needs the AV1/VP8/VP9 encoders, which are not built yet".into(),
+                ));
+            }
+        };
+        Ok(me)
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<(), OutputError> {
+        self.out.write_all(b).map_err(|source| OutputError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.bytes += b.len() as u64;
+        Ok(())
+    }
+
+    /// Pushes buffered bytes to the operating system (so they survive the process).
+    fn sync(&mut self) -> Result<(), OutputError> {
+        self.out.flush().map_err(|source| OutputError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Writes one raw frame (`.y4m` only).
+    pub fn write_frame(&mut self, frame: &YuvFrame) -> Result<(), OutputError> {
+        if !matches!(self.kind, Kind::Y4m) {
+            return Err(OutputError::Unsupported(
+                "raw frames go to .y4m files only".into(),
+            ));
+        }
+        self.put(b"FRAME\n")?;
+        self.put(frame.y())?;
+        self.put(frame.u())?;
+        self.put(frame.v())
+    }
+
+    fn mux_err(e: impl std::fmt::Display) -> OutputError {
+        OutputError::Mux(format!("MP4: {e}"))
+    }
+}
+
+/// A frame rate as a fraction (29.97 → 30000/1001).
+pub(crate) fn fps_fraction(fps: f64) -> (u32, u32) {
+    if (fps - fps.round()).abs() < 1e-6 {
+        (fps.round() as u32, 1)
+    } else if ((fps * 1.001) - (fps * 1.001).round()).abs() < 1e-3 {
+        ((fps * 1.001).round() as u32 * 1000, 1001)
+    } else {
+        ((fps * 1000.0).round() as u32, 1000)
+    }
+}
+
+impl Output for FileOutput {
+    fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+        let mut pending: Vec<u8> = Vec::new();
+        match &mut self.kind {
+            Kind::H264 => {
+                if p.track == Track::Video {
+                    pending = p.data.clone();
+                }
+            }
+            Kind::Y4m => {}
+            Kind::Flv {
+                have_video_header,
+                last_ms,
+                scratch,
+                ..
+            } => {
+                let ms = flv::packet_ms(p);
+                *last_ms = (*last_ms).max(ms);
+                if p.track == Track::Video && !*have_video_header {
+                    let Some((sps, pps)) = sps_pps(&p.data) else {
+                        return Err(OutputError::Mux(
+                            "the first video packet has no SPS/PPS".into(),
+                        ));
+                    };
+                    pending.extend(flv::tag(
+                        flv::TAG_VIDEO,
+                        ms,
+                        &flv::avc_sequence_header(&sps, &pps),
+                    ));
+                    *have_video_header = true;
+                }
+                let kind = if p.track == Track::Video {
+                    flv::TAG_VIDEO
+                } else {
+                    flv::TAG_AUDIO
+                };
+                pending.extend(flv::tag(kind, ms, &flv::packet_body(p, scratch)));
+            }
+            Kind::Mp4 {
+                info,
+                muxer,
+                early_audio,
+                scratch,
+            } => {
+                if muxer.is_none() {
+                    if p.track == Track::Audio {
+                        early_audio.push(p.clone());
+                        return Ok(());
+                    }
+                    let Some((sps, pps)) = sps_pps(&p.data) else {
+                        return Err(OutputError::Mux(
+                            "the first video packet has no SPS/PPS".into(),
+                        ));
+                    };
+                    let mut cfg = FragmentConfig::new(info.width, info.height, VIDEO_TIMESCALE);
+                    cfg.sps = sps;
+                    cfg.pps = pps;
+                    let mut m = match info.aac_asc {
+                        Some(_) => FragmentedMuxer::new_with_audio(
+                            cfg,
+                            FragmentAudioConfig {
+                                codec: AudioCodec::Aac(AacProfile::Lc),
+                                sample_rate: AUDIO_RATE,
+                                channels: 2,
+                            },
+                        ),
+                        None => FragmentedMuxer::new(cfg),
+                    }
+                    .map_err(Self::mux_err)?;
+                    pending.extend(m.init_segment());
+                    *muxer = Some(Box::new(m));
+                }
+                let m = muxer.as_mut().expect("set above");
+                match p.track {
+                    Track::Video => {
+                        // Every fragment starts with a key frame: close the previous one first.
+                        if p.key {
+                            if let Some(seg) = m.flush_segment() {
+                                pending.extend(seg);
+                            }
+                            for a in early_audio.drain(..) {
+                                m.write_audio(a.pts as u64, a.dts as u64, &a.data)
+                                    .map_err(Self::mux_err)?;
+                            }
+                        }
+                        to_avcc(&p.data, scratch);
+                        m.write_video(p.pts as u64, p.dts as u64, scratch, p.key)
+                            .map_err(Self::mux_err)?;
+                    }
+                    Track::Audio => m
+                        .write_audio(p.pts as u64, p.dts as u64, &p.data)
+                        .map_err(Self::mux_err)?,
+                }
+            }
+        }
+        if !pending.is_empty() {
+            self.put(&pending)?;
+            if p.key && p.track == Track::Video {
+                self.sync()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        let mut tail = Vec::new();
+        if let Kind::Mp4 { muxer: Some(m), .. } = &mut self.kind
+            && let Some(seg) = m.flush_segment()
+        {
+            tail = seg;
+        }
+        self.put(&tail)?;
+        self.sync()?;
+        if let Kind::Flv {
+            duration_at: Some(at),
+            last_ms,
+            ..
+        } = self.kind
+        {
+            let io = |source| OutputError::Io {
+                path: self.path.clone(),
+                source,
+            };
+            let file = self.out.get_mut();
+            file.seek(SeekFrom::Start(at)).map_err(io)?;
+            file.write_all(&(last_ms as f64 / 1000.0).to_be_bytes())
+                .map_err(io)?;
+            file.seek(SeekFrom::End(0)).map_err(io)?;
+        }
+        self.out
+            .get_ref()
+            .sync_all()
+            .map_err(|source| OutputError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}

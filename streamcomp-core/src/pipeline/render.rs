@@ -1,0 +1,241 @@
+//! Offline rendering: compose every frame, convert to I420, encode, mux, as fast as possible,
+//! with a progress callback and per-stage timings. Everything is checked before work starts.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::assets::AssetResolver;
+use crate::encode::{
+    AUDIO_RATE, AacEncoder, EncodeError, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
+    new_video_encoder,
+};
+use crate::error::Error;
+use crate::frame::{Frame, YuvFrame};
+use crate::output::{FileFormat, FileOutput, Output, OutputError, StreamInfo};
+use crate::render::{Compositor, CompositorOptions, Quality};
+use crate::scene::{LayerKind, Scene};
+
+/// How to render a file.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// Seconds of video.
+    pub duration: f64,
+    /// Video codec. Default: H.264.
+    pub codec: VideoCodec,
+    /// Video bitrate, kbit/s. Default: 4000.
+    pub bitrate_kbps: u32,
+    /// Output size; default: the scene's. Frames are scaled when it differs.
+    pub size: Option<(u32, u32)>,
+    /// Frame rate; default: the scene's.
+    pub fps: Option<f64>,
+    /// Write an audio track (silent unless audio layers play). Default: true.
+    pub audio: bool,
+    /// Audio bitrate, kbit/s. Default: 128.
+    pub audio_bitrate_kbps: u32,
+    /// Seconds between key frames. Default: 2.
+    pub keyframe_interval: f64,
+    /// Compositor resampling quality. Default: high.
+    pub quality: Quality,
+    /// Threads for compositing and encoding (0: every core). Default: 0.
+    pub threads: usize,
+}
+
+impl RenderOptions {
+    /// Options for `duration` seconds with the defaults.
+    pub fn new(duration: f64) -> RenderOptions {
+        RenderOptions {
+            duration,
+            codec: VideoCodec::H264,
+            bitrate_kbps: 4000,
+            size: None,
+            fps: None,
+            audio: true,
+            audio_bitrate_kbps: 128,
+            keyframe_interval: 2.0,
+            quality: Quality::High,
+            threads: 0,
+        }
+    }
+}
+
+/// Where a render is.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Frames done.
+    pub frame: u64,
+    /// Frames in all.
+    pub total: u64,
+    /// Time since the render started.
+    pub elapsed: Duration,
+}
+
+/// What a render did, and where the time went.
+#[derive(Clone, Debug, Default)]
+pub struct RenderSummary {
+    /// Frames written.
+    pub frames: u64,
+    /// Seconds of video.
+    pub duration: f64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Wall time of the render.
+    pub elapsed: Duration,
+    /// Time composing frames.
+    pub compose: Duration,
+    /// Time converting (and scaling) frames.
+    pub convert: Duration,
+    /// Time encoding video and audio.
+    pub encode: Duration,
+    /// Time muxing and writing.
+    pub mux: Duration,
+    /// Whether an audio track was written.
+    pub audio: bool,
+}
+
+fn invalid(msg: String) -> Error {
+    Error::Encode(EncodeError::Invalid(msg))
+}
+
+/// Renders `opts.duration` seconds of `scene` into the file at `path` (format from its
+/// extension), calling `progress` after every frame.
+pub fn render_to_file(
+    scene: &Scene,
+    assets: AssetResolver,
+    path: &Path,
+    opts: &RenderOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<RenderSummary, Error> {
+    // Everything is checked before any work starts.
+    if !(opts.duration > 0.0 && opts.duration <= 86_400.0) {
+        return Err(invalid(format!(
+            "duration must be between 0 and 86400 seconds, got {}",
+            opts.duration
+        )));
+    }
+    let format = FileFormat::from_path(path)?;
+    format.check_codec(opts.codec)?;
+    let fps = opts.fps.unwrap_or(scene.fps);
+    let (width, height) = opts.size.unwrap_or((scene.width, scene.height));
+    let mut settings = VideoSettings::new(width, height, fps);
+    settings.codec = opts.codec;
+    settings.bitrate_kbps = opts.bitrate_kbps;
+    settings.keyframe_interval = opts.keyframe_interval;
+    settings.threads = opts.threads;
+    settings.validate()?;
+    let audio = opts.audio && format.has_audio();
+    if audio
+        && scene
+            .layers
+            .iter()
+            .any(|l| matches!(l.kind, LayerKind::Audio(_)))
+    {
+        return Err(Error::Encode(EncodeError::Unsupported(
+            "audio layers are not mixed yet (not built); render with --no-audio or remove the audio layers".into(),
+        )));
+    }
+    let copts = CompositorOptions::default()
+        .with_quality(opts.quality)
+        .with_threads(opts.threads);
+    let mut comp = Compositor::new(copts, assets);
+    comp.check_assets(scene)?;
+    let mut encoder = match format {
+        FileFormat::Y4m => None,
+        _ => Some(new_video_encoder(&settings)?),
+    };
+    let mut aac = if audio {
+        Some(AacEncoder::new(opts.audio_bitrate_kbps)?)
+    } else {
+        None
+    };
+    let info = StreamInfo {
+        width,
+        height,
+        fps,
+        aac_asc: aac.as_ref().map(|a| a.asc().to_vec()),
+    };
+    let mut out = FileOutput::create(path, format, info)?;
+
+    let total = (opts.duration * fps).round().max(1.0) as u64;
+    let start = Instant::now();
+    let mut s = RenderSummary {
+        frames: total,
+        audio,
+        ..RenderSummary::default()
+    };
+    let mut yuv = YuvFrame::new(width, height);
+    let mut scaled = Frame::new(width, height);
+    let silence = vec![0f32; (AUDIO_RATE as f64 / fps).ceil() as usize + 1];
+    let mut samples_done: u64 = 0;
+    for n in 0..total {
+        let t0 = Instant::now();
+        let frame = comp.render(scene, n as f64 / fps)?;
+        let t1 = Instant::now();
+        if (frame.width(), frame.height()) == (width, height) {
+            frame.to_i420(&mut yuv);
+        } else {
+            frame.resize_into(&mut scaled, opts.quality);
+            scaled.to_i420(&mut yuv);
+        }
+        let t2 = Instant::now();
+        s.compose += t1 - t0;
+        s.convert += t2 - t1;
+        match &mut encoder {
+            None => {
+                out.write_frame(&yuv)?;
+                s.mux += t2.elapsed();
+            }
+            Some(enc) => {
+                let pts = (n as f64 * VIDEO_TIMESCALE as f64 / fps).round() as i64;
+                enc.send_frame(Some(&yuv), pts)?;
+                let mut packets = Vec::new();
+                while let Some(p) = enc.receive_packet()? {
+                    packets.push(p);
+                }
+                if let Some(a) = &mut aac {
+                    let until = ((n + 1) as f64 * AUDIO_RATE as f64 / fps).round() as u64;
+                    let chunk = &silence[..(until - samples_done) as usize];
+                    samples_done = until;
+                    packets.extend(a.encode(chunk, chunk)?);
+                }
+                let t3 = Instant::now();
+                s.encode += t3 - t2;
+                for p in &packets {
+                    out.write(p)?;
+                }
+                s.mux += t3.elapsed();
+            }
+        }
+        progress(&Progress {
+            frame: n + 1,
+            total,
+            elapsed: start.elapsed(),
+        });
+    }
+    let t = Instant::now();
+    let mut tail = Vec::new();
+    if let Some(enc) = &mut encoder {
+        enc.send_frame(None, 0)?;
+        while let Some(p) = enc.receive_packet()? {
+            tail.push(p);
+        }
+    }
+    if let Some(a) = &mut aac {
+        tail.extend(a.finish()?);
+    }
+    for p in &tail {
+        out.write(p)?;
+    }
+    out.finish()?;
+    s.mux += t.elapsed();
+    s.bytes = out.bytes();
+    s.duration = total as f64 / fps;
+    s.elapsed = start.elapsed();
+    Ok(s)
+}
+
+impl From<OutputError> for Error {
+    fn from(e: OutputError) -> Error {
+        Error::Output(e)
+    }
+}
