@@ -57,8 +57,8 @@ mod scene;
 pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
 pub use bench::{BenchOptions, BenchReport, Timing, bench_render, builtin_bench_scene};
 pub use encode::{
-    AUDIO_RATE, AacEncoder, EncodeError, Packet, Track, VIDEO_TIMESCALE, VideoCodec, VideoEncoder,
-    VideoSettings, new_video_encoder,
+    AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, Packet, Track, VIDEO_TIMESCALE, VideoCodec,
+    VideoEncoder, VideoSettings, new_audio_encoder, new_video_encoder,
 };
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, FramePool, YuvFrame};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use streamcomp_core::{Quality, RenderOptions, VideoCodec, render_to_file};
+use streamcomp_core::{AudioCodec, Quality, RenderOptions, VideoCodec, render_to_file};
 
 /// Arguments of `streamcomp render`.
 #[derive(clap::Args, Debug)]
@@ -33,6 +33,12 @@ pub(crate) struct Args {
     /// Frame rate; default: the scene's.
     #[arg(long)]
     fps: Option<f64>,
+    /// Audio codec: aac or opus.
+    #[arg(long, default_value = "aac")]
+    audio_codec: AudioCodec,
+    /// Audio bitrate in kbit/s.
+    #[arg(long, default_value_t = 128, value_name = "KBPS")]
+    audio_bitrate: u32,
     /// No audio track (by default .mp4 and .flv get a silent AAC track).
     #[arg(long)]
     no_audio: bool,
@@ -64,6 +70,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.size = a.size;
     opts.fps = a.fps;
     opts.audio = !a.no_audio;
+    opts.audio_codec = a.audio_codec;
+    opts.audio_bitrate_kbps = a.audio_bitrate;
     opts.quality = a.quality;
     opts.threads = a.threads;
     let bar = if std::io::stderr().is_terminal() {

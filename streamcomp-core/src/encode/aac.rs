@@ -1,10 +1,10 @@
 //! AAC-LC with the pure-Rust `syom` encoder: 48 kHz stereo in, raw access units (1024 samples
 //! each) out, plus the AudioSpecificConfig that containers need.
 
-use super::{AUDIO_RATE, EncodeError, Packet, Track};
+use super::{AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, Packet, Track};
 
 /// Encodes planar stereo f32 at 48 kHz into AAC-LC packets.
-pub struct AacEncoder {
+pub(crate) struct AacEncoder {
     inner: syom::Encoder,
     asc: Vec<u8>,
     /// Samples handed out as packets so far (the next packet's timestamp).
@@ -22,7 +22,7 @@ impl std::fmt::Debug for AacEncoder {
 
 impl AacEncoder {
     /// An encoder at `bitrate_kbps` (stereo, 48 kHz).
-    pub fn new(bitrate_kbps: u32) -> Result<AacEncoder, EncodeError> {
+    pub(crate) fn new(bitrate_kbps: u32) -> Result<AacEncoder, EncodeError> {
         let mut opts = syom::EncodeOptions::default();
         opts.container = syom::EncodeContainer::Raw;
         opts.bitrate_bps = bitrate_kbps * 1000;
@@ -36,14 +36,19 @@ impl AacEncoder {
             ready: Vec::new(),
         })
     }
+}
+
+impl AudioEncoder for AacEncoder {
+    fn codec(&self) -> AudioCodec {
+        AudioCodec::Aac
+    }
 
     /// The AudioSpecificConfig (e.g. `11 90` for LC, 48 kHz, stereo).
-    pub fn asc(&self) -> &[u8] {
+    fn config(&self) -> &[u8] {
         &self.asc
     }
 
-    /// Encodes planar samples (`left`, `right`, equal lengths) and returns the packets done.
-    pub fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<Vec<Packet>, EncodeError> {
+    fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<Vec<Packet>, EncodeError> {
         let (ready, emitted) = (&mut self.ready, &mut self.emitted);
         self.inner
             .feed(&[left, right], |f| {
@@ -61,8 +66,7 @@ impl AacEncoder {
         Ok(std::mem::take(&mut self.ready))
     }
 
-    /// Flushes the last partial frame.
-    pub fn finish(&mut self) -> Result<Vec<Packet>, EncodeError> {
+    fn finish(&mut self) -> Result<Vec<Packet>, EncodeError> {
         let (ready, emitted) = (&mut self.ready, &mut self.emitted);
         self.inner
             .finish(|f| {

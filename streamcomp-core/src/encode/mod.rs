@@ -9,7 +9,7 @@ mod openh264;
 use std::fmt;
 use std::str::FromStr;
 
-pub use aac::AacEncoder;
+use aac::AacEncoder;
 
 use crate::frame::YuvFrame;
 
@@ -193,6 +193,70 @@ pub trait VideoEncoder: Send {
     fn receive_packet(&mut self) -> Result<Option<Packet>, EncodeError>;
     /// The settings in force.
     fn settings(&self) -> &VideoSettings;
+}
+
+/// Audio codecs. Both encode 48 kHz stereo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AudioCodec {
+    /// AAC-LC (pure-Rust `syom`). The default.
+    #[default]
+    Aac,
+    /// Opus.
+    Opus,
+}
+
+impl FromStr for AudioCodec {
+    type Err = EncodeError;
+    fn from_str(s: &str) -> Result<AudioCodec, EncodeError> {
+        match s.to_ascii_lowercase().as_str() {
+            "aac" => Ok(AudioCodec::Aac),
+            "opus" => Ok(AudioCodec::Opus),
+            _ => Err(EncodeError::Invalid(format!(
+                "unknown audio codec `{s}`; expected aac or opus"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for AudioCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AudioCodec::Aac => "aac",
+            AudioCodec::Opus => "opus",
+        })
+    }
+}
+
+/// An audio encoder: planar stereo f32 at [`AUDIO_RATE`] in, packets (timestamps in samples)
+/// out. Packets come out as whole codec frames fill up; `finish` flushes the last one.
+pub trait AudioEncoder: Send {
+    /// The codec.
+    fn codec(&self) -> AudioCodec;
+    /// What containers need before the first packet: the AudioSpecificConfig for AAC
+    /// (e.g. `11 90`), the `OpusHead` for Opus.
+    fn config(&self) -> &[u8];
+    /// Encodes planar samples (`left`, `right`, equal lengths); returns the packets completed.
+    fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<Vec<Packet>, EncodeError>;
+    /// Flushes the last partial frame.
+    fn finish(&mut self) -> Result<Vec<Packet>, EncodeError>;
+}
+
+/// The encoder for `codec` at `bitrate_kbps`: the only match on [`AudioCodec`].
+pub fn new_audio_encoder(
+    codec: AudioCodec,
+    bitrate_kbps: u32,
+) -> Result<Box<dyn AudioEncoder>, EncodeError> {
+    if !(16..=512).contains(&bitrate_kbps) {
+        return Err(EncodeError::Invalid(format!(
+            "audio bitrate must be between 16 and 512 kbit/s, got {bitrate_kbps}"
+        )));
+    }
+    match codec {
+        AudioCodec::Aac => Ok(Box::new(AacEncoder::new(bitrate_kbps)?)),
+        AudioCodec::Opus => Err(EncodeError::Unsupported(
+            "the Opus encoder is not built yet; use aac".into(),
+        )),
+    }
 }
 
 /// The encoder for `settings.codec`, after validating the settings.

@@ -6,11 +6,11 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use muxide::api::{AacProfile, AudioCodec};
+use muxide::api::{AacProfile, AudioCodec as MuxAudioCodec};
 use muxide::fragmented::{FragmentAudioConfig, FragmentConfig, FragmentedMuxer};
 
 use super::{Output, OutputError};
-use crate::encode::{AUDIO_RATE, Packet, Track, VIDEO_TIMESCALE, VideoCodec};
+use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VIDEO_TIMESCALE, VideoCodec};
 use crate::frame::YuvFrame;
 use crate::mux::{flv, sps_pps, to_avcc};
 
@@ -85,8 +85,11 @@ pub(crate) struct StreamInfo {
     pub(crate) width: u32,
     pub(crate) height: u32,
     pub(crate) fps: f64,
-    /// AudioSpecificConfig when there is an AAC track.
-    pub(crate) aac_asc: Option<Vec<u8>>,
+    /// The video codec of the packets.
+    pub(crate) video: VideoCodec,
+    /// The audio track, if any: its codec and its configuration (AAC AudioSpecificConfig,
+    /// Opus `OpusHead`).
+    pub(crate) audio: Option<(AudioCodec, Vec<u8>)>,
 }
 
 /// A file being written.
@@ -134,6 +137,12 @@ impl FileOutput {
             path: path.to_path_buf(),
             source,
         };
+        if info.video != VideoCodec::H264 && format != FileFormat::Y4m {
+            return Err(OutputError::Unsupported(format!(
+                "{} video cannot be written to files yet",
+                info.video
+            )));
+        }
         let file = File::create(path).map_err(io)?;
         let mut me = FileOutput {
             path: path.to_path_buf(),
@@ -149,7 +158,7 @@ impl FileOutput {
                 scratch: Vec::new(),
             },
             FileFormat::Flv => {
-                me.put(&flv::file_header(info.aac_asc.is_some()))?;
+                me.put(&flv::file_header(info.audio.is_some()))?;
                 let mut entries = vec![
                     ("duration", 0.0),
                     ("width", info.width as f64),
@@ -157,7 +166,7 @@ impl FileOutput {
                     ("framerate", info.fps),
                     ("videocodecid", 7.0),
                 ];
-                if info.aac_asc.is_some() {
+                if info.audio.is_some() {
                     entries.extend([
                         ("audiocodecid", 10.0),
                         ("audiosamplerate", AUDIO_RATE as f64),
@@ -167,7 +176,7 @@ impl FileOutput {
                 let (body, at) = flv::metadata(&entries);
                 let offset = me.bytes + 11;
                 me.put(&flv::tag(flv::TAG_SCRIPT, 0, &body))?;
-                if let Some(asc) = &info.aac_asc {
+                if let Some((_, asc)) = &info.audio {
                     me.put(&flv::tag(flv::TAG_AUDIO, 0, &flv::aac_sequence_header(asc)))?;
                 }
                 Kind::Flv {
@@ -299,11 +308,11 @@ impl Output for FileOutput {
                     let mut cfg = FragmentConfig::new(info.width, info.height, VIDEO_TIMESCALE);
                     cfg.sps = sps;
                     cfg.pps = pps;
-                    let mut m = match info.aac_asc {
+                    let mut m = match info.audio {
                         Some(_) => FragmentedMuxer::new_with_audio(
                             cfg,
                             FragmentAudioConfig {
-                                codec: AudioCodec::Aac(AacProfile::Lc),
+                                codec: MuxAudioCodec::Aac(AacProfile::Lc),
                                 sample_rate: AUDIO_RATE,
                                 channels: 2,
                             },

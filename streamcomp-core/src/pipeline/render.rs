@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::assets::AssetResolver;
 use crate::encode::{
-    AUDIO_RATE, AacEncoder, EncodeError, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
-    new_video_encoder,
+    AUDIO_RATE, AudioCodec, EncodeError, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
+    new_audio_encoder, new_video_encoder,
 };
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
@@ -31,6 +31,8 @@ pub struct RenderOptions {
     pub fps: Option<f64>,
     /// Write an audio track (silent unless audio layers play). Default: true.
     pub audio: bool,
+    /// Audio codec. Default: AAC.
+    pub audio_codec: AudioCodec,
     /// Audio bitrate, kbit/s. Default: 128.
     pub audio_bitrate_kbps: u32,
     /// Seconds between key frames. Default: 2.
@@ -51,6 +53,7 @@ impl RenderOptions {
             size: None,
             fps: None,
             audio: true,
+            audio_codec: AudioCodec::Aac,
             audio_bitrate_kbps: 128,
             keyframe_interval: 2.0,
             quality: Quality::High,
@@ -143,8 +146,11 @@ pub fn render_to_file(
         FileFormat::Y4m => None,
         _ => Some(new_video_encoder(&settings)?),
     };
-    let mut aac = if audio {
-        Some(AacEncoder::new(opts.audio_bitrate_kbps)?)
+    let mut audio_enc = if audio {
+        Some(new_audio_encoder(
+            opts.audio_codec,
+            opts.audio_bitrate_kbps,
+        )?)
     } else {
         None
     };
@@ -152,7 +158,8 @@ pub fn render_to_file(
         width,
         height,
         fps,
-        aac_asc: aac.as_ref().map(|a| a.asc().to_vec()),
+        video: opts.codec,
+        audio: audio_enc.as_ref().map(|a| (a.codec(), a.config().to_vec())),
     };
     let mut out = FileOutput::create(path, format, info)?;
 
@@ -192,7 +199,7 @@ pub fn render_to_file(
                 while let Some(p) = enc.receive_packet()? {
                     packets.push(p);
                 }
-                if let Some(a) = &mut aac {
+                if let Some(a) = &mut audio_enc {
                     let until = ((n + 1) as f64 * AUDIO_RATE as f64 / fps).round() as u64;
                     let chunk = &silence[..(until - samples_done) as usize];
                     samples_done = until;
@@ -220,7 +227,7 @@ pub fn render_to_file(
             tail.push(p);
         }
     }
-    if let Some(a) = &mut aac {
+    if let Some(a) = &mut audio_enc {
         tail.extend(a.finish()?);
     }
     for p in &tail {
