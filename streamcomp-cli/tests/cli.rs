@@ -132,6 +132,11 @@ fn schema_is_json_and_bench_json_has_the_fields() {
     }
     assert_eq!(r["frames"], 5);
     assert_eq!(r["width"], 64);
+    let h264 = r["encode_ms"]["h264"]["mean"].as_f64();
+    assert!(h264.is_some_and(|v| v > 0.0), "encode_ms.h264: {r}");
+    let o = streamcomp(&["bench", &scene, "--frames", "2", "--no-encode", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["encode_ms"], serde_json::json!({}), "--no-encode: {r}");
 }
 
 /// A render killed with SIGKILL leaves an MP4 that ffprobe reads and ffmpeg decodes.
@@ -212,4 +217,38 @@ fn killed_render_leaves_a_playable_mp4() {
         "{}",
         String::from_utf8_lossy(&decode.stderr)
     );
+}
+
+/// VP9 needs the FFmpeg backend: without the cargo feature the error says how to get it; with
+/// it, a missing `ffmpeg` program is one clear line too. Nothing is written either way.
+#[test]
+fn ffmpeg_backend_missing_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = write(dir.path(), "s.json", SCENE);
+    let out = dir.path().join("x.ivf");
+    let out = out.to_str().unwrap();
+    let args = [
+        "render",
+        &scene,
+        "-o",
+        out,
+        "--duration",
+        "1",
+        "--codec",
+        "vp9",
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_streamcomp"))
+        .args(args)
+        .env("FFMPEG_PATH", "/nonexistent/ffmpeg")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    if cfg!(feature = "ffmpeg") {
+        assert!(err.contains("`/nonexistent/ffmpeg` was not found"), "{err}");
+    } else {
+        assert!(err.contains("rebuild with `--features ffmpeg`"), "{err}");
+    }
+    assert!(!Path::new(out).exists(), "nothing is written");
 }

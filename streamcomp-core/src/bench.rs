@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::assets::AssetResolver;
+use crate::encode::{VIDEO_TIMESCALE, VideoCodec, VideoEncoder, VideoSettings, new_video_encoder};
 use crate::error::Error;
 use crate::frame::YuvFrame;
 use crate::render::{Compositor, CompositorOptions, Quality};
@@ -23,6 +24,12 @@ pub struct BenchOptions {
     pub quality: Quality,
     /// Reuse unchanged parts of frames. Default: true; false measures full recomposition.
     pub incremental: bool,
+    /// Video codecs whose encoding of every frame is timed too. Default: none.
+    pub codecs: Vec<VideoCodec>,
+    /// Bitrate for the encoders, kbit/s. Default: 4000.
+    pub bitrate_kbps: u32,
+    /// Encoder threads (0: every core). Default: 0.
+    pub encoder_threads: usize,
 }
 
 impl Default for BenchOptions {
@@ -32,6 +39,9 @@ impl Default for BenchOptions {
             threads: 1,
             quality: Quality::High,
             incremental: true,
+            codecs: Vec::new(),
+            bitrate_kbps: 4000,
+            encoder_threads: 0,
         }
     }
 }
@@ -101,6 +111,8 @@ pub struct BenchReport {
     pub reused_frames: u64,
     /// Whether unchanged parts of frames were reused.
     pub incremental: bool,
+    /// Time to encode a frame (send it and take its packets), per codec measured.
+    pub encode_ms: Vec<(VideoCodec, Timing)>,
 }
 
 impl BenchReport {
@@ -121,13 +133,18 @@ impl BenchReport {
             "convert_ms": self.convert_ms.to_json(),
             "reused_frames": self.reused_frames,
             "incremental": self.incremental,
-            "encode_ms": {},
+            "encode_ms": self.encode_ms.iter().map(|(c, t)| (c.to_string(), t.to_json())).collect::<serde_json::Map<_, _>>(),
+            "encode_fps": self.encode_ms.iter().map(|(c, t)| {
+                let fps = if t.mean > 0.0 { 1000.0 / t.mean } else { 0.0 };
+                (c.to_string(), json!((fps * 10.0).round() / 10.0))
+            }).collect::<serde_json::Map<_, _>>(),
         })
     }
 }
 
-/// Renders `opts.frames` frames of `scene` at its frame rate (so animations run), timing each.
-/// The first frame (cold caches, asset loading) is rendered but not counted.
+/// Renders `opts.frames` frames of `scene` at its frame rate (so animations run), timing each,
+/// and encodes each with every codec in `opts.codecs`, timing that too. The first frame (cold
+/// caches, asset loading) is rendered but not counted.
 pub fn bench_render(
     scene: &Scene,
     assets: AssetResolver,
@@ -139,6 +156,14 @@ pub fn bench_render(
         .with_incremental(opts.incremental);
     let mut comp = Compositor::new(copts, assets);
     let mut yuv = YuvFrame::new(scene.width, scene.height);
+    let mut encoders: Vec<(VideoCodec, Box<dyn VideoEncoder>, Vec<f64>)> = Vec::new();
+    for &codec in &opts.codecs {
+        let mut vs = VideoSettings::new(scene.width, scene.height, scene.fps);
+        vs.codec = codec;
+        vs.bitrate_kbps = opts.bitrate_kbps;
+        vs.threads = opts.encoder_threads;
+        encoders.push((codec, new_video_encoder(&vs)?, Vec::new()));
+    }
     comp.render(scene, 0.0)?;
     let start_stats = comp.stats();
     let (mut render, mut convert) = (Vec::new(), Vec::new());
@@ -151,6 +176,13 @@ pub fn bench_render(
         let t2 = Instant::now();
         render.push((t1 - t0).as_secs_f64() * 1000.0);
         convert.push((t2 - t1).as_secs_f64() * 1000.0);
+        let pts = (i as f64 * VIDEO_TIMESCALE as f64 / scene.fps).round() as i64;
+        for (_, enc, times) in &mut encoders {
+            let t = Instant::now();
+            enc.send_frame(Some(&yuv), pts)?;
+            while enc.receive_packet()?.is_some() {}
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
     }
     Ok(BenchReport {
         width: scene.width,
@@ -161,6 +193,10 @@ pub fn bench_render(
         convert_ms: Timing::from_samples(&mut convert),
         reused_frames: comp.stats().reused_frames - start_stats.reused_frames,
         incremental: opts.incremental,
+        encode_ms: encoders
+            .into_iter()
+            .map(|(c, _, mut t)| (c, Timing::from_samples(&mut t)))
+            .collect(),
     })
 }
 

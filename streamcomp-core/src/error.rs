@@ -201,6 +201,8 @@ impl Error {
             Error::Encode(crate::encode::EncodeError::Unsupported(_)) => ErrorKind::Unsupported,
             Error::Encode(_) => ErrorKind::Io,
             Error::Output(crate::output::OutputError::Unsupported(_)) => ErrorKind::Unsupported,
+            Error::Output(crate::output::OutputError::Url(_)) => ErrorKind::Invalid,
+            Error::Output(e) if e.is_network() => ErrorKind::Network,
             Error::Output(_) => ErrorKind::Io,
         }
     }

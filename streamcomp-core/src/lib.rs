@@ -39,10 +39,13 @@
 //! - [`AssetResolver`], [`Limits`], [`RemotePolicy`]: where assets come from and what they may cost.
 //! - [`Compositor`], [`CompositorOptions`], [`Quality`]: rendering.
 //! - [`Frame`], [`YuvFrame`], [`FramePool`]: pictures, I420 conversion, PNG.
+//! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
+//!   per video frame.
 //! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
 //! - [`bench_render`]: the throughput measurement behind `streamcomp bench`.
 
 mod assets;
+mod audio;
 mod bench;
 mod encode;
 mod error;
@@ -55,15 +58,21 @@ mod render;
 mod scene;
 
 pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
+pub use audio::{Mixer, frame_samples};
 pub use bench::{BenchOptions, BenchReport, Timing, bench_render, builtin_bench_scene};
 pub use encode::{
-    AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, Packet, Track, VIDEO_TIMESCALE, VideoCodec,
-    VideoEncoder, VideoSettings, new_audio_encoder, new_video_encoder,
+    AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, EncoderBackend, FFMPEG_HWACCELS,
+    FFMPEG_PRESETS, Packet, Track, VIDEO_TIMESCALE, VideoCodec, VideoEncoder, VideoSettings,
+    new_audio_encoder, new_video_encoder,
 };
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, FramePool, YuvFrame};
 pub use limits::Limits;
-pub use output::{FileFormat, FileOutput, Output, OutputError};
+pub use output::{
+    Backoff, FileFormat, FileOutput, Output, OutputError, OutputTarget, RTMP_PORT, RTMPS_PORT,
+    RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats, RtmpStatsHandle, RtmpStreamInfo,
+    RtmpUrl, RtmpUrlError,
+};
 pub use pipeline::{Progress, RenderOptions, RenderSummary, render_to_file};
 pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality};
 pub use scene::{

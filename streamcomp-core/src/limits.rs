@@ -26,6 +26,9 @@ pub struct Limits {
     pub max_raster_pixels: u64,
     /// Memory the raster cache may keep, bytes. Default: 1 GiB.
     pub max_cache_bytes: u64,
+    /// Longest sound one audio file may decode to, seconds (48 kHz stereo f32 is 1.4 GiB an
+    /// hour). Default: 3600.
+    pub max_audio_seconds: f64,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             fetch_timeout: Duration::from_secs(10),
             max_raster_pixels: 64 << 20,
             max_cache_bytes: 1 << 30,
+            max_audio_seconds: 3600.0,
         }
     }
 }
@@ -59,6 +63,7 @@ impl Limits {
             fetch_timeout: Duration::from_secs(3600),
             max_raster_pixels: u64::MAX,
             max_cache_bytes: u64::MAX,
+            max_audio_seconds: f64::INFINITY,
         }
     }
 }

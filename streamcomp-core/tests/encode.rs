@@ -258,8 +258,10 @@ fn bad_settings_fail_before_any_work() {
         &mut |_| {},
     )
     .unwrap_err();
+    // A missing audio file is refused before any work, naming the layer (tests/audio.rs has
+    // the rest of the audio checks).
     assert!(
-        err.to_string().contains("audio layers are not mixed yet"),
+        err.to_string().starts_with("layers[3].src") && err.to_string().contains("missing.wav"),
         "{err}"
     );
 }

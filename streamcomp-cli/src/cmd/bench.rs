@@ -1,9 +1,11 @@
-//! `streamcomp bench`: rendering and colour-conversion throughput.
+//! `streamcomp bench`: rendering, colour-conversion and encoding throughput.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use streamcomp_core::{AssetResolver, BenchOptions, Quality, bench_render, builtin_bench_scene};
+use streamcomp_core::{
+    AssetResolver, BenchOptions, Quality, VideoCodec, bench_render, builtin_bench_scene,
+};
 
 /// Arguments of `streamcomp bench`.
 #[derive(clap::Args, Debug)]
@@ -24,6 +26,16 @@ pub(crate) struct Args {
     /// Recompose every pixel of every frame (the worst case) instead of only what changed.
     #[arg(long)]
     full: bool,
+    /// Also time encoding each frame with this codec (repeat for several: --codec h264
+    /// --codec av1). Default: h264.
+    #[arg(long = "codec", value_name = "CODEC")]
+    codecs: Vec<VideoCodec>,
+    /// Time rendering only, no encoding.
+    #[arg(long, conflicts_with = "codecs")]
+    no_encode: bool,
+    /// Encoder bitrate in kbit/s.
+    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
+    bitrate: u32,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -38,6 +50,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut opts = BenchOptions::new(a.frames, a.threads);
     opts.quality = a.quality;
     opts.incremental = !a.full;
+    opts.bitrate_kbps = a.bitrate;
+    opts.codecs = match (a.no_encode, a.codecs.is_empty()) {
+        (true, _) => Vec::new(),
+        (false, true) => vec![VideoCodec::H264],
+        (false, false) => a.codecs,
+    };
     let r = bench_render(&scene, assets, &opts)?;
     if a.json {
         println!("{}", r.to_json());
@@ -58,6 +76,16 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
             "to I420  mean {:7.3} ms  p50 {:7.3}  p99 {:7.3}",
             r.convert_ms.mean, r.convert_ms.p50, r.convert_ms.p99
         );
+        for (codec, t) in &r.encode_ms {
+            println!(
+                "{:<8} mean {:7.3} ms  p50 {:7.3}  p99 {:7.3}  ({:.0} fps)",
+                codec.to_string(),
+                t.mean,
+                t.p50,
+                t.p99,
+                1000.0 / t.mean.max(1e-9)
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use streamcomp_core::{AudioCodec, Quality, RenderOptions, VideoCodec, render_to_file};
+use streamcomp_core::{
+    AudioCodec, EncoderBackend, Quality, RenderOptions, VideoCodec, render_to_file,
+};
 
 /// Arguments of `streamcomp render`.
 #[derive(clap::Args, Debug)]
@@ -21,7 +23,7 @@ pub(crate) struct Args {
     /// Seconds of video.
     #[arg(long, value_name = "SECONDS")]
     duration: f64,
-    /// Video codec: h264 (av1, vp8 and vp9 are not built yet).
+    /// Video codec: h264 (default) or av1 (rav1e), built in; vp8 and vp9 need the FFmpeg backend.
     #[arg(long, default_value = "h264")]
     codec: VideoCodec,
     /// Video bitrate in kbit/s.
@@ -33,6 +35,16 @@ pub(crate) struct Args {
     /// Frame rate; default: the scene's.
     #[arg(long)]
     fps: Option<f64>,
+    /// Video encoder: auto (built-in for h264 and av1, FFmpeg for vp8/vp9 or --hwaccel),
+    /// builtin, or ffmpeg (needs a build with the `ffmpeg` feature and the ffmpeg program).
+    #[arg(long, default_value = "auto")]
+    encoder: EncoderBackend,
+    /// FFmpeg backend preset: ultrafast, superfast, veryfast, faster, fast, medium.
+    #[arg(long, default_value = "medium", env = "FFMPEG_PRESET")]
+    preset: String,
+    /// FFmpeg hardware encoder: nvenc, vaapi, qsv or videotoolbox (implies the FFmpeg backend).
+    #[arg(long, env = "FFMPEG_HWACCEL")]
+    hwaccel: Option<String>,
     /// Audio codec: aac or opus.
     #[arg(long, default_value = "aac")]
     audio_codec: AudioCodec,
@@ -74,6 +86,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.audio_bitrate_kbps = a.audio_bitrate;
     opts.quality = a.quality;
     opts.threads = a.threads;
+    opts.backend = a.encoder;
+    opts.ffmpeg_preset = a.preset;
+    opts.ffmpeg_hwaccel = a.hwaccel;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
         b.set_style(

@@ -66,6 +66,11 @@ impl AudioEncoder for AacEncoder {
         Ok(std::mem::take(&mut self.ready))
     }
 
+    /// syom's AAC-LC priming: one 1024-sample block.
+    fn priming(&self) -> u32 {
+        1024
+    }
+
     fn finish(&mut self) -> Result<Vec<Packet>, EncodeError> {
         let (ready, emitted) = (&mut self.ready, &mut self.emitted);
         self.inner

@@ -4,7 +4,11 @@
 //! [`new_video_encoder`] is the only place that picks a backend for a codec.
 
 mod aac;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
 mod openh264;
+mod opus;
+mod rav1e;
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,7 +23,7 @@ pub enum VideoCodec {
     /// H.264 (openh264, built in). The default.
     #[default]
     H264,
-    /// AV1 (rav1e): not built yet.
+    /// AV1 (rav1e, built in).
     Av1,
     /// VP8 (FFmpeg backend): not built yet.
     Vp8,
@@ -86,6 +90,55 @@ pub struct VideoSettings {
     pub keyframe_interval: f64,
     /// Encoder threads (0: every core). Default: 0.
     pub threads: usize,
+    /// Which encoder implementation. Default: [`EncoderBackend::Auto`].
+    pub backend: EncoderBackend,
+    /// Preset for the FFmpeg backend, `ultrafast` … `medium` (libx264's names; mapped onto
+    /// libvpx's and SVT-AV1's speed settings). Default: `medium`.
+    pub ffmpeg_preset: String,
+    /// A hardware encoder family for the FFmpeg backend (`nvenc`, `vaapi`, `qsv`,
+    /// `videotoolbox`); setting it implies the FFmpeg backend. Default: none.
+    pub ffmpeg_hwaccel: Option<String>,
+}
+
+/// Which implementation encodes video.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EncoderBackend {
+    /// The built-in encoder for H.264 and AV1; FFmpeg for VP8 and VP9 or when a hardware
+    /// encoder is asked for.
+    #[default]
+    Auto,
+    /// The built-in encoders only (openh264, rav1e).
+    Builtin,
+    /// The `ffmpeg` program (cargo feature `ffmpeg`).
+    Ffmpeg,
+}
+
+impl FromStr for EncoderBackend {
+    type Err = EncodeError;
+    fn from_str(s: &str) -> Result<EncoderBackend, EncodeError> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(EncoderBackend::Auto),
+            "builtin" | "built-in" => Ok(EncoderBackend::Builtin),
+            "ffmpeg" => Ok(EncoderBackend::Ffmpeg),
+            _ => Err(EncodeError::Invalid(format!(
+                "unknown encoder backend `{s}`; expected auto, builtin or ffmpeg"
+            ))),
+        }
+    }
+}
+
+impl VideoSettings {
+    /// Whether these settings are encoded by the FFmpeg backend.
+    pub fn uses_ffmpeg(&self) -> bool {
+        match self.backend {
+            EncoderBackend::Ffmpeg => true,
+            EncoderBackend::Builtin => false,
+            EncoderBackend::Auto => {
+                self.ffmpeg_hwaccel.is_some()
+                    || matches!(self.codec, VideoCodec::Vp8 | VideoCodec::Vp9)
+            }
+        }
+    }
 }
 
 impl VideoSettings {
@@ -99,6 +152,9 @@ impl VideoSettings {
             bitrate_kbps: 4000,
             keyframe_interval: 2.0,
             threads: 0,
+            backend: EncoderBackend::Auto,
+            ffmpeg_preset: "medium".into(),
+            ffmpeg_hwaccel: None,
         }
     }
 
@@ -114,9 +170,36 @@ impl VideoSettings {
                 self.width, self.height
             )));
         }
-        if self.codec == VideoCodec::H264 && (self.width > 3840 || self.height > 2160) {
+        if !FFMPEG_PRESETS.contains(&self.ffmpeg_preset.as_str()) {
+            return Err(EncodeError::Invalid(format!(
+                "unknown FFmpeg preset `{}`; expected one of {}",
+                self.ffmpeg_preset,
+                FFMPEG_PRESETS.join(", ")
+            )));
+        }
+        if let Some(hw) = &self.ffmpeg_hwaccel
+            && !FFMPEG_HWACCELS.contains(&hw.as_str())
+        {
+            return Err(EncodeError::Invalid(format!(
+                "unknown hardware encoder `{hw}`; expected one of {}",
+                FFMPEG_HWACCELS.join(", ")
+            )));
+        }
+        if self.codec == VideoCodec::H264
+            && !self.uses_ffmpeg()
+            && (self.width > 3840 || self.height > 2160)
+        {
             return Err(EncodeError::Invalid(format!(
                 "openh264 encodes at most 3840x2160, got {}x{}",
+                self.width, self.height
+            )));
+        }
+        if self.codec == VideoCodec::Av1
+            && !self.uses_ffmpeg()
+            && (self.width > 16384 || self.height > 8704)
+        {
+            return Err(EncodeError::Invalid(format!(
+                "AV1 frames are at most 16384x8704 (level 6.3), got {}x{}",
                 self.width, self.height
             )));
         }
@@ -142,6 +225,19 @@ impl VideoSettings {
     }
 }
 
+/// Presets accepted for the FFmpeg backend, fastest first (libx264's names).
+pub const FFMPEG_PRESETS: [&str; 6] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+];
+
+/// Hardware encoder families accepted for the FFmpeg backend.
+pub const FFMPEG_HWACCELS: [&str; 4] = ["nvenc", "vaapi", "qsv", "videotoolbox"];
+
 /// The clock rate of video timestamps (ticks per second), as in MPEG-TS and MP4.
 pub const VIDEO_TIMESCALE: u32 = 90_000;
 /// Audio sample rate everywhere in streamcomp.
@@ -161,7 +257,8 @@ pub enum Track {
 pub struct Packet {
     /// Video or audio.
     pub track: Track,
-    /// The bytes: H.264 in Annex B (start codes), AAC as a raw access unit.
+    /// The bytes: H.264 in Annex B (start codes), AV1 as one temporal unit of OBUs (a
+    /// temporal delimiter first; the sequence header on key frames), AAC as a raw access unit.
     pub data: Vec<u8>,
     /// Presentation time in the track's timescale.
     pub pts: i64,
@@ -239,6 +336,13 @@ pub trait AudioEncoder: Send {
     fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<Vec<Packet>, EncodeError>;
     /// Flushes the last partial frame.
     fn finish(&mut self) -> Result<Vec<Packet>, EncodeError>;
+    /// Samples of encoder delay that no container written here signals: AAC's 1024 priming
+    /// samples (neither muxide's fragmented MP4 nor FLV/RTMP carries an edit list). Pipelines
+    /// feed the encoder that many samples ahead of the timeline so that what a player decodes
+    /// lines up with the picture. Opus signals its delay itself (`OpusHead` pre-skip): 0.
+    fn priming(&self) -> u32 {
+        0
+    }
 }
 
 /// The encoder for `codec` at `bitrate_kbps`: the only match on [`AudioCodec`].
@@ -253,19 +357,34 @@ pub fn new_audio_encoder(
     }
     match codec {
         AudioCodec::Aac => Ok(Box::new(AacEncoder::new(bitrate_kbps)?)),
-        AudioCodec::Opus => Err(EncodeError::Unsupported(
-            "the Opus encoder is not built yet; use aac".into(),
-        )),
+        AudioCodec::Opus => Ok(Box::new(opus::OpusEncoder::new(bitrate_kbps)?)),
     }
 }
 
 /// The encoder for `settings.codec`, after validating the settings.
 pub fn new_video_encoder(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
     settings.validate()?;
+    if settings.uses_ffmpeg() {
+        return ffmpeg_encoder(settings);
+    }
     match settings.codec {
         VideoCodec::H264 => Ok(Box::new(openh264::OpenH264Encoder::new(settings.clone())?)),
+        VideoCodec::Av1 => Ok(Box::new(rav1e::Rav1eEncoder::new(settings.clone())?)),
         other => Err(EncodeError::Unsupported(format!(
-            "the {other} encoder is not built yet; use --codec h264"
+            "{other} has no built-in encoder; it needs the FFmpeg backend (encoder `ffmpeg`)"
         ))),
     }
+}
+
+#[cfg(feature = "ffmpeg")]
+fn ffmpeg_encoder(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    Ok(Box::new(ffmpeg::FfmpegEncoder::new(settings.clone())?))
+}
+
+#[cfg(not(feature = "ffmpeg"))]
+fn ffmpeg_encoder(settings: &VideoSettings) -> Result<Box<dyn VideoEncoder>, EncodeError> {
+    Err(EncodeError::Unsupported(format!(
+        "{} with these settings needs the FFmpeg backend, which this build does not include; rebuild with `--features ffmpeg` (and install the `ffmpeg` program)",
+        settings.codec
+    )))
 }

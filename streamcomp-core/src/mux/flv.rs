@@ -1,5 +1,6 @@
-//! FLV: the file header, an `onMetaData` script tag, and audio/video tags for H.264 and AAC.
-//! The tag builders are what the RTMP publisher sends too.
+//! FLV: the file header, an `onMetaData` script tag, and audio/video tags for H.264 and AAC,
+//! plus Enhanced FLV (E-RTMP v1) video tags for AV1. The tag builders are what the RTMP
+//! publisher sends too.
 
 use super::nal::{avc_decoder_config, to_avcc};
 use crate::encode::{AUDIO_RATE, Packet, Track, VIDEO_TIMESCALE};
@@ -94,4 +95,150 @@ pub(crate) fn packet_ms(p: &Packet) -> u32 {
         Track::Audio => AUDIO_RATE,
     } as i64;
     (p.pts.max(0) * 1000 / rate) as u32
+}
+
+// Enhanced FLV / Enhanced RTMP v1 video tags (`0x80 | frameType << 4 | packetType`, then the
+// codec FourCC). Used for AV1 in `.flv` files and by the RTMP publisher.
+
+/// Enhanced video packet type: the codec configuration (for AV1 the
+/// `AV1CodecConfigurationRecord`), sent before the first frame.
+pub(crate) const PACKET_SEQUENCE_START: u8 = 0;
+/// Enhanced video packet type: coded frames (for AV1 the OBUs of one temporal unit).
+pub(crate) const PACKET_CODED_FRAMES: u8 = 1;
+/// Enhanced video packet type: the end of the sequence.
+pub(crate) const PACKET_SEQUENCE_END: u8 = 2;
+/// The FourCC of AV1 in Enhanced FLV/RTMP.
+pub(crate) const FOURCC_AV1: [u8; 4] = *b"av01";
+/// `onMetaData` `videocodecid` of AV1: its FourCC read as a big-endian number.
+pub(crate) const VIDEOCODECID_AV1: f64 = 0x6176_3031u32 as f64;
+/// `onMetaData` `videocodecid` of H.264 (legacy AVC tags).
+pub(crate) const VIDEOCODECID_AVC: f64 = 7.0;
+
+/// The 5-byte ExVideoTagHeader: `0x80 | frameType << 4 | packetType` (frame type 1 for key
+/// frames and sequence start/end, 2 for inter frames), then the FourCC.
+pub(crate) fn ex_video_header(key: bool, packet_type: u8, fourcc: [u8; 4]) -> [u8; 5] {
+    let frame_type: u8 = if key { 1 } else { 2 };
+    let [a, b, c, d] = fourcc;
+    [0x80 | (frame_type << 4) | (packet_type & 0x0f), a, b, c, d]
+}
+
+/// The AV1 SequenceStart tag body from the sequence header OBU of the first key frame (see
+/// `obu::sequence_header`); `None` when that OBU does not parse.
+pub(crate) fn av1_sequence_start(seq_header_obu: &[u8]) -> Option<Vec<u8>> {
+    let record = super::obu::av1_config_record(seq_header_obu)?;
+    let mut b = ex_video_header(true, PACKET_SEQUENCE_START, FOURCC_AV1).to_vec();
+    b.extend_from_slice(&record);
+    Some(b)
+}
+
+/// The AV1 CodedFrames tag body of a packet: its OBUs without the temporal delimiter.
+pub(crate) fn av1_coded_frames(p: &Packet, scratch: &mut Vec<u8>) -> Vec<u8> {
+    super::obu::strip_temporal_delimiters(&p.data, scratch);
+    let mut b = Vec::with_capacity(scratch.len() + 5);
+    b.extend_from_slice(&ex_video_header(p.key, PACKET_CODED_FRAMES, FOURCC_AV1));
+    b.extend_from_slice(scratch);
+    b
+}
+
+/// The AV1 SequenceEnd tag body (sent when a stream ends).
+pub(crate) fn av1_sequence_end() -> Vec<u8> {
+    ex_video_header(true, PACKET_SEQUENCE_END, FOURCC_AV1).to_vec()
+}
+
+// Enhanced FLV / Enhanced RTMP v2 audio tags: the ExAudioTagHeader byte `0x90 | packetType`
+// (SoundFormat 9, "ExHeader", in the high nibble), then the codec FourCC. Used for Opus in
+// `.flv` files and by the RTMP publisher. (Debian's FFmpeg 5.1 predates Enhanced FLV.)
+
+/// SoundFormat 9: an Enhanced audio tag header follows.
+pub(crate) const SOUND_FORMAT_EX_HEADER: u8 = 9;
+/// Enhanced audio packet type: the codec configuration (for Opus the `OpusHead`).
+pub(crate) const AUDIO_PACKET_SEQUENCE_START: u8 = 0;
+/// Enhanced audio packet type: coded frames (for Opus one packet).
+pub(crate) const AUDIO_PACKET_CODED_FRAMES: u8 = 1;
+use crate::encode::AudioCodec;
+
+/// The FourCC of Opus in Enhanced FLV/RTMP.
+pub(crate) const FOURCC_OPUS: [u8; 4] = *b"Opus";
+/// `onMetaData` `audiocodecid` of Opus: its FourCC read as a big-endian number.
+pub(crate) const AUDIOCODECID_OPUS: f64 = 0x4f70_7573u32 as f64;
+/// `onMetaData` `audiocodecid` of AAC (legacy tags).
+pub(crate) const AUDIOCODECID_AAC: f64 = 10.0;
+
+/// The 5-byte ExAudioTagHeader: `0x90 | packetType`, then the FourCC.
+pub(crate) fn ex_audio_header(packet_type: u8, fourcc: [u8; 4]) -> [u8; 5] {
+    let [a, b, c, d] = fourcc;
+    [
+        (SOUND_FORMAT_EX_HEADER << 4) | (packet_type & 0x0f),
+        a,
+        b,
+        c,
+        d,
+    ]
+}
+
+/// The Opus SequenceStart tag body: the header, then the 19-byte `OpusHead`.
+pub(crate) fn opus_sequence_start(opus_head: &[u8]) -> Vec<u8> {
+    let mut b = ex_audio_header(AUDIO_PACKET_SEQUENCE_START, FOURCC_OPUS).to_vec();
+    b.extend_from_slice(opus_head);
+    b
+}
+
+/// The Opus CodedFrames tag body of one packet.
+pub(crate) fn opus_coded_frames(data: &[u8]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(data.len() + 5);
+    b.extend_from_slice(&ex_audio_header(AUDIO_PACKET_CODED_FRAMES, FOURCC_OPUS));
+    b.extend_from_slice(data);
+    b
+}
+
+/// The first audio tag body of a stream for `codec`: AAC's sequence header (`0xAF 0x00` +
+/// AudioSpecificConfig) or Opus' SequenceStart (`OpusHead`).
+pub(crate) fn audio_sequence_header(codec: AudioCodec, config: &[u8]) -> Vec<u8> {
+    match codec {
+        AudioCodec::Aac => aac_sequence_header(config),
+        AudioCodec::Opus => opus_sequence_start(config),
+    }
+}
+
+/// The tag body of an audio packet for `codec`: a raw AAC access unit or an Opus packet.
+pub(crate) fn audio_body(codec: AudioCodec, data: &[u8]) -> Vec<u8> {
+    match codec {
+        AudioCodec::Aac => {
+            let mut b = Vec::with_capacity(data.len() + 2);
+            b.extend_from_slice(&[0xaf, 1]);
+            b.extend_from_slice(data);
+            b
+        }
+        AudioCodec::Opus => opus_coded_frames(data),
+    }
+}
+
+/// The `onMetaData` `audiocodecid` of `codec`.
+pub(crate) fn audio_codec_id(codec: AudioCodec) -> f64 {
+    match codec {
+        AudioCodec::Aac => AUDIOCODECID_AAC,
+        AudioCodec::Opus => AUDIOCODECID_OPUS,
+    }
+}
+
+#[cfg(test)]
+mod audio_tests {
+    use super::*;
+
+    #[test]
+    fn opus_tags_are_enhanced_audio() {
+        let head = b"OpusHead\x01\x02\x38\x01\x80\xbb\0\0\0\0\0".to_vec();
+        let seq = audio_sequence_header(AudioCodec::Opus, &head);
+        assert_eq!(seq[0], 0x90);
+        assert_eq!(&seq[1..5], b"Opus");
+        assert_eq!(&seq[5..], &head[..]);
+        let frame = audio_body(AudioCodec::Opus, &[0xfc, 1, 2]);
+        assert_eq!(frame, [0x91, b'O', b'p', b'u', b's', 0xfc, 1, 2]);
+        assert_eq!(audio_body(AudioCodec::Aac, &[7]), [0xaf, 1, 7]);
+        assert_eq!(
+            audio_sequence_header(AudioCodec::Aac, &[0x11, 0x90]),
+            [0xaf, 0, 0x11, 0x90]
+        );
+        assert_eq!(audio_codec_id(AudioCodec::Opus), 1_332_770_163.0);
+    }
 }

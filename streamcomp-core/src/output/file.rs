@@ -1,6 +1,7 @@
 //! Files by extension: `.mp4` (fragmented: every fragment starts on a key frame and is on disk
-//! before the next begins, so a killed process leaves a playable file), `.flv`, `.h264` (Annex B
-//! as encoded), and `.y4m` (raw frames, no encoder).
+//! before the next begins, so a killed process leaves a playable file; H.264 or AV1), `.flv`
+//! (H.264 as legacy AVC tags, AV1 as Enhanced FLV tags), `.ivf` (AV1, VP8, VP9), `.h264`
+//! (Annex B as encoded), and `.y4m` (raw frames, no encoder).
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -12,20 +13,20 @@ use muxide::fragmented::{FragmentAudioConfig, FragmentConfig, FragmentedMuxer};
 use super::{Output, OutputError};
 use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VIDEO_TIMESCALE, VideoCodec};
 use crate::frame::YuvFrame;
-use crate::mux::{flv, sps_pps, to_avcc};
+use crate::mux::{Interleaver, flv, ivf, obu, sps_pps, to_avcc};
 
 /// File containers, chosen by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
-    /// Fragmented MP4: H.264 + AAC.
+    /// Fragmented MP4: H.264 or AV1, + AAC.
     Mp4,
-    /// FLV: H.264 + AAC.
+    /// FLV: H.264 (legacy AVC tags) or AV1 (Enhanced FLV tags), + AAC.
     Flv,
     /// Raw H.264 Annex B, video only.
     H264,
     /// YUV4MPEG2 raw frames, video only, no encoding.
     Y4m,
-    /// IVF (AV1, VP8, VP9): needs an encoder that is not built yet.
+    /// IVF: AV1, VP8 or VP9, video only.
     Ivf,
 }
 
@@ -58,8 +59,10 @@ impl FileFormat {
     /// Checks that the container can hold `codec`.
     pub fn check_codec(self, codec: VideoCodec) -> Result<(), OutputError> {
         let ok = match self {
-            FileFormat::Mp4 => matches!(codec, VideoCodec::H264 | VideoCodec::Av1),
-            FileFormat::Flv | FileFormat::H264 => codec == VideoCodec::H264,
+            FileFormat::Mp4 | FileFormat::Flv => {
+                matches!(codec, VideoCodec::H264 | VideoCodec::Av1)
+            }
+            FileFormat::H264 => codec == VideoCodec::H264,
             FileFormat::Y4m => true,
             FileFormat::Ivf => matches!(codec, VideoCodec::Av1 | VideoCodec::Vp8 | VideoCodec::Vp9),
         };
@@ -67,7 +70,7 @@ impl FileFormat {
             Ok(())
         } else {
             let holds = match self {
-                FileFormat::Mp4 => "H.264 or AV1",
+                FileFormat::Mp4 | FileFormat::Flv => "H.264 or AV1",
                 FileFormat::Ivf => "AV1, VP8 or VP9",
                 _ => "H.264",
             };
@@ -98,6 +101,8 @@ pub struct FileOutput {
     out: BufWriter<File>,
     bytes: u64,
     kind: Kind,
+    /// Puts audio and video in one time order (encoders delay video by different amounts).
+    interleave: Interleaver,
 }
 
 enum Kind {
@@ -108,6 +113,9 @@ enum Kind {
         scratch: Vec<u8>,
     },
     Flv {
+        video: VideoCodec,
+        /// The audio codec, if the file has audio (AAC as legacy tags, Opus as Enhanced tags).
+        audio: Option<AudioCodec>,
         have_video_header: bool,
         duration_at: Option<u64>,
         last_ms: u32,
@@ -115,6 +123,11 @@ enum Kind {
     },
     H264,
     Y4m,
+    Ivf {
+        /// The time base of frame timestamps, as a frame rate `num / den`.
+        fps: (u32, u32),
+        frames: u32,
+    },
 }
 
 impl std::fmt::Debug for FileOutput {
@@ -137,18 +150,14 @@ impl FileOutput {
             path: path.to_path_buf(),
             source,
         };
-        if info.video != VideoCodec::H264 && format != FileFormat::Y4m {
-            return Err(OutputError::Unsupported(format!(
-                "{} video cannot be written to files yet",
-                info.video
-            )));
-        }
+        format.check_codec(info.video)?;
         let file = File::create(path).map_err(io)?;
         let mut me = FileOutput {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
             bytes: 0,
             kind: Kind::H264,
+            interleave: Interleaver::new(info.audio.is_some() && format.has_audio()),
         };
         me.kind = match format {
             FileFormat::Mp4 => Kind::Mp4 {
@@ -164,11 +173,17 @@ impl FileOutput {
                     ("width", info.width as f64),
                     ("height", info.height as f64),
                     ("framerate", info.fps),
-                    ("videocodecid", 7.0),
+                    (
+                        "videocodecid",
+                        match info.video {
+                            VideoCodec::Av1 => flv::VIDEOCODECID_AV1,
+                            _ => flv::VIDEOCODECID_AVC,
+                        },
+                    ),
                 ];
-                if info.audio.is_some() {
+                if let Some((codec, _)) = &info.audio {
                     entries.extend([
-                        ("audiocodecid", 10.0),
+                        ("audiocodecid", flv::audio_codec_id(*codec)),
                         ("audiosamplerate", AUDIO_RATE as f64),
                         ("stereo", 1.0),
                     ]);
@@ -176,10 +191,13 @@ impl FileOutput {
                 let (body, at) = flv::metadata(&entries);
                 let offset = me.bytes + 11;
                 me.put(&flv::tag(flv::TAG_SCRIPT, 0, &body))?;
-                if let Some((_, asc)) = &info.audio {
-                    me.put(&flv::tag(flv::TAG_AUDIO, 0, &flv::aac_sequence_header(asc)))?;
+                if let Some((codec, config)) = &info.audio {
+                    let header = flv::audio_sequence_header(*codec, config);
+                    me.put(&flv::tag(flv::TAG_AUDIO, 0, &header))?;
                 }
                 Kind::Flv {
+                    video: info.video,
+                    audio: info.audio.as_ref().map(|(codec, _)| *codec),
                     have_video_header: false,
                     duration_at: at.map(|a| offset + a as u64),
                     last_ms: 0,
@@ -197,9 +215,15 @@ impl FileOutput {
                 Kind::Y4m
             }
             FileFormat::Ivf => {
-                return Err(OutputError::Unsupported(
-                    "IVF output needs the AV1/VP8/VP9 encoders, which are not built yet".into(),
-                ));
+                let Some(fourcc) = ivf::fourcc(info.video) else {
+                    return Err(OutputError::Unsupported(format!(
+                        "a .ivf file cannot hold {} video (it holds AV1, VP8 or VP9)",
+                        info.video
+                    )));
+                };
+                let fps = fps_fraction(info.fps);
+                me.put(&ivf::file_header(fourcc, info.width, info.height, fps, 0))?;
+                Kind::Ivf { fps, frames: 0 }
             }
         };
         Ok(me)
@@ -253,6 +277,28 @@ pub(crate) fn fps_fraction(fps: f64) -> (u32, u32) {
 
 impl Output for FileOutput {
     fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+        self.interleave.push(p.clone());
+        while let Some(q) = self.interleave.pop() {
+            self.write_one(&q)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        while let Some(q) = self.interleave.drain() {
+            self.write_one(&q)?;
+        }
+        self.finish_file()
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl FileOutput {
+    /// Writes one packet, in time order across tracks.
+    fn write_one(&mut self, p: &Packet) -> Result<(), OutputError> {
         let mut pending: Vec<u8> = Vec::new();
         match &mut self.kind {
             Kind::H264 => {
@@ -261,7 +307,19 @@ impl Output for FileOutput {
                 }
             }
             Kind::Y4m => {}
+            Kind::Ivf { fps, frames } => {
+                if p.track == Track::Video {
+                    let size = u32::try_from(p.data.len()).map_err(|_| {
+                        OutputError::Mux("a video packet is too large for IVF (4 GiB)".into())
+                    })?;
+                    pending.extend(ivf::frame_header(size, ivf::pts_in_frames(p.pts, *fps)));
+                    pending.extend_from_slice(&p.data);
+                    *frames = frames.saturating_add(1);
+                }
+            }
             Kind::Flv {
+                video,
+                audio,
                 have_video_header,
                 last_ms,
                 scratch,
@@ -269,17 +327,20 @@ impl Output for FileOutput {
             } => {
                 let ms = flv::packet_ms(p);
                 *last_ms = (*last_ms).max(ms);
+                let av1 = *video == VideoCodec::Av1 && p.track == Track::Video;
                 if p.track == Track::Video && !*have_video_header {
-                    let Some((sps, pps)) = sps_pps(&p.data) else {
-                        return Err(OutputError::Mux(
-                            "the first video packet has no SPS/PPS".into(),
-                        ));
+                    let header = if av1 {
+                        obu::sequence_header(&p.data).and_then(flv::av1_sequence_start)
+                    } else {
+                        sps_pps(&p.data).map(|(sps, pps)| flv::avc_sequence_header(&sps, &pps))
                     };
-                    pending.extend(flv::tag(
-                        flv::TAG_VIDEO,
-                        ms,
-                        &flv::avc_sequence_header(&sps, &pps),
-                    ));
+                    let Some(header) = header else {
+                        return Err(OutputError::Mux(format!(
+                            "the first {video} packet has no {} (it must be a key frame)",
+                            if av1 { "sequence header" } else { "SPS/PPS" }
+                        )));
+                    };
+                    pending.extend(flv::tag(flv::TAG_VIDEO, ms, &header));
                     *have_video_header = true;
                 }
                 let kind = if p.track == Track::Video {
@@ -287,7 +348,14 @@ impl Output for FileOutput {
                 } else {
                     flv::TAG_AUDIO
                 };
-                pending.extend(flv::tag(kind, ms, &flv::packet_body(p, scratch)));
+                let body = if av1 {
+                    flv::av1_coded_frames(p, scratch)
+                } else if let (Track::Audio, Some(codec)) = (p.track, *audio) {
+                    flv::audio_body(codec, &p.data)
+                } else {
+                    flv::packet_body(p, scratch)
+                };
+                pending.extend(flv::tag(kind, ms, &body));
             }
             Kind::Mp4 {
                 info,
@@ -300,19 +368,34 @@ impl Output for FileOutput {
                         early_audio.push(p.clone());
                         return Ok(());
                     }
-                    let Some((sps, pps)) = sps_pps(&p.data) else {
-                        return Err(OutputError::Mux(
-                            "the first video packet has no SPS/PPS".into(),
-                        ));
-                    };
                     let mut cfg = FragmentConfig::new(info.width, info.height, VIDEO_TIMESCALE);
-                    cfg.sps = sps;
-                    cfg.pps = pps;
+                    if info.video == VideoCodec::Av1 {
+                        // muxide builds the av1C box from the sequence header OBU.
+                        let Some(seq) = obu::sequence_header(&p.data) else {
+                            return Err(OutputError::Mux(
+                                "the first AV1 packet has no sequence header (it must be a key frame)"
+                                    .into(),
+                            ));
+                        };
+                        cfg.av1_sequence_header = Some(seq.to_vec());
+                    } else {
+                        let Some((sps, pps)) = sps_pps(&p.data) else {
+                            return Err(OutputError::Mux(
+                                "the first video packet has no SPS/PPS".into(),
+                            ));
+                        };
+                        cfg.sps = sps;
+                        cfg.pps = pps;
+                    }
                     let mut m = match info.audio {
                         Some(_) => FragmentedMuxer::new_with_audio(
                             cfg,
                             FragmentAudioConfig {
-                                codec: MuxAudioCodec::Aac(AacProfile::Lc),
+                                codec: match info.audio {
+                                    // muxide's dOps carries pre-skip 312, as our OpusHead.
+                                    Some((AudioCodec::Opus, _)) => MuxAudioCodec::Opus,
+                                    _ => MuxAudioCodec::Aac(AacProfile::Lc),
+                                },
                                 sample_rate: AUDIO_RATE,
                                 channels: 2,
                             },
@@ -336,7 +419,12 @@ impl Output for FileOutput {
                                     .map_err(Self::mux_err)?;
                             }
                         }
-                        to_avcc(&p.data, scratch);
+                        if info.video == VideoCodec::Av1 {
+                            // AV1 samples carry no temporal delimiters (AV1-ISOBMFF 2.4).
+                            obu::strip_temporal_delimiters(&p.data, scratch);
+                        } else {
+                            to_avcc(&p.data, scratch);
+                        }
                         m.write_video(p.pts as u64, p.dts as u64, scratch, p.key)
                             .map_err(Self::mux_err)?;
                     }
@@ -355,15 +443,36 @@ impl Output for FileOutput {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), OutputError> {
+    /// Writes what the container needs at the end and syncs the file.
+    fn finish_file(&mut self) -> Result<(), OutputError> {
         let mut tail = Vec::new();
         if let Kind::Mp4 { muxer: Some(m), .. } = &mut self.kind
             && let Some(seg) = m.flush_segment()
         {
             tail = seg;
         }
+        if let Kind::Flv {
+            video: VideoCodec::Av1,
+            have_video_header: true,
+            last_ms,
+            ..
+        } = self.kind
+        {
+            tail = flv::tag(flv::TAG_VIDEO, last_ms, &flv::av1_sequence_end());
+        }
         self.put(&tail)?;
         self.sync()?;
+        if let Kind::Ivf { frames, .. } = self.kind {
+            let io = |source| OutputError::Io {
+                path: self.path.clone(),
+                source,
+            };
+            let file = self.out.get_mut();
+            file.seek(SeekFrom::Start(ivf::FRAME_COUNT_OFFSET))
+                .map_err(io)?;
+            file.write_all(&frames.to_le_bytes()).map_err(io)?;
+            file.seek(SeekFrom::End(0)).map_err(io)?;
+        }
         if let Kind::Flv {
             duration_at: Some(at),
             last_ms,
@@ -387,9 +496,5 @@ impl Output for FileOutput {
                 path: self.path.clone(),
                 source,
             })
-    }
-
-    fn bytes(&self) -> u64 {
-        self.bytes
     }
 }

@@ -5,15 +5,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::assets::AssetResolver;
+use crate::audio::{Mixer, frame_samples};
 use crate::encode::{
-    AUDIO_RATE, AudioCodec, EncodeError, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
-    new_audio_encoder, new_video_encoder,
+    AUDIO_RATE, AudioCodec, EncodeError, EncoderBackend, VIDEO_TIMESCALE, VideoCodec,
+    VideoSettings, new_audio_encoder, new_video_encoder,
 };
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
 use crate::output::{FileFormat, FileOutput, Output, OutputError, StreamInfo};
 use crate::render::{Compositor, CompositorOptions, Quality};
-use crate::scene::{LayerKind, Scene};
+use crate::scene::Scene;
 
 /// How to render a file.
 #[derive(Clone, Debug)]
@@ -41,6 +42,12 @@ pub struct RenderOptions {
     pub quality: Quality,
     /// Threads for compositing and encoding (0: every core). Default: 0.
     pub threads: usize,
+    /// Which video encoder implementation. Default: auto (built-in for H.264 and AV1).
+    pub backend: EncoderBackend,
+    /// FFmpeg backend preset, `ultrafast` … `medium`. Default: `medium`.
+    pub ffmpeg_preset: String,
+    /// FFmpeg hardware encoder family (`nvenc`, `vaapi`, `qsv`, `videotoolbox`). Default: none.
+    pub ffmpeg_hwaccel: Option<String>,
 }
 
 impl RenderOptions {
@@ -58,6 +65,9 @@ impl RenderOptions {
             keyframe_interval: 2.0,
             quality: Quality::High,
             threads: 0,
+            backend: EncoderBackend::Auto,
+            ffmpeg_preset: "medium".into(),
+            ffmpeg_hwaccel: None,
         }
     }
 }
@@ -125,23 +135,24 @@ pub fn render_to_file(
     settings.bitrate_kbps = opts.bitrate_kbps;
     settings.keyframe_interval = opts.keyframe_interval;
     settings.threads = opts.threads;
+    settings.backend = opts.backend;
+    settings.ffmpeg_preset = opts.ffmpeg_preset.clone();
+    settings.ffmpeg_hwaccel = opts.ffmpeg_hwaccel.clone();
     settings.validate()?;
     let audio = opts.audio && format.has_audio();
-    if audio
-        && scene
-            .layers
-            .iter()
-            .any(|l| matches!(l.kind, LayerKind::Audio(_)))
-    {
-        return Err(Error::Encode(EncodeError::Unsupported(
-            "audio layers are not mixed yet (not built); render with --no-audio or remove the audio layers".into(),
-        )));
-    }
+    let mixer_assets = assets.clone();
     let copts = CompositorOptions::default()
         .with_quality(opts.quality)
         .with_threads(opts.threads);
     let mut comp = Compositor::new(copts, assets);
     comp.check_assets(scene)?;
+    // Audio files are decoded whole now, so a missing or broken one is reported before any
+    // frame work (naming its layer: `layers[3].src: …`).
+    let mixer = if audio {
+        Some(Mixer::new(scene, &mixer_assets)?)
+    } else {
+        None
+    };
     let mut encoder = match format {
         FileFormat::Y4m => None,
         _ => Some(new_video_encoder(&settings)?),
@@ -172,8 +183,13 @@ pub fn render_to_file(
     };
     let mut yuv = YuvFrame::new(width, height);
     let mut scaled = Frame::new(width, height);
-    let silence = vec![0f32; (AUDIO_RATE as f64 / fps).ceil() as usize + 1];
-    let mut samples_done: u64 = 0;
+    // One frame's audio at most; reused for every frame.
+    let chunk_max = (AUDIO_RATE as f64 / fps).ceil() as usize + 1;
+    let (mut left, mut right) = (vec![0f32; chunk_max], vec![0f32; chunk_max]);
+    // AAC's priming is not signalled by our containers: feed the encoder that far ahead so
+    // that decoded sound lines up with the picture.
+    let priming = audio_enc.as_ref().map_or(0, |a| u64::from(a.priming()));
+    let mut packets = Vec::new();
     for n in 0..total {
         let t0 = Instant::now();
         let frame = comp.render(scene, n as f64 / fps)?;
@@ -195,15 +211,17 @@ pub fn render_to_file(
             Some(enc) => {
                 let pts = (n as f64 * VIDEO_TIMESCALE as f64 / fps).round() as i64;
                 enc.send_frame(Some(&yuv), pts)?;
-                let mut packets = Vec::new();
+                packets.clear();
                 while let Some(p) = enc.receive_packet()? {
                     packets.push(p);
                 }
-                if let Some(a) = &mut audio_enc {
-                    let until = ((n + 1) as f64 * AUDIO_RATE as f64 / fps).round() as u64;
-                    let chunk = &silence[..(until - samples_done) as usize];
-                    samples_done = until;
-                    packets.extend(a.encode(chunk, chunk)?);
+                if let (Some(a), Some(m)) = (&mut audio_enc, &mixer) {
+                    // Frame n owns samples round(n*48000/fps) .. round((n+1)*48000/fps).
+                    let from = frame_samples(n, fps);
+                    let len = (frame_samples(n + 1, fps) - from) as usize;
+                    let (l, r) = (&mut left[..len], &mut right[..len]);
+                    m.mix(from + priming, l, r);
+                    packets.extend(a.encode(l, r)?);
                 }
                 let t3 = Instant::now();
                 s.encode += t3 - t2;

@@ -1,0 +1,475 @@
+//! RTMP and RTMPS publishing as an [`Output`].
+//!
+//! [`RtmpOutput::write`] never blocks: it puts the packet in a bounded queue (packets and bytes)
+//! and, when that is full, drops packets until the next video key frame. One sender thread per
+//! output owns the socket: it connects ([`session`]), sends `onMetaData`, the sequence headers
+//! and the media, and on any error reconnects with [`Backoff`] (1 s doubling to 30 s with
+//! jitter), starting again on a key frame. [`RtmpStats`] and [`RtmpEvent`]s say what it is
+//! doing; neither ever contains the stream key.
+
+mod backoff;
+mod sender;
+mod session;
+mod tls;
+mod url;
+
+pub use backoff::Backoff;
+pub use url::{RTMP_PORT, RTMPS_PORT, RtmpUrl, RtmpUrlError};
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Output, OutputError, StreamInfo};
+use crate::encode::{AudioCodec, Packet, Track, VideoCodec};
+
+/// What the RTMP server is told about the stream.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RtmpStreamInfo {
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: f64,
+    /// Video codec of the packets. Default: H.264.
+    pub video: VideoCodec,
+    /// Audio codec and its configuration (AAC AudioSpecificConfig), if there is audio.
+    /// Default: none.
+    pub audio: Option<(AudioCodec, Vec<u8>)>,
+}
+
+impl RtmpStreamInfo {
+    /// H.264 video of `width`×`height` at `fps`, no audio.
+    pub fn new(width: u32, height: u32, fps: f64) -> RtmpStreamInfo {
+        RtmpStreamInfo {
+            width,
+            height,
+            fps,
+            video: VideoCodec::H264,
+            audio: None,
+        }
+    }
+
+    /// The same with an audio track (`config` as the encoder reports it).
+    pub fn with_audio(mut self, codec: AudioCodec, config: &[u8]) -> RtmpStreamInfo {
+        self.audio = Some((codec, config.to_vec()));
+        self
+    }
+}
+
+impl From<&StreamInfo> for RtmpStreamInfo {
+    fn from(i: &StreamInfo) -> RtmpStreamInfo {
+        RtmpStreamInfo {
+            width: i.width,
+            height: i.height,
+            fps: i.fps,
+            video: i.video,
+            audio: i.audio.clone(),
+        }
+    }
+}
+
+/// How an [`RtmpOutput`] queues, times out and reconnects.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RtmpOptions {
+    /// Packets the queue holds before dropping. Default: 512 (about 6 s of 30 fps video with
+    /// AAC audio).
+    pub queue_packets: usize,
+    /// Bytes the queue holds before dropping. Default: 32 MiB.
+    pub queue_bytes: usize,
+    /// Time for TCP connect, TLS, handshake and publish together. Default: 10 s.
+    pub connect_timeout: Duration,
+    /// Time a blocked socket write may take before the connection counts as lost. Default: 10 s.
+    pub write_timeout: Duration,
+    /// Time [`Output::finish`] may spend sending what is queued. Default: 5 s.
+    pub finish_timeout: Duration,
+    /// First reconnect delay. Default: 1 s.
+    pub backoff_initial: Duration,
+    /// Longest reconnect delay. Default: 30 s.
+    pub backoff_max: Duration,
+    /// Jitter of reconnect delays, as a fraction (0 to 1). Default: 0.2.
+    pub backoff_jitter: f64,
+    /// Seed of the jitter, for reproducible delays. Default: none (from the clock).
+    pub backoff_seed: Option<u64>,
+    /// Extra certificates (DER) trusted for `rtmps://` besides the web roots, e.g. a private
+    /// CA or a test server's own. Default: none.
+    pub extra_root_certs: Vec<Vec<u8>>,
+    /// Where events go from the start (never blocks; events are dropped when it is full).
+    /// More receivers: [`RtmpOutput::subscribe`]. Default: none.
+    pub events: Option<SyncSender<RtmpEvent>>,
+}
+
+impl Default for RtmpOptions {
+    fn default() -> RtmpOptions {
+        RtmpOptions {
+            queue_packets: 512,
+            queue_bytes: 32 << 20,
+            connect_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+            finish_timeout: Duration::from_secs(5),
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            backoff_jitter: 0.2,
+            backoff_seed: None,
+            extra_root_certs: Vec::new(),
+            events: None,
+        }
+    }
+}
+
+impl RtmpOptions {
+    /// Checks the options before anything starts.
+    pub fn validate(&self) -> Result<(), OutputError> {
+        let bad = |m: String| Err(OutputError::Unsupported(m));
+        if !(1..=100_000).contains(&self.queue_packets) {
+            return bad(format!(
+                "the RTMP queue must hold 1 to 100000 packets, got {}",
+                self.queue_packets
+            ));
+        }
+        if !(64 << 10..=4 << 30).contains(&self.queue_bytes) {
+            return bad(format!(
+                "the RTMP queue must hold 64 KiB to 4 GiB, got {} bytes",
+                self.queue_bytes
+            ));
+        }
+        for (name, d) in [
+            ("connect", self.connect_timeout),
+            ("write", self.write_timeout),
+            ("finish", self.finish_timeout),
+        ] {
+            if d.is_zero() || d > Duration::from_secs(600) {
+                return bad(format!(
+                    "the RTMP {name} timeout must be between 0 and 600 s, got {d:?}"
+                ));
+            }
+        }
+        if self.backoff_initial.is_zero() || self.backoff_max < self.backoff_initial {
+            return bad("RTMP backoff needs 0 < initial <= max".into());
+        }
+        if !(0.0..=1.0).contains(&self.backoff_jitter) {
+            return bad(format!(
+                "RTMP backoff jitter must be between 0 and 1, got {}",
+                self.backoff_jitter
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What an RTMP output is doing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RtmpState {
+    /// Opening the first connection.
+    #[default]
+    Connecting,
+    /// Publishing.
+    Live,
+    /// Waiting to connect again after an error.
+    Reconnecting,
+    /// Finished or given up.
+    Stopped,
+}
+
+/// Something that happened to an RTMP output.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RtmpEvent {
+    /// The first connection is publishing.
+    Started,
+    /// The connection failed or was lost; trying again after `delay`.
+    Reconnecting {
+        /// Attempts since the last time the stream was live, from 1.
+        attempt: u32,
+        /// Wait before this attempt.
+        delay: Duration,
+    },
+    /// Publishing again after a lost connection (media resumes on the next key frame).
+    Reconnected,
+    /// An error (connect, handshake, refused, lost); the output keeps trying.
+    Error(String),
+    /// The output finished.
+    Stopped,
+}
+
+/// A snapshot of an RTMP output's status and counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RtmpStats {
+    /// Current state.
+    pub state: RtmpState,
+    /// Bytes written to the socket(s), handshakes included.
+    pub bytes_sent: u64,
+    /// Media packets sent.
+    pub packets_sent: u64,
+    /// Times the stream went live again after losing the connection.
+    pub reconnects: u64,
+    /// Connection attempts that failed.
+    pub failed_attempts: u64,
+    /// Packets dropped because the queue was full (until the next video key frame).
+    pub dropped_packets: u64,
+    /// Packets skipped by the sender while not connected or waiting for a key frame.
+    pub skipped_packets: u64,
+    /// Packets waiting in the queue.
+    pub queued_packets: u64,
+    /// The last error, without the stream key.
+    pub last_error: Option<String>,
+}
+
+/// A cheap, shareable handle to an output's [`RtmpStats`] (e.g. for a status endpoint).
+#[derive(Clone, Debug)]
+pub struct RtmpStatsHandle(Arc<Shared>);
+
+impl RtmpStatsHandle {
+    /// The current stats.
+    pub fn get(&self) -> RtmpStats {
+        self.0.stats().clone()
+    }
+}
+
+/// State shared by the output and its sender thread.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    stats: Mutex<RtmpStats>,
+    queued_bytes: AtomicUsize,
+    stop: AtomicBool,
+    finish_by: Mutex<Option<Instant>>,
+    events: Mutex<Vec<SyncSender<RtmpEvent>>>,
+}
+
+impl Shared {
+    pub(crate) fn stats(&self) -> MutexGuard<'_, RtmpStats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn emit(&self, e: RtmpEvent) {
+        let mut subs = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|s| !matches!(s.try_send(e.clone()), Err(TrySendError::Disconnected(_))));
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn finish_by(&self) -> Option<Instant> {
+        *self.finish_by.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn dequeued(&self, p: &Packet) {
+        self.queued_bytes.fetch_sub(p.data.len(), Ordering::Relaxed);
+        let mut s = self.stats();
+        s.queued_packets = s.queued_packets.saturating_sub(1);
+    }
+}
+
+/// Publishes packets to an `rtmp://` or `rtmps://` URL from a sender thread, reconnecting on
+/// errors. See the [module docs](self).
+pub struct RtmpOutput {
+    url: RtmpUrl,
+    tx: Option<SyncSender<Packet>>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    done: Receiver<()>,
+    dropping: bool,
+    queue_bytes: usize,
+    finish_timeout: Duration,
+    write_timeout: Duration,
+}
+
+impl std::fmt::Debug for RtmpOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtmpOutput")
+            .field("url", &self.url)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RtmpOutput {
+    /// Starts publishing `stream` to `url`: the sender thread connects in the background and
+    /// keeps reconnecting; packets written before it is live are skipped (it starts on a key
+    /// frame). Fails at once only for bad options or a stream RTMP cannot carry here.
+    pub fn new(
+        url: RtmpUrl,
+        stream: RtmpStreamInfo,
+        opts: RtmpOptions,
+    ) -> Result<RtmpOutput, OutputError> {
+        opts.validate()?;
+        if stream.video != VideoCodec::H264 {
+            return Err(OutputError::Unsupported(format!(
+                "RTMP output of {} video is not built yet (Enhanced RTMP needs the AV1 FLV tags); use h264",
+                stream.video
+            )));
+        }
+        if let Some((codec, _)) = &stream.audio
+            && *codec != AudioCodec::Aac
+        {
+            return Err(OutputError::Unsupported(format!(
+                "RTMP output of {codec} audio is not built yet; use aac"
+            )));
+        }
+        let tls = if url.is_tls() {
+            Some(
+                tls::client_config(&opts.extra_root_certs).map_err(|reason| OutputError::Tls {
+                    url: url.to_string(),
+                    reason,
+                })?,
+            )
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared::default());
+        if let Some(ev) = &opts.events {
+            shared
+                .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ev.clone());
+        }
+        let (tx, rx) = mpsc::sync_channel(opts.queue_packets);
+        let (done_tx, done) = mpsc::channel();
+        let sender =
+            sender::Sender::new(url.clone(), stream, &opts, tls, rx, shared.clone(), done_tx);
+        let thread = std::thread::Builder::new()
+            .name("rtmp-sender".into())
+            .stack_size(8 << 20)
+            .spawn(move || sender.run())
+            .map_err(|e| OutputError::Unsupported(format!("cannot start the RTMP thread: {e}")))?;
+        Ok(RtmpOutput {
+            url,
+            tx: Some(tx),
+            shared,
+            thread: Some(thread),
+            done,
+            dropping: false,
+            queue_bytes: opts.queue_bytes,
+            finish_timeout: opts.finish_timeout,
+            write_timeout: opts.write_timeout,
+        })
+    }
+
+    /// The URL (its `Display` hides the key).
+    pub fn url(&self) -> &RtmpUrl {
+        &self.url
+    }
+
+    /// The current stats.
+    pub fn stats(&self) -> RtmpStats {
+        self.shared.stats().clone()
+    }
+
+    /// A handle to the stats that outlives borrows of the output.
+    pub fn stats_handle(&self) -> RtmpStatsHandle {
+        RtmpStatsHandle(self.shared.clone())
+    }
+
+    /// A new receiver of events from now on (bounded: events are dropped if it is not read).
+    pub fn subscribe(&self) -> Receiver<RtmpEvent> {
+        let (tx, rx) = mpsc::sync_channel(64);
+        self.shared
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    fn drop_packet(&mut self) {
+        self.dropping = true;
+        self.shared.stats().dropped_packets += 1;
+    }
+}
+
+impl Output for RtmpOutput {
+    /// Queues the packet without blocking; drops it (and everything up to the next video key
+    /// frame) when the queue is full.
+    fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+        let Some(tx) = &self.tx else {
+            return Err(OutputError::Unsupported(
+                "the RTMP output is already finished".into(),
+            ));
+        };
+        let key_video = p.track == Track::Video && p.key;
+        if self.dropping && !key_video {
+            self.drop_packet();
+            return Ok(());
+        }
+        let size = p.data.len();
+        let before = self.shared.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size > self.queue_bytes {
+            self.shared.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.drop_packet();
+            return Ok(());
+        }
+        self.shared.stats().queued_packets += 1;
+        let undo = |shared: &Shared| {
+            shared.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            let mut s = shared.stats();
+            s.queued_packets = s.queued_packets.saturating_sub(1);
+        };
+        match tx.try_send(p.clone()) {
+            Ok(()) => {
+                self.dropping = false;
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => {
+                undo(&self.shared);
+                self.drop_packet();
+                Ok(())
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                undo(&self.shared);
+                Err(OutputError::Protocol {
+                    url: self.url.to_string(),
+                    reason: "the RTMP sender thread stopped".into(),
+                })
+            }
+        }
+    }
+
+    /// Sends what is queued (for at most the finish timeout), unpublishes and closes.
+    fn finish(&mut self) -> Result<(), OutputError> {
+        if let Some(tx) = self.tx.take() {
+            *self
+                .shared
+                .finish_by
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.finish_timeout);
+            drop(tx);
+        }
+        let grace = self.finish_timeout + self.write_timeout + Duration::from_secs(1);
+        if self.done.recv_timeout(grace).is_ok() {
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        } else {
+            self.shared.stop.store(true, Ordering::Relaxed);
+        }
+        match self.stats().last_error {
+            Some(e) if self.stats().packets_sent == 0 => Err(OutputError::Protocol {
+                url: self.url.to_string(),
+                reason: format!("nothing was published; last error: {e}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        self.shared.stats().bytes_sent
+    }
+}
+
+impl Drop for RtmpOutput {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            // Not finished: stop the sender without waiting for it.
+            self.shared.stop.store(true, Ordering::Relaxed);
+            self.tx = None;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The FFmpeg backend (cargo feature `ffmpeg`): libx264 into MP4 and FLV, VP8/VP9 into IVF,
+//! each decoded back with ffprobe/ffmpeg; a decoded frame matches the compositor's frame; bad
+//! presets and hardware names are refused before work starts.
+#![cfg(feature = "ffmpeg")]
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+use streamcomp_core::{
+    AssetResolver, Compositor, CompositorOptions, EncoderBackend, LoadOptions, RenderOptions,
+    Scene, VideoCodec, render_to_file,
+};
+
+fn scene() -> Scene {
+    Scene::from_value(
+        json!({"width": 640, "height": 360, "fps": 30, "background": "#1d3557", "layers": [
+            {"type": "rect", "x": 0, "y": 280, "width": 640, "height": 60, "color": "#e63946"},
+            {"type": "ellipse", "x": 40, "y": 40, "width": 160, "height": 160, "color": "#f1faee",
+             "animations": [{"property": "x", "from": 40, "to": 400, "duration": 2}]}
+        ]}),
+        &LoadOptions::default(),
+    )
+    .unwrap()
+}
+
+fn render(path: &Path, codec: VideoCodec, audio: bool) -> Result<(), streamcomp_core::Error> {
+    let mut opts = RenderOptions::new(2.0);
+    opts.codec = codec;
+    opts.audio = audio;
+    opts.backend = EncoderBackend::Ffmpeg;
+    opts.ffmpeg_preset = "ultrafast".into();
+    opts.bitrate_kbps = 2000;
+    let assets = AssetResolver::default().with_system_fonts(false);
+    render_to_file(&scene(), assets, path, &opts, &mut |_| {}).map(|_| ())
+}
+
+fn probe(file: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-show_entries"])
+        .arg("stream=codec_name,width,height,nb_read_frames")
+        .args(["-of", "compact=p=0:nk=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// PSNR (dB) of the decoded frame `n` against the compositor's frame at the same time.
+fn psnr_at(file: &Path, n: u32) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1"])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut comp = Compositor::new(
+        CompositorOptions::default(),
+        AssetResolver::default().with_system_fonts(false),
+    );
+    let frame = comp.render(&scene(), n as f64 / 30.0).unwrap();
+    let mut rgba = Vec::new();
+    frame.to_straight_rgba(&mut rgba);
+    assert_eq!(out.stdout.len(), 640 * 360 * 3);
+    let mut se = 0f64;
+    for (px, d) in rgba.chunks(4).zip(out.stdout.chunks(3)) {
+        for c in 0..3 {
+            let e = px[c] as f64 - d[c] as f64;
+            se += e * e;
+        }
+    }
+    let mse = se / (640.0 * 360.0 * 3.0);
+    10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
+}
+
+#[test]
+fn libx264_through_ffmpeg_into_mp4_and_flv() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["x.mp4", "x.flv"] {
+        let path = dir.path().join(name);
+        render(&path, VideoCodec::H264, true).unwrap();
+        let p = probe(&path);
+        assert!(
+            p.contains("codec_name=h264|width=640|height=360|nb_read_frames=60"),
+            "{name}: {p}"
+        );
+        assert!(p.contains("codec_name=aac"), "{name}: {p}");
+    }
+    let psnr = psnr_at(&dir.path().join("x.mp4"), 45);
+    assert!(psnr >= 35.0, "PSNR {psnr:.1} dB");
+}
+
+#[test]
+fn vp8_and_vp9_into_ivf() {
+    let dir = tempfile::tempdir().unwrap();
+    for (codec, name) in [(VideoCodec::Vp8, "vp8"), (VideoCodec::Vp9, "vp9")] {
+        let path = dir.path().join(format!("{name}.ivf"));
+        render(&path, codec, false).unwrap();
+        let p = probe(&path);
+        assert!(
+            p.contains(&format!(
+                "codec_name={name}|width=640|height=360|nb_read_frames=60"
+            )),
+            "{p}"
+        );
+        let psnr = psnr_at(&path, 30);
+        assert!(psnr >= 30.0, "{name}: PSNR {psnr:.1} dB");
+    }
+}
+
+#[test]
+fn bad_presets_and_hardware_are_refused_before_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.mp4");
+    let mut opts = RenderOptions::new(1.0);
+    opts.backend = EncoderBackend::Ffmpeg;
+    opts.ffmpeg_preset = "warp".into();
+    let err = render_to_file(
+        &scene(),
+        AssetResolver::default(),
+        &path,
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("unknown FFmpeg preset `warp`"), "{err}");
+    opts.ffmpeg_preset = "fast".into();
+    opts.ffmpeg_hwaccel = Some("nvenc".into());
+    opts.codec = VideoCodec::Vp8;
+    let path = dir.path().join("x.ivf");
+    let err = render_to_file(
+        &scene(),
+        AssetResolver::default(),
+        &path,
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no nvenc hardware encoder for vp8"), "{err}");
+    assert!(
+        !path.exists(),
+        "nothing is written when the settings are refused"
+    );
+}

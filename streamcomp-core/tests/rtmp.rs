@@ -1,0 +1,861 @@
+//! RTMP publishing against a real nginx-rtmp that each test starts on a free loopback port
+//! (Debian `nginx-light` + `libnginx-mod-rtmp`): the recording is checked with ffprobe/ffmpeg,
+//! the live stream is pulled with ffmpeg while publishing, nginx is killed and restarted to
+//! check reconnects, a server that never reads checks the queue, and a TLS proxy in the test
+//! (certificates made by the `openssl` program) checks `rtmps://`.
+//!
+//! Packets are encoded once (320x180, 30 fps, H.264 + AAC, a key frame every second) and fed
+//! paced at real time. Tests skip with a message when nginx or its RTMP module is missing.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use streamcomp_core::{
+    AUDIO_RATE, AssetResolver, AudioCodec, Compositor, CompositorOptions, LoadOptions, Output,
+    OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStreamInfo, RtmpUrl,
+    Scene, VIDEO_TIMESCALE, VideoSettings, YuvFrame, new_audio_encoder, new_video_encoder,
+};
+
+const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+const KEY: &str = "s3cret-key";
+const FPS: f64 = 30.0;
+
+// ---------------------------------------------------------------------------------------------
+// nginx
+
+fn have_nginx() -> bool {
+    let ok = Path::new(RTMP_MODULE).exists()
+        && Command::new("nginx")
+            .arg("-v")
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+    if !ok {
+        eprintln!(
+            "SKIPPED: nginx with {RTMP_MODULE} is not installed (apt-get install nginx-light libnginx-mod-rtmp)"
+        );
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An nginx-rtmp child process, killed on drop.
+struct Nginx {
+    child: Option<Child>,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Nginx {
+    fn start(dir: &Path, port: u16) -> Nginx {
+        let rec = dir.join("rec");
+        std::fs::create_dir_all(&rec).unwrap();
+        let conf = dir.join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "load_module {RTMP_MODULE};
+daemon off;
+master_process off;
+error_log stderr warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 64; }}
+rtmp {{
+    server {{
+        listen 127.0.0.1:{port};
+        chunk_size 4096;
+        application live {{
+            live on;
+            record all;
+            record_path {rec};
+            record_unique off;
+        }}
+    }}
+}}
+",
+                dir = dir.display(),
+                rec = rec.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("nginx")
+            .arg("-e")
+            .arg("stderr")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("nginx starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nginx did not listen on {port}");
+            thread::sleep(Duration::from_millis(20));
+        }
+        Nginx {
+            child: Some(child),
+            dir: dir.to_path_buf(),
+            port,
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn recording(&self, key: &str) -> PathBuf {
+        self.dir.join("rec").join(format!("{key}.flv"))
+    }
+
+    fn url(&self, key: &str) -> RtmpUrl {
+        format!("rtmp://127.0.0.1:{}/live/{key}", self.port)
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// media
+
+/// 10 s of 320x180 H.264 + AAC packets in time order, encoded once for all tests.
+fn media() -> &'static (RtmpStreamInfo, Vec<Packet>) {
+    static MEDIA: OnceLock<(RtmpStreamInfo, Vec<Packet>)> = OnceLock::new();
+    MEDIA.get_or_init(|| {
+        let scene = Scene::from_value(
+            json!({"width": 320, "height": 180, "fps": 30, "background": "#1d3557", "layers": [
+                {"type": "rect", "x": 0, "y": 140, "width": 320, "height": 40, "color": "#e63946"},
+                {"type": "ellipse", "x": 10, "y": 20, "width": 80, "height": 80, "color": "#f1faee",
+                 "animations": [{"property": "x", "from": 10, "to": 230, "duration": 10}]}
+            ]}),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let mut comp = Compositor::new(
+            CompositorOptions::default(),
+            AssetResolver::default().with_system_fonts(false),
+        );
+        let mut settings = VideoSettings::new(320, 180, FPS);
+        settings.bitrate_kbps = 500;
+        settings.keyframe_interval = 1.0;
+        let mut venc = new_video_encoder(&settings).unwrap();
+        let mut aenc = new_audio_encoder(AudioCodec::Aac, 96).unwrap();
+        let info = RtmpStreamInfo::new(320, 180, FPS).with_audio(AudioCodec::Aac, aenc.config());
+        let mut yuv = YuvFrame::new(320, 180);
+        let mut packets = Vec::new();
+        let frames = (10.0 * FPS) as u64;
+        let mut samples = 0u64;
+        for n in 0..frames {
+            let frame = comp.render(&scene, n as f64 / FPS).unwrap();
+            frame.to_i420(&mut yuv);
+            let pts = (n as f64 * VIDEO_TIMESCALE as f64 / FPS).round() as i64;
+            venc.send_frame(Some(&yuv), pts).unwrap();
+            while let Some(p) = venc.receive_packet().unwrap() {
+                packets.push(p);
+            }
+            let until = ((n + 1) as f64 * AUDIO_RATE as f64 / FPS).round() as u64;
+            // A quiet 440 Hz tone, so the audio track is not all zeros.
+            let tone: Vec<f32> = (samples..until)
+                .map(|i| 0.1 * (i as f32 * 440.0 * std::f32::consts::TAU / AUDIO_RATE as f32).sin())
+                .collect();
+            samples = until;
+            packets.extend(aenc.encode(&tone, &tone).unwrap());
+        }
+        venc.send_frame(None, 0).unwrap();
+        while let Some(p) = venc.receive_packet().unwrap() {
+            packets.push(p);
+        }
+        packets.extend(aenc.finish().unwrap());
+        packets.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
+        (info, packets)
+    })
+}
+
+/// Writes the packets up to `seconds`, paced at real time; calls `at(t)` between packets.
+/// Returns the longest `write` call.
+fn feed(out: &mut RtmpOutput, seconds: f64, mut at: impl FnMut(f64)) -> Duration {
+    let (_, packets) = media();
+    let start = Instant::now();
+    let mut longest = Duration::ZERO;
+    for p in packets.iter().filter(|p| p.seconds() < seconds) {
+        let due = start + Duration::from_secs_f64(p.seconds());
+        let now = Instant::now();
+        if due > now {
+            thread::sleep(due - now);
+        }
+        at(start.elapsed().as_secs_f64());
+        let t = Instant::now();
+        out.write(p).unwrap();
+        longest = longest.max(t.elapsed());
+    }
+    longest
+}
+
+/// Events with their time since `start`, collected by a thread.
+fn collect_events(rx: Receiver<RtmpEvent>, start: Instant) -> Arc<Mutex<Vec<(f64, RtmpEvent)>>> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    thread::spawn(move || {
+        for e in rx {
+            eprintln!("[{:6.3} s] {e:?}", start.elapsed().as_secs_f64());
+            l.lock()
+                .unwrap()
+                .push((start.elapsed().as_secs_f64(), e.clone()));
+            if e == RtmpEvent::Stopped {
+                break;
+            }
+        }
+    });
+    log
+}
+
+fn wait_for(log: &Arc<Mutex<Vec<(f64, RtmpEvent)>>>, what: &RtmpEvent, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if log.lock().unwrap().iter().any(|(_, e)| e == what) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn options() -> (RtmpOptions, Receiver<RtmpEvent>) {
+    let (tx, rx) = mpsc::sync_channel(256);
+    let mut o = RtmpOptions::default();
+    o.events = Some(tx);
+    o.backoff_seed = Some(7);
+    (o, rx)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ffprobe
+
+fn ffprobe(args: &[&str], file: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("ffprobe is installed");
+    assert!(
+        out.status.success(),
+        "ffprobe {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Checks a recorded FLV: H.264 320x180 + AAC 48 kHz stereo, first video frame a key frame,
+/// decodes without errors. Returns (video frames, seconds from first to last video frame + 1).
+fn check_flv(file: &Path) -> (usize, f64) {
+    let streams = ffprobe(
+        &[
+            "-show_entries",
+            "stream=codec_type,codec_name,width,height,sample_rate,channels",
+            "-of",
+            "compact=p=0",
+        ],
+        file,
+    );
+    eprintln!("ffprobe {}:\n{streams}", file.display());
+    assert!(
+        streams.contains("codec_name=h264|codec_type=video|width=320|height=180"),
+        "{streams}"
+    );
+    assert!(
+        streams.contains("codec_name=aac|codec_type=audio|sample_rate=48000|channels=2"),
+        "{streams}"
+    );
+    let frames = ffprobe(
+        &[
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+        ],
+        file,
+    );
+    let rows: Vec<(f64, &str)> = frames
+        .lines()
+        .filter_map(|l| {
+            let (t, f) = l.split_once(',')?;
+            Some((t.parse().ok()?, f))
+        })
+        .collect();
+    assert!(!rows.is_empty(), "no video packets in {}", file.display());
+    assert!(
+        rows[0].1.starts_with('K'),
+        "first video packet: {:?}",
+        rows[0]
+    );
+    let span = rows[rows.len() - 1].0 - rows[0].0 + 1.0 / FPS;
+    let decode = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    let errors = String::from_utf8_lossy(&decode.stderr);
+    assert!(
+        decode.status.success() && errors.trim().is_empty(),
+        "ffmpeg decode errors: {errors}"
+    );
+    eprintln!(
+        "{}: {} video frames over {span:.3} s, first at {:.3} s",
+        file.display(),
+        rows.len(),
+        rows[0].0
+    );
+    (rows.len(), span)
+}
+
+/// Waits for nginx to close a recording (it does on unpublish).
+fn settle() {
+    thread::sleep(Duration::from_millis(500));
+}
+
+// ---------------------------------------------------------------------------------------------
+// tests
+
+#[test]
+fn publishes_h264_aac_to_nginx_and_plays_live() {
+    if !have_nginx() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), free_port());
+    let (info, _) = media();
+    let (opts, rx) = options();
+    let start = Instant::now();
+    let mut out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let log = collect_events(rx, start);
+
+    // Pull the live stream with ffmpeg while publishing.
+    let pull_file = dir.path().join("pull.flv");
+    let mut pull: Option<Child> = None;
+    let live = format!("rtmp://127.0.0.1:{}/live/{KEY}", nginx.port);
+    let longest = feed(&mut out, 5.0, |t| {
+        if pull.is_none() && t > 0.5 {
+            pull = Some(
+                Command::new("ffmpeg")
+                    // nginx does not end the play on unpublish: a read timeout does.
+                    .args(["-v", "info", "-y", "-rw_timeout", "1500000", "-i", &live])
+                    .args(["-c", "copy", "-f", "flv"])
+                    .arg(&pull_file)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(std::fs::File::create(dir.path().join("pull.log")).unwrap())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+    });
+    let t = Instant::now();
+    out.finish().unwrap();
+    eprintln!("finish took {:?}; longest write {longest:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(6));
+    assert!(
+        longest < Duration::from_millis(50),
+        "a write blocked for {longest:?}"
+    );
+    let stats = out.stats();
+    eprintln!("{stats:?}");
+    assert_eq!(stats.state, RtmpState::Stopped);
+    assert_eq!(stats.dropped_packets, 0);
+    assert!(stats.packets_sent > 250, "{stats:?}");
+    assert!(stats.bytes_sent > 50_000 && out.bytes() == stats.bytes_sent);
+    assert!(stats.last_error.is_none(), "{stats:?}");
+    assert!(wait_for(&log, &RtmpEvent::Stopped, Duration::from_secs(2)));
+    {
+        let events: Vec<RtmpEvent> = log.lock().unwrap().iter().map(|(_, e)| e.clone()).collect();
+        assert_eq!(events, [RtmpEvent::Started, RtmpEvent::Stopped]);
+    }
+    settle();
+
+    let (frames, span) = check_flv(&nginx.recording(KEY));
+    // The first key frame comes at once (the encoder starts with one): all ~150 frames.
+    assert!(frames >= 140, "{frames} frames");
+    assert!((span - 5.0).abs() < 0.3, "recorded {span:.3} s");
+
+    // The live pull ends when the publisher leaves.
+    if let Some(mut c) = pull {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while c.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+        }
+        if c.try_wait().unwrap().is_none() {
+            eprintln!("the live pull did not end by itself; stopping it with SIGINT");
+            let _ = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while c.try_wait().unwrap().is_none() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+        }
+        let _ = c.wait();
+        eprintln!(
+            "ffmpeg pull log:\n{}",
+            std::fs::read_to_string(dir.path().join("pull.log")).unwrap_or_default()
+        );
+        let (pulled, pulled_span) = check_flv(&pull_file);
+        assert!(pulled >= 60 && pulled_span > 2.0, "pulled {pulled} frames");
+    }
+}
+
+#[test]
+fn reconnects_after_the_server_dies_and_restarts_on_a_key_frame() {
+    if !have_nginx() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut nginx = Nginx::start(dir.path(), port);
+    let (info, _) = media();
+    let (opts, rx) = options();
+    let start = Instant::now();
+    let mut out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let log = collect_events(rx, start);
+    let first = dir.path().join("first.flv");
+    let mut killed_at = None;
+    let mut restarted = false;
+    let longest = feed(&mut out, 9.0, |t| {
+        if killed_at.is_none() && t >= 2.5 {
+            nginx.kill();
+            killed_at = Some(t);
+            std::fs::copy(nginx.recording(KEY), &first).unwrap();
+        }
+        if !restarted && t >= 3.5 {
+            nginx = Nginx::start(dir.path(), port);
+            restarted = true;
+            eprintln!("[{t:6.3} s] nginx restarted");
+        }
+    });
+    assert!(
+        wait_for(&log, &RtmpEvent::Reconnected, Duration::from_secs(5)),
+        "no Reconnected: {:?}",
+        log.lock().unwrap()
+    );
+    out.finish().unwrap();
+    assert!(
+        longest < Duration::from_millis(50),
+        "a write blocked for {longest:?}"
+    );
+    let stats = out.stats();
+    eprintln!("killed at {killed_at:?} s; {stats:?}");
+    assert_eq!(stats.reconnects, 1);
+    let err = stats.last_error.clone().unwrap();
+    assert!(!err.contains(KEY), "{err}");
+    assert!(wait_for(&log, &RtmpEvent::Stopped, Duration::from_secs(2)));
+    let events = log.lock().unwrap().clone();
+    let kinds: Vec<&RtmpEvent> = events.iter().map(|(_, e)| e).collect();
+    assert_eq!(kinds[0], &RtmpEvent::Started);
+    let reconnecting: Vec<(f64, u32, Duration)> = events
+        .iter()
+        .filter_map(|(t, e)| match e {
+            RtmpEvent::Reconnecting { attempt, delay } => Some((*t, *attempt, *delay)),
+            _ => None,
+        })
+        .collect();
+    assert!(!reconnecting.is_empty());
+    assert_eq!(reconnecting[0].1, 1);
+    let d = reconnecting[0].2.as_secs_f64();
+    assert!((0.8..=1.2).contains(&d), "first delay {d}");
+    for (i, (_, attempt, _)) in reconnecting.iter().enumerate() {
+        assert_eq!(*attempt as usize, i + 1);
+    }
+    for (_, e) in &events {
+        assert!(!format!("{e:?}").contains(KEY), "{e:?}");
+    }
+    let lost_at = reconnecting[0].0;
+    let back_at = events
+        .iter()
+        .find(|(_, e)| *e == RtmpEvent::Reconnected)
+        .unwrap()
+        .0;
+    eprintln!(
+        "killed {:.3} s, Reconnecting {:.3} s (lost after {:.0} ms), Reconnected {back_at:.3} s, {} attempt(s)",
+        killed_at.unwrap(),
+        lost_at,
+        (lost_at - killed_at.unwrap()) * 1000.0,
+        reconnecting.len()
+    );
+    assert!(lost_at - killed_at.unwrap() < 1.0);
+    assert!(back_at > 3.5 && back_at < 8.0);
+    settle();
+
+    let (frames1, span1) = check_flv(&first);
+    assert!(frames1 >= 60 && span1 > 2.0, "first: {frames1} frames");
+    // The second recording starts on a key frame (check_flv) and runs to the end.
+    let (frames2, span2) = check_flv(&nginx.recording(KEY));
+    assert!(frames2 >= 30, "second: {frames2} frames");
+    assert!(span2 > 9.0 - back_at - 1.2, "second: {span2:.3} s");
+}
+
+#[test]
+fn a_server_that_never_reads_never_blocks_the_writer() {
+    // Accepts (in the kernel backlog) but never reads or answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url: RtmpUrl = format!("rtmp://127.0.0.1:{port}/live/{KEY}")
+        .parse()
+        .unwrap();
+    let (info, packets) = media();
+    let (mut opts, rx) = options();
+    opts.queue_packets = 64;
+    opts.queue_bytes = 256 << 10;
+    opts.connect_timeout = Duration::from_millis(500);
+    opts.backoff_initial = Duration::from_millis(200);
+    opts.finish_timeout = Duration::from_secs(1);
+    let start = Instant::now();
+    let mut out = RtmpOutput::new(url, info.clone(), opts).unwrap();
+    let log = collect_events(rx, start);
+    let mut longest = Duration::ZERO;
+    let mut max_queued = 0;
+    // Four rounds of all packets as fast as possible, plus some time for reconnects.
+    for round in 0..4 {
+        for p in packets {
+            let t = Instant::now();
+            out.write(p).unwrap();
+            longest = longest.max(t.elapsed());
+            max_queued = max_queued.max(out.stats().queued_packets);
+        }
+        if round == 1 {
+            thread::sleep(Duration::from_millis(1500));
+        }
+    }
+    let total = 4 * packets.len() as u64;
+    let stats = out.stats();
+    eprintln!(
+        "{total} writes, longest {longest:?}, max queued {max_queued}; {stats:?} after {:?}",
+        start.elapsed()
+    );
+    assert!(
+        longest < Duration::from_millis(20),
+        "a write took {longest:?}"
+    );
+    // (+1: a packet the sender took but has not counted yet)
+    assert!(max_queued <= 65, "{max_queued}");
+    assert!(stats.dropped_packets > 0, "{stats:?}");
+    assert_eq!(stats.packets_sent, 0);
+    assert!(stats.failed_attempts >= 1, "{stats:?}");
+    assert_ne!(stats.state, RtmpState::Live);
+    let t = Instant::now();
+    let err = out.finish().unwrap_err();
+    eprintln!("finish: {err} after {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert!(!err.to_string().contains(KEY));
+    assert!(matches!(err, OutputError::Protocol { .. }));
+    // Every packet written is accounted for.
+    let stats = out.stats();
+    assert_eq!(
+        stats.dropped_packets + stats.skipped_packets + stats.packets_sent + stats.queued_packets,
+        total,
+        "{stats:?}"
+    );
+    assert_eq!(stats.queued_packets, 0);
+    assert!(wait_for(&log, &RtmpEvent::Stopped, Duration::from_secs(2)));
+    let events = log.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|(_, e)| matches!(e, RtmpEvent::Error(m) if m.contains("handshake"))),
+        "{events:?}"
+    );
+    drop(listener);
+}
+
+#[test]
+fn rtmps_to_a_plain_server_reports_a_tls_error() {
+    // A server that answers the TLS hello with garbage and closes.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for _ in 0..2 {
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
+            let mut b = [0u8; 1024];
+            let _ = s.read(&mut b);
+            let _ = s.write_all(&[3u8; 1537]);
+        }
+    });
+    let url: RtmpUrl = format!("rtmps://127.0.0.1:{port}/live/{KEY}")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        url.to_string(),
+        format!("rtmps://127.0.0.1:{port}/live/****")
+    );
+    let (info, packets) = media();
+    let (mut opts, rx) = options();
+    opts.connect_timeout = Duration::from_secs(2);
+    opts.finish_timeout = Duration::from_millis(200);
+    let mut out = RtmpOutput::new(url, info.clone(), opts).unwrap();
+    let log = collect_events(rx, Instant::now());
+    out.write(&packets[0]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let msg = loop {
+        let found = log.lock().unwrap().iter().find_map(|(_, e)| match e {
+            RtmpEvent::Error(m) => Some(m.clone()),
+            _ => None,
+        });
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no error event");
+        thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!("{msg}");
+    assert!(msg.starts_with("TLS with rtmps://127.0.0.1"), "{msg}");
+    assert!(!msg.contains(KEY));
+    assert!(out.finish().is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// RTMPS through a TLS-terminating proxy in front of nginx
+
+/// Makes a CA and a leaf certificate for 127.0.0.1 with the `openssl` program:
+/// (CA DER, leaf DER, leaf PKCS#8 key DER), or None without openssl.
+fn make_certs(dir: &Path) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let run = |args: &[&str]| -> bool {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .ok()?;
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+    let ok = run(&[
+        &[
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=streamcomp test CA",
+        ][..],
+        &ec,
+        &["-keyout", "ca.key", "-out", "ca.pem"],
+    ]
+    .concat())
+        && run(&[
+            &["req", "-nodes", "-subj", "/CN=127.0.0.1"][..],
+            &ec,
+            &["-keyout", "leaf.key", "-out", "leaf.csr"],
+        ]
+        .concat())
+        && run(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "leaf.pem",
+        ])
+        && run(&["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"])
+        && run(&[
+            "x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der",
+        ])
+        && run(&[
+            "pkcs8", "-topk8", "-nocrypt", "-in", "leaf.key", "-outform", "DER", "-out", "leaf.p8",
+        ]);
+    if !ok {
+        return None;
+    }
+    let read = |f: &str| std::fs::read(dir.join(f)).ok();
+    Some((read("ca.der")?, read("leaf.der")?, read("leaf.p8")?))
+}
+
+/// Accepts TLS on a free port and relays each connection to `upstream` (one thread each).
+fn tls_proxy(leaf: Vec<u8>, key: Vec<u8>, upstream: u16) -> u16 {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(leaf)],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+            )
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let config = config.clone();
+            thread::spawn(move || {
+                let _ = relay(client, config, upstream);
+            });
+        }
+    });
+    port
+}
+
+fn relay(
+    client: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    upstream: u16,
+) -> std::io::Result<()> {
+    let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, client);
+    let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    tls.sock.set_nonblocking(true)?;
+    up.set_nonblocking(true)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut idle = true;
+        match tls.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                idle = false;
+                write_all_nb(&mut up, &buf[..n])?;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        match up.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                idle = false;
+                write_all_nb(&mut tls, &buf[..n])?;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        while tls.conn.wants_write() {
+            match tls.conn.write_tls(&mut tls.sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if idle {
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+fn write_all_nb(w: &mut impl Write, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match w.write(data) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(1)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn publishes_over_rtmps_through_a_tls_proxy() {
+    if !have_nginx() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some((ca, leaf, key)) = make_certs(dir.path()) else {
+        eprintln!("SKIPPED: the openssl program is missing or failed");
+        return;
+    };
+    let nginx = Nginx::start(dir.path(), free_port());
+    let tls_port = tls_proxy(leaf, key, nginx.port);
+    let url: RtmpUrl = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}")
+        .parse()
+        .unwrap();
+    let (info, _) = media();
+
+    // Without trusting the test CA the certificate is refused.
+    let (mut opts, rx) = options();
+    opts.finish_timeout = Duration::from_millis(200);
+    let mut out = RtmpOutput::new(url.clone(), info.clone(), opts).unwrap();
+    let log = collect_events(rx, Instant::now());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let msg = loop {
+        if let Some(m) = log.lock().unwrap().iter().find_map(|(_, e)| match e {
+            RtmpEvent::Error(m) => Some(m.clone()),
+            _ => None,
+        }) {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no error event");
+        thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!("untrusted: {msg}");
+    assert!(msg.contains("TLS") && msg.contains("certificate"), "{msg}");
+    assert!(out.finish().is_err());
+
+    // Trusting it, the stream gets through.
+    let (mut opts, rx) = options();
+    opts.extra_root_certs = vec![ca];
+    let start = Instant::now();
+    let mut out = RtmpOutput::new(url, info.clone(), opts).unwrap();
+    let log = collect_events(rx, start);
+    feed(&mut out, 3.0, |_| {});
+    out.finish().unwrap();
+    let stats = out.stats();
+    eprintln!("{stats:?}");
+    assert!(
+        stats.packets_sent > 150 && stats.dropped_packets == 0,
+        "{stats:?}"
+    );
+    assert!(wait_for(&log, &RtmpEvent::Started, Duration::from_secs(1)));
+    settle();
+    let (frames, span) = check_flv(&nginx.recording(KEY));
+    assert!(
+        frames >= 85 && (span - 3.0).abs() < 0.3,
+        "{frames} frames, {span:.3} s"
+    );
+}
