@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 Examples:
   streamcomp frame examples/scenes/lower-third.json --at 1.5 -o frame.png
   streamcomp render examples/scenes/lower-third.json -o out.mp4 --duration 10
+  streamcomp stream examples/scenes/scoreboard.json --url rtmp://localhost/live/KEY --url rec.mp4
   streamcomp validate examples/scenes/scoreboard.json
   streamcomp schema > scene.schema.json
   streamcomp bench --frames 300 --json")]
@@ -29,6 +30,8 @@ enum Command {
     Frame(cmd::frame::Args),
     /// Render a scene to a video file, as fast as possible.
     Render(cmd::render::Args),
+    /// Stream a scene live, in real time, to RTMP URLs and files.
+    Stream(cmd::stream::Args),
     /// Check a scene: every error with its JSON path; exit 1 if any.
     Validate(cmd::validate::Args),
     /// Print the scene format's JSON Schema.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Frame(a) => cmd::frame::run(a),
         Command::Render(a) => cmd::render::run(a),
+        Command::Stream(a) => cmd::stream::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Schema => cmd::schema::run(),
         Command::Bench(a) => cmd::bench::run(a),

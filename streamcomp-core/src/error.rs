@@ -170,6 +170,9 @@ pub enum Error {
     /// An output failed.
     #[error(transparent)]
     Output(crate::output::OutputError),
+    /// A worker thread could not start or died.
+    #[error("thread: {0}")]
+    Thread(String),
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -204,6 +207,7 @@ impl Error {
             Error::Output(crate::output::OutputError::Url(_)) => ErrorKind::Invalid,
             Error::Output(e) if e.is_network() => ErrorKind::Network,
             Error::Output(_) => ErrorKind::Io,
+            Error::Thread(_) => ErrorKind::Io,
         }
     }
 }

@@ -73,8 +73,11 @@ pub use output::{
     RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats, RtmpStatsHandle, RtmpStreamInfo,
     RtmpUrl, RtmpUrlError,
 };
-pub use pipeline::{Progress, RenderOptions, RenderSummary, render_to_file};
-pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality};
+pub use pipeline::{
+    Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,
+    RenderSummary, Status, StreamState, render_to_file,
+};
+pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality, test_hook};
 pub use scene::{
     ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,
     EasingParseError, EllipseProps, FadeOut, Fit, FontSpec, ImageProps, Issue, Layer, LayerChange,

@@ -217,8 +217,8 @@ fn bad_settings_fail_before_any_work() {
         ),
         (
             "x.mp4",
-            Box::new(|o| o.codec = "av1".parse().unwrap()),
-            "the av1 encoder is not built yet",
+            Box::new(|o| o.codec = "vp9".parse().unwrap()),
+            "a .mp4 file cannot hold vp9 video",
         ),
         (
             "x.mp4",

@@ -216,7 +216,10 @@ fn feed(out: &mut RtmpOutput, seconds: f64, mut at: impl FnMut(f64)) -> Duration
 }
 
 /// Events with their time since `start`, collected by a thread.
-fn collect_events(rx: Receiver<RtmpEvent>, start: Instant) -> Arc<Mutex<Vec<(f64, RtmpEvent)>>> {
+/// Events with the seconds since the start at which they arrived.
+type EventLog = Arc<Mutex<Vec<(f64, RtmpEvent)>>>;
+
+fn collect_events(rx: Receiver<RtmpEvent>, start: Instant) -> EventLog {
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
     thread::spawn(move || {
@@ -233,7 +236,7 @@ fn collect_events(rx: Receiver<RtmpEvent>, start: Instant) -> Arc<Mutex<Vec<(f64
     log
 }
 
-fn wait_for(log: &Arc<Mutex<Vec<(f64, RtmpEvent)>>>, what: &RtmpEvent, within: Duration) -> bool {
+fn wait_for(log: &EventLog, what: &RtmpEvent, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if log.lock().unwrap().iter().any(|(_, e)| e == what) {
@@ -858,4 +861,169 @@ fn publishes_over_rtmps_through_a_tls_proxy() {
         frames >= 85 && (span - 3.0).abs() < 0.3,
         "{frames} frames, {span:.3} s"
     );
+}
+
+#[test]
+fn a_refused_republish_is_retried_after_backoff() {
+    if !have_nginx() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), free_port());
+    let (info, _) = media();
+    let (opts, _rx) = options();
+    let mut first = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let start = Instant::now();
+    let mut second: Option<(RtmpOutput, EventLog)> = None;
+    feed(&mut first, 3.0, |t| {
+        if second.is_none() && t > 0.5 {
+            // Same key while the first is live: nginx answers NetStream.Publish.BadName.
+            let (mut opts, rx) = options();
+            opts.backoff_initial = Duration::from_millis(500);
+            opts.backoff_jitter = 0.0;
+            let out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+            second = Some((out, collect_events(rx, start)));
+        }
+    });
+    first.finish().unwrap();
+    let (mut out, log) = second.unwrap();
+    assert!(
+        wait_for(&log, &RtmpEvent::Started, Duration::from_secs(6)),
+        "{:?}",
+        log.lock().unwrap()
+    );
+    out.finish().ok();
+    let events = log.lock().unwrap().clone();
+    let refused = events
+        .iter()
+        .find_map(|(_, e)| match e {
+            RtmpEvent::Error(m) => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap();
+    eprintln!("refused: {refused}");
+    assert!(refused.contains("NetStream.Publish.BadName"), "{refused}");
+    assert!(!refused.contains(KEY), "{refused}");
+    assert!(
+        events
+            .iter()
+            .any(|(_, e)| matches!(e, RtmpEvent::Reconnecting { attempt: 1, delay } if *delay == Duration::from_millis(500)))
+    );
+}
+
+/// Relays TCP to `upstream` and keeps a copy of what the client sent.
+fn sniffing_proxy(upstream: u16) -> (u16, Arc<Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let log = log.clone();
+            thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = c_in.read(&mut buf) {
+                    if n == 0 || s_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    log.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            thread::spawn(move || {
+                let _ = std::io::copy(&mut s_in, &mut c_out);
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn publishes_av1_and_opus_as_enhanced_rtmp() {
+    if !have_nginx() {
+        return;
+    }
+    // nginx-rtmp accepts the publish and relays tags it does not understand; Debian's ffmpeg
+    // cannot read Enhanced FLV, so the wire bytes are checked instead.
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), free_port());
+    let (port, seen) = sniffing_proxy(nginx.port);
+    let mut settings = VideoSettings::new(128, 72, 15.0);
+    settings.codec = "av1".parse().unwrap();
+    settings.bitrate_kbps = 200;
+    settings.keyframe_interval = 1.0;
+    let mut venc = new_video_encoder(&settings).unwrap();
+    let mut aenc = new_audio_encoder(AudioCodec::Opus, 64).unwrap();
+    let mut info = RtmpStreamInfo::new(128, 72, 15.0).with_audio(AudioCodec::Opus, aenc.config());
+    info.video = settings.codec;
+    let scene = Scene::from_value(
+        json!({"width": 128, "height": 72, "fps": 15, "background": "#1d3557", "layers": [
+            {"type": "ellipse", "x": 0, "y": 10, "width": 40, "height": 40, "color": "#f1faee",
+             "animations": [{"property": "x", "from": 0, "to": 80, "duration": 2}]}
+        ]}),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut comp = Compositor::new(CompositorOptions::default(), AssetResolver::default());
+    let mut yuv = YuvFrame::new(128, 72);
+    let mut packets = Vec::new();
+    for n in 0..30u64 {
+        comp.render(&scene, n as f64 / 15.0)
+            .unwrap()
+            .to_i420(&mut yuv);
+        venc.send_frame(Some(&yuv), (n * VIDEO_TIMESCALE as u64 / 15) as i64)
+            .unwrap();
+        while let Some(p) = venc.receive_packet().unwrap() {
+            packets.push(p);
+        }
+        let quiet = vec![0f32; (AUDIO_RATE / 15) as usize];
+        packets.extend(aenc.encode(&quiet, &quiet).unwrap());
+    }
+    venc.send_frame(None, 0).unwrap();
+    while let Some(p) = venc.receive_packet().unwrap() {
+        packets.push(p);
+    }
+    packets.extend(aenc.finish().unwrap());
+    packets.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
+
+    let url: RtmpUrl = format!("rtmp://127.0.0.1:{port}/live/{KEY}")
+        .parse()
+        .unwrap();
+    let (opts, rx) = options();
+    let mut out = RtmpOutput::new(url, info, opts).unwrap();
+    let log = collect_events(rx, Instant::now());
+    assert!(wait_for(&log, &RtmpEvent::Started, Duration::from_secs(5)));
+    for p in &packets {
+        out.write(p).unwrap();
+        thread::sleep(Duration::from_millis(5));
+    }
+    out.finish().unwrap();
+    let stats = out.stats();
+    eprintln!("{} packets; {stats:?}", packets.len());
+    assert!(
+        stats.last_error.is_none() && stats.dropped_packets == 0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.packets_sent as usize >= packets.len() - 2,
+        "{stats:?}"
+    );
+    thread::sleep(Duration::from_millis(200));
+    let wire = seen.lock().unwrap().clone();
+    assert!(contains(&wire, b"fourCcList"));
+    assert!(contains(&wire, b"\x90av01"), "AV1 SequenceStart");
+    assert!(contains(&wire, b"\x91av01"), "AV1 key CodedFrames");
+    assert!(contains(&wire, b"\xa1av01"), "AV1 inter CodedFrames");
+    assert!(contains(&wire, b"\x92av01"), "AV1 SequenceEnd");
+    assert!(contains(&wire, b"\x90OpusOpusHead"), "Opus SequenceStart");
+    assert!(contains(&wire, b"\x91Opus"), "Opus CodedFrames");
 }

@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod frame;
 pub(crate) mod render;
 pub(crate) mod schema;
+pub(crate) mod stream;
 pub(crate) mod validate;
 
 use std::path::Path;

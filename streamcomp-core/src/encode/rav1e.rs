@@ -3,10 +3,11 @@
 //! `keyframe_interval` seconds exactly, BT.709 limited range signalled in the sequence header.
 //!
 //! Speed: rav1e's presets go from 0 (slowest) to 10 (fastest). On the 2-core machines this
-//! project targets, even speed 10 only just reaches real time at 640x360 (about 31 fps with
-//! two threads; 720p gets about 8 fps), so every frame of 640x360 and up is encoded at speed
-//! 10. Frames of at most 320x240 have headroom and get speed 9 (slightly better compression
-//! at about the same real-time margin). See [`speed_for`].
+//! project targets, even speed 10 only just reaches real time at 640x360 (measured with
+//! `cargo bench -p streamcomp-benches --bench encode_av1`: 37 fps at 640x360, 12 fps at
+//! 1280x720, two threads and two tiles), so every frame larger than 320x240 is encoded at
+//! speed 10. Frames of at most 320x240 have headroom and get speed 9 (better compression,
+//! still 49 fps at 320x180). See [`speed_for`].
 //!
 //! Packets: rav1e hands out one temporal unit per shown frame, in order, tagged with the
 //! number of the input frame; the timestamps given to `send_frame` are queued by frame number

@@ -1,6 +1,12 @@
 //! Pipelines over the compositor, encoders and outputs. [`render_to_file`] renders a scene
-//! as fast as the machine allows; the real-time live pipeline will live here too.
+//! as fast as the machine allows; [`LiveStream`] runs one in real time, live.
 
+mod encoder;
+mod live;
 mod render;
+
+pub use live::{
+    Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Status, StreamState,
+};
 
 pub use render::{Progress, RenderOptions, RenderSummary, render_to_file};

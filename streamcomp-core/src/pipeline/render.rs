@@ -4,12 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::encoder::{AudioSettings, EncodeStage};
 use crate::assets::AssetResolver;
-use crate::audio::{Mixer, frame_samples};
-use crate::encode::{
-    AUDIO_RATE, AudioCodec, EncodeError, EncoderBackend, VIDEO_TIMESCALE, VideoCodec,
-    VideoSettings, new_audio_encoder, new_video_encoder,
-};
+use crate::encode::{AudioCodec, EncodeError, EncoderBackend, VideoCodec, VideoSettings};
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
 use crate::output::{FileFormat, FileOutput, Output, OutputError, StreamInfo};
@@ -140,37 +137,34 @@ pub fn render_to_file(
     settings.ffmpeg_hwaccel = opts.ffmpeg_hwaccel.clone();
     settings.validate()?;
     let audio = opts.audio && format.has_audio();
-    let mixer_assets = assets.clone();
     let copts = CompositorOptions::default()
         .with_quality(opts.quality)
         .with_threads(opts.threads);
-    let mut comp = Compositor::new(copts, assets);
+    let mut comp = Compositor::new(copts, assets.clone());
     comp.check_assets(scene)?;
-    // Audio files are decoded whole now, so a missing or broken one is reported before any
-    // frame work (naming its layer: `layers[3].src: …`).
-    let mixer = if audio {
-        Some(Mixer::new(scene, &mixer_assets)?)
-    } else {
-        None
-    };
-    let mut encoder = match format {
+    // Audio files are decoded whole when the encoders open, so a missing or broken one is
+    // reported before any frame work (naming its layer: `layers[3].src: …`).
+    let mut stage = match format {
         FileFormat::Y4m => None,
-        _ => Some(new_video_encoder(&settings)?),
+        _ => Some(EncodeStage::new(
+            &settings,
+            audio.then_some(AudioSettings {
+                codec: opts.audio_codec,
+                bitrate_kbps: opts.audio_bitrate_kbps,
+            }),
+            scene,
+            &assets,
+        )?),
     };
-    let mut audio_enc = if audio {
-        Some(new_audio_encoder(
-            opts.audio_codec,
-            opts.audio_bitrate_kbps,
-        )?)
-    } else {
-        None
-    };
-    let info = StreamInfo {
-        width,
-        height,
-        fps,
-        video: opts.codec,
-        audio: audio_enc.as_ref().map(|a| (a.codec(), a.config().to_vec())),
+    let info = match &stage {
+        Some(st) => st.stream_info(),
+        None => StreamInfo {
+            width,
+            height,
+            fps,
+            video: opts.codec,
+            audio: None,
+        },
     };
     let mut out = FileOutput::create(path, format, info)?;
 
@@ -183,13 +177,6 @@ pub fn render_to_file(
     };
     let mut yuv = YuvFrame::new(width, height);
     let mut scaled = Frame::new(width, height);
-    // One frame's audio at most; reused for every frame.
-    let chunk_max = (AUDIO_RATE as f64 / fps).ceil() as usize + 1;
-    let (mut left, mut right) = (vec![0f32; chunk_max], vec![0f32; chunk_max]);
-    // AAC's priming is not signalled by our containers: feed the encoder that far ahead so
-    // that decoded sound lines up with the picture.
-    let priming = audio_enc.as_ref().map_or(0, |a| u64::from(a.priming()));
-    let mut packets = Vec::new();
     for n in 0..total {
         let t0 = Instant::now();
         let frame = comp.render(scene, n as f64 / fps)?;
@@ -203,29 +190,16 @@ pub fn render_to_file(
         let t2 = Instant::now();
         s.compose += t1 - t0;
         s.convert += t2 - t1;
-        match &mut encoder {
+        match &mut stage {
             None => {
                 out.write_frame(&yuv)?;
                 s.mux += t2.elapsed();
             }
-            Some(enc) => {
-                let pts = (n as f64 * VIDEO_TIMESCALE as f64 / fps).round() as i64;
-                enc.send_frame(Some(&yuv), pts)?;
-                packets.clear();
-                while let Some(p) = enc.receive_packet()? {
-                    packets.push(p);
-                }
-                if let (Some(a), Some(m)) = (&mut audio_enc, &mixer) {
-                    // Frame n owns samples round(n*48000/fps) .. round((n+1)*48000/fps).
-                    let from = frame_samples(n, fps);
-                    let len = (frame_samples(n + 1, fps) - from) as usize;
-                    let (l, r) = (&mut left[..len], &mut right[..len]);
-                    m.mix(from + priming, l, r);
-                    packets.extend(a.encode(l, r)?);
-                }
+            Some(st) => {
+                let packets = st.encode(n, &yuv)?;
                 let t3 = Instant::now();
                 s.encode += t3 - t2;
-                for p in &packets {
+                for p in packets {
                     out.write(p)?;
                 }
                 s.mux += t3.elapsed();
@@ -238,18 +212,10 @@ pub fn render_to_file(
         });
     }
     let t = Instant::now();
-    let mut tail = Vec::new();
-    if let Some(enc) = &mut encoder {
-        enc.send_frame(None, 0)?;
-        while let Some(p) = enc.receive_packet()? {
-            tail.push(p);
+    if let Some(st) = &mut stage {
+        for p in st.finish()? {
+            out.write(p)?;
         }
-    }
-    if let Some(a) = &mut audio_enc {
-        tail.extend(a.finish()?);
-    }
-    for p in &tail {
-        out.write(p)?;
     }
     out.finish()?;
     s.mux += t.elapsed();

@@ -237,6 +237,11 @@ impl Compositor {
         self.prev_background = None;
     }
 
+    /// The frame the last [`Compositor::render`] made (blank before the first).
+    pub fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
     /// Renders `scene` at scene time `t` (seconds). The frame is borrowed until the next call.
     pub fn render(&mut self, scene: &Scene, t: f64) -> Result<&Frame, RenderError> {
         let clock = TemplateClock::at(self.clock_start, t, scene.fps);
@@ -377,6 +382,7 @@ impl Compositor {
             if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
                 continue;
             }
+            test_hook::check(layer.id.as_str());
             let s = layer.sample(t);
             let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
             if opacity == 0 {
@@ -683,5 +689,35 @@ impl Compositor {
             box_h,
             raster_scale,
         })
+    }
+}
+
+/// A test-only fault injector: makes rendering a layer with a chosen id panic, so that tests
+/// can check that a live stream survives a layer whose rendering fails. Costs one relaxed
+/// atomic load per layer when unused.
+#[doc(hidden)]
+pub mod test_hook {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    static PANIC_ID: Mutex<Option<String>> = Mutex::new(None);
+
+    /// Makes every compositor in this process panic when it renders layer `id` (`None`
+    /// disarms). For tests only.
+    pub fn panic_on_layer(id: Option<&str>) {
+        let mut g = PANIC_ID.lock().unwrap_or_else(|e| e.into_inner());
+        *g = id.map(str::to_string);
+        ARMED.store(g.is_some(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn check(id: &str) {
+        if ARMED.load(Ordering::Relaxed) {
+            let g = PANIC_ID.lock().unwrap_or_else(|e| e.into_inner());
+            if g.as_deref() == Some(id) {
+                drop(g);
+                panic!("test hook: rendering layer `{id}` fails");
+            }
+        }
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! [`RtmpOutput::write`] never blocks: it puts the packet in a bounded queue (packets and bytes)
 //! and, when that is full, drops packets until the next video key frame. One sender thread per
-//! output owns the socket: it connects ([`session`]), sends `onMetaData`, the sequence headers
+//! output owns the socket: it connects, sends `onMetaData`, the sequence headers
 //! and the media, and on any error reconnects with [`Backoff`] (1 s doubling to 30 s with
 //! jitter), starting again on a key frame. [`RtmpStats`] and [`RtmpEvent`]s say what it is
 //! doing; neither ever contains the stream key.
+//!
+//! H.264 and AAC go as classic FLV tags; AV1 and Opus as Enhanced RTMP tags (the `connect`
+//! then carries a `fourCcList`).
 
 mod backoff;
 mod sender;
@@ -35,10 +38,10 @@ pub struct RtmpStreamInfo {
     pub height: u32,
     /// Frames per second.
     pub fps: f64,
-    /// Video codec of the packets. Default: H.264.
+    /// Video codec of the packets: H.264, or AV1 as Enhanced RTMP. Default: H.264.
     pub video: VideoCodec,
-    /// Audio codec and its configuration (AAC AudioSpecificConfig), if there is audio.
-    /// Default: none.
+    /// Audio codec and its configuration (AAC AudioSpecificConfig, or the `OpusHead` for Opus
+    /// as Enhanced RTMP), if there is audio. Default: none.
     pub audio: Option<(AudioCodec, Vec<u8>)>,
 }
 
@@ -300,17 +303,10 @@ impl RtmpOutput {
         opts: RtmpOptions,
     ) -> Result<RtmpOutput, OutputError> {
         opts.validate()?;
-        if stream.video != VideoCodec::H264 {
+        if !matches!(stream.video, VideoCodec::H264 | VideoCodec::Av1) {
             return Err(OutputError::Unsupported(format!(
-                "RTMP output of {} video is not built yet (Enhanced RTMP needs the AV1 FLV tags); use h264",
+                "RTMP carries h264 or av1 (Enhanced RTMP) video, not {}",
                 stream.video
-            )));
-        }
-        if let Some((codec, _)) = &stream.audio
-            && *codec != AudioCodec::Aac
-        {
-            return Err(OutputError::Unsupported(format!(
-                "RTMP output of {codec} audio is not built yet; use aac"
             )));
         }
         let tls = if url.is_tls() {

@@ -14,7 +14,7 @@ use super::session::{MediaKind, OpenParams, Session};
 use super::url::RtmpUrl;
 use super::{RtmpEvent, RtmpOptions, RtmpState, RtmpStreamInfo, Shared};
 use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VideoCodec};
-use crate::mux::{flv, sps_pps};
+use crate::mux::{flv, obu, sps_pps};
 use crate::output::OutputError;
 
 /// How often the server's messages are read while streaming.
@@ -40,8 +40,9 @@ pub(crate) struct Sender {
     rx: Receiver<Packet>,
     shared: Arc<Shared>,
     done: DoneSender<()>,
-    /// SPS and PPS of the last key frame seen.
-    sps_pps: Option<(Vec<u8>, Vec<u8>)>,
+    /// The video sequence header tag body from the last key frame seen (AVC configuration
+    /// from its SPS/PPS, or AV1 SequenceStart from its sequence header OBU).
+    video_header: Option<Vec<u8>>,
     scratch: Vec<u8>,
     /// The queue is closed: finish.
     closed: bool,
@@ -76,7 +77,7 @@ impl Sender {
             rx,
             shared,
             done,
-            sps_pps: None,
+            video_header: None,
             scratch: Vec::new(),
             closed: false,
         }
@@ -206,11 +207,15 @@ impl Sender {
     }
 
     fn remember_parameter_sets(&mut self, p: &Packet) {
-        if p.track == Track::Video
-            && p.key
-            && let Some(ps) = sps_pps(&p.data)
-        {
-            self.sps_pps = Some(ps);
+        if p.track != Track::Video || !p.key {
+            return;
+        }
+        let header = match self.info.video {
+            VideoCodec::Av1 => obu::sequence_header(&p.data).and_then(flv::av1_sequence_start),
+            _ => sps_pps(&p.data).map(|(sps, pps)| flv::avc_sequence_header(&sps, &pps)),
+        };
+        if header.is_some() {
+            self.video_header = header;
         }
     }
 
@@ -218,15 +223,13 @@ impl Sender {
     /// dropped, or an error.
     fn stream(&mut self, s: &mut Session) -> Result<End, OutputError> {
         s.send(MediaKind::Data, 0, Bytes::from(self.metadata()))?;
-        if let Some((AudioCodec::Aac, asc)) = &self.info.audio {
-            s.send(
-                MediaKind::Audio,
-                0,
-                Bytes::from(flv::aac_sequence_header(asc)),
-            )?;
+        if let Some((codec, config)) = &self.info.audio {
+            let header = flv::audio_sequence_header(*codec, config);
+            s.send(MediaKind::Audio, 0, Bytes::from(header))?;
         }
         // Media starts on a key frame; its time becomes 0 on this connection.
         let mut base: Option<u32> = None;
+        let mut last_ms = 0u32;
         let mut last_poll = Instant::now();
         loop {
             if self.shared.stopping() {
@@ -242,10 +245,19 @@ impl Sender {
                     self.shared.dequeued(&p);
                     self.remember_parameter_sets(&p);
                     self.send_packet(s, &p, &mut base)?;
+                    if base.is_some() {
+                        last_ms = last_ms.max(flv::packet_ms(&p));
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     self.closed = true;
+                    if self.info.video == VideoCodec::Av1
+                        && let Some(zero) = base
+                    {
+                        let end = Bytes::from(flv::av1_sequence_end());
+                        s.send(MediaKind::Video, last_ms.wrapping_sub(zero), end)?;
+                    }
                     return Ok(End::Finished);
                 }
             }
@@ -267,15 +279,13 @@ impl Sender {
         let zero = match *base {
             Some(b) => b,
             None => {
-                let Some((sps, pps)) = self.sps_pps.as_ref().filter(|_| p.key) else {
-                    self.shared.stats().skipped_packets += 1;
-                    return Ok(());
+                let header = match &self.video_header {
+                    Some(h) if p.key && p.track == Track::Video => h.clone(),
+                    _ => {
+                        self.shared.stats().skipped_packets += 1;
+                        return Ok(());
+                    }
                 };
-                if p.track != Track::Video {
-                    self.shared.stats().skipped_packets += 1;
-                    return Ok(());
-                }
-                let header = flv::avc_sequence_header(sps, pps);
                 s.send(MediaKind::Video, 0, Bytes::from(header))?;
                 *base = Some(ms);
                 ms
@@ -287,11 +297,20 @@ impl Sender {
             self.shared.stats().skipped_packets += 1;
             return Ok(());
         }
-        let kind = match p.track {
-            Track::Video => MediaKind::Video,
-            Track::Audio => MediaKind::Audio,
+        let (kind, body) = match (p.track, self.info.video, &self.info.audio) {
+            (Track::Video, VideoCodec::Av1, _) => (
+                MediaKind::Video,
+                flv::av1_coded_frames(p, &mut self.scratch),
+            ),
+            (Track::Video, _, _) => (MediaKind::Video, flv::packet_body(p, &mut self.scratch)),
+            (Track::Audio, _, Some((codec, _))) => {
+                (MediaKind::Audio, flv::audio_body(*codec, &p.data))
+            }
+            (Track::Audio, _, None) => {
+                self.shared.stats().skipped_packets += 1;
+                return Ok(());
+            }
         };
-        let body = flv::packet_body(p, &mut self.scratch);
         s.send(kind, ts, Bytes::from(body))?;
         let mut st = self.shared.stats();
         st.packets_sent += 1;
@@ -305,11 +324,17 @@ impl Sender {
             ("width", self.info.width as f64),
             ("height", self.info.height as f64),
             ("framerate", self.info.fps),
-            ("videocodecid", 7.0),
+            (
+                "videocodecid",
+                match self.info.video {
+                    VideoCodec::Av1 => flv::VIDEOCODECID_AV1,
+                    _ => flv::VIDEOCODECID_AVC,
+                },
+            ),
         ];
-        if self.info.audio.is_some() {
+        if let Some((codec, _)) = &self.info.audio {
             entries.extend([
-                ("audiocodecid", 10.0),
+                ("audiocodecid", flv::audio_codec_id(*codec)),
                 ("audiosamplerate", AUDIO_RATE as f64),
                 ("audiosamplesize", 16.0),
                 ("stereo", 1.0),

@@ -1,0 +1,142 @@
+//! `streamcomp stream`: a scene live, in real time, to RTMP/RTMPS URLs and files at once,
+//! until Ctrl-C (graceful: flush and close every output) or `--duration`. Events go to stderr
+//! as they happen; a summary line at the end.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use streamcomp_core::{
+    AudioCodec, EncoderBackend, Event, LiveOptions, LiveStream, OutputTarget, Quality, VideoCodec,
+};
+
+/// Arguments of `streamcomp stream`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The scene file (JSON).
+    scene: PathBuf,
+    #[command(flatten)]
+    assets: super::AssetArgs,
+    /// Where to send the stream: rtmp:// or rtmps:// URLs, or files (.mp4, .flv, .ivf, .h264)
+    /// to record at the same time. Repeat for several; the stream is encoded once.
+    #[arg(long = "url", value_name = "URL", required = true)]
+    urls: Vec<OutputTarget>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Video codec: h264, or av1 (Enhanced RTMP), vp8/vp9 (FFmpeg backend, files only).
+    #[arg(long, default_value = "h264")]
+    codec: VideoCodec,
+    /// Video bitrate in kbit/s.
+    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
+    bitrate: u32,
+    /// Video encoder: auto, builtin or ffmpeg.
+    #[arg(long, default_value = "auto")]
+    encoder: EncoderBackend,
+    /// FFmpeg backend preset: ultrafast … medium.
+    #[arg(long, default_value = "medium", env = "FFMPEG_PRESET")]
+    preset: String,
+    /// FFmpeg hardware encoder: nvenc, vaapi, qsv or videotoolbox.
+    #[arg(long, env = "FFMPEG_HWACCEL")]
+    hwaccel: Option<String>,
+    /// Audio codec: aac, or opus (Enhanced RTMP).
+    #[arg(long, default_value = "aac")]
+    audio_codec: AudioCodec,
+    /// Audio bitrate in kbit/s.
+    #[arg(long, default_value_t = 128, value_name = "KBPS")]
+    audio_bitrate: u32,
+    /// No audio track.
+    #[arg(long)]
+    no_audio: bool,
+    /// Resampling quality: low, medium or high.
+    #[arg(long, default_value = "high")]
+    quality: Quality,
+    /// Compositor threads (0: every core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if let Some(d) = a.duration {
+        anyhow::ensure!(
+            d > 0.0 && d.is_finite(),
+            "--duration must be a positive number of seconds, got {d}"
+        );
+    }
+    let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
+    let mut opts = LiveOptions::default();
+    opts.outputs = a.urls;
+    opts.video.codec = a.codec;
+    opts.video.bitrate_kbps = a.bitrate;
+    opts.video.backend = a.encoder;
+    opts.video.ffmpeg_preset = a.preset;
+    opts.video.ffmpeg_hwaccel = a.hwaccel;
+    opts.audio = (!a.no_audio).then_some((a.audio_codec, a.audio_bitrate));
+    opts.quality = a.quality;
+    opts.threads = a.threads;
+    opts.duration = a.duration.map(Duration::from_secs_f64);
+    let stream = LiveStream::start(scene, assets, opts)?;
+    let handle = stream.handle();
+    let events = stream.events(256);
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupted);
+        let h = handle.clone();
+        ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130); // a second Ctrl-C: stop now
+            }
+            eprintln!("stopping (flushing outputs; Ctrl-C again to quit at once)…");
+            h.request_stop();
+        })?;
+    }
+    let printer = std::thread::spawn(move || {
+        for e in events {
+            match e {
+                Event::Started => eprintln!("started"),
+                Event::OutputStarted { output } => eprintln!("{output}: live"),
+                Event::Reconnecting {
+                    output,
+                    attempt,
+                    delay,
+                } => eprintln!(
+                    "{output}: connection lost; reconnecting in {:.1} s (attempt {attempt})",
+                    delay.as_secs_f64()
+                ),
+                Event::Reconnected { output } => eprintln!("{output}: reconnected"),
+                Event::FramesDropped { count, total } => {
+                    eprintln!("dropped {count} frames ({total} in all): the machine is behind")
+                }
+                Event::LayerFailed { layer, message } => {
+                    eprintln!("layer `{layer}` failed and is disabled: {message}")
+                }
+                Event::Error { message } => eprintln!("error: {message}"),
+                Event::Stopped { .. } => break,
+                _ => {}
+            }
+        }
+    });
+    let status = stream.wait()?;
+    let _ = printer.join();
+    eprintln!(
+        "stopped after {:.1} s: {} frames rendered, {} encoded, {} dropped; {}",
+        status.uptime.as_secs_f64(),
+        status.frames_rendered,
+        status.frames_encoded,
+        status.frames_dropped,
+        status
+            .outputs
+            .iter()
+            .map(|o| format!("{} {} bytes", o.target, o.bytes))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(if interrupted.load(Ordering::SeqCst) {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
