@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check of the project: formatting, lints, and all tests of every crate.
+# Runs every check of the project: formatting, lints, and all tests of every crate, against real
+# parts (ffmpeg/ffprobe decode what we write; a real nginx-rtmp takes our streams).
 # Installs what is missing first (Debian packages through apt-get), so it works on a fresh
 # machine. Prints the time of each step and the total, to keep an eye on CI's limit.
 set -euo pipefail
@@ -14,17 +15,26 @@ step() {
   echo "<== $name: $(( $(date +%s) - t0 )) s"
 }
 
-# Debian packages the tests need. ffmpeg/ffprobe decode what we write in later tests; nasm is
-# the assembler openh264 and rav1e need (their builds are slow or fail without it).
+# Debian packages the build and tests need:
+# - nasm: the assembler openh264 and rav1e need (build.rs refuses the slow no-assembly build);
+# - ffmpeg: ffprobe/ffmpeg decode what we write, and the FFmpeg encoder backend runs it;
+# - nginx-light + libnginx-mod-rtmp: a real RTMP server the streaming tests publish to;
+# - redis-server: the server's Redis store tests;
+# - openssl: makes the certificate of the RTMPS test's TLS proxy.
 need=()
-for pkg in nasm ffmpeg; do
+for pkg in nasm ffmpeg nginx-light libnginx-mod-rtmp redis-server openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   step "apt-get install ${need[*]}" bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need[*]} >/dev/null"
 fi
+# The Debian nginx package starts a system nginx on port 80; our tests run their own on free
+# loopback ports and need nothing from it.
 
 step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "cargo test" cargo test --workspace --quiet
+# One feature set for lints and tests (every optional backend on), so nothing is built twice;
+# the default feature set of the core is checked on its own as well.
+step "cargo clippy (all features)" cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+step "cargo check (core, default features)" cargo check -p streamcomp-core --quiet
+step "cargo test (all features)" cargo test --workspace --all-features --quiet
 echo "total: $(( $(date +%s) - start )) s"
