@@ -221,6 +221,23 @@ impl Scene {
         }
     }
 
+    /// Moves the scene's clock back by `by` seconds: layer birth times, running transitions and
+    /// fade-outs are shifted so that time `t` of the old clock is time `t - by` of the new one.
+    /// For a front end that carries a scene over from one live stream into a new one (whose
+    /// clock starts at 0): with `by` the old stream's elapsed time, animations, transitions and
+    /// fades go on where they were instead of waiting for the old clock's time to come again.
+    pub fn shift_clock(&mut self, by: f64) {
+        for l in &mut self.layers {
+            l.born -= by;
+            for tr in &mut l.transitions {
+                tr.start -= by;
+            }
+            if let Some(f) = &mut l.fade {
+                f.start -= by;
+            }
+        }
+    }
+
     /// A fresh id for a layer of type `ty`: `ty-1`, `ty-2`, … skipping ids in use.
     pub(crate) fn generate_id(&self, ty: &str) -> String {
         (1..)
@@ -280,6 +297,25 @@ mod tests {
         assert_eq!(l.sample(10.5).x, 50.0);
         assert_eq!(l.sample(11.0).x, 100.0);
         assert_eq!(l.to_value()["x"], json!(100));
+    }
+
+    #[test]
+    fn shift_clock_keeps_animations_where_they_were() {
+        let mut s = scene();
+        s.apply(
+            LayerChange::Patch {
+                id: "a".into(),
+                patch: json!({"x": 100, "transition": {"duration": 2.0}}),
+                transition: None,
+            },
+            10.0,
+        )
+        .unwrap();
+        let before = s.layer("a").unwrap().sample(11.0).x;
+        s.shift_clock(10.0);
+        let l = s.layer("a").unwrap();
+        assert_eq!(l.born, -10.0);
+        assert_eq!(l.sample(1.0).x, before);
     }
 
     #[test]
