@@ -17,6 +17,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
+    // Audio files are decoded whole (as a render would), so a broken one is caught here too.
+    streamcomp_core::Mixer::new(&scene, &assets)?;
     let mut comp = Compositor::new(CompositorOptions::default().with_threads(1), assets);
     comp.check_assets(&scene)?;
     println!(
