@@ -77,9 +77,20 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.quality = a.quality;
     opts.threads = a.threads;
     opts.duration = a.duration.map(Duration::from_secs_f64);
+    let targets = opts
+        .outputs
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let stream = LiveStream::start(scene, assets, opts)?;
     let handle = stream.handle();
     let events = stream.events(256);
+    let st = handle.status();
+    eprintln!(
+        "streaming {}x{} at {} fps ({}) to {targets}; Ctrl-C stops",
+        st.width, st.height, st.fps, st.codec
+    );
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -96,7 +107,6 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let printer = std::thread::spawn(move || {
         for e in events {
             match e {
-                Event::Started => eprintln!("started"),
                 Event::OutputStarted { output } => eprintln!("{output}: live"),
                 Event::Reconnecting {
                     output,

@@ -111,6 +111,8 @@ enum Kind {
         muxer: Option<Box<FragmentedMuxer>>,
         early_audio: Vec<Packet>,
         scratch: Vec<u8>,
+        /// Decode time of the first video and audio sample of the fragment being built.
+        first_dts: [Option<u64>; 2],
     },
     Flv {
         video: VideoCodec,
@@ -165,6 +167,7 @@ impl FileOutput {
                 muxer: None,
                 early_audio: Vec::new(),
                 scratch: Vec::new(),
+                first_dts: [None; 2],
             },
             FileFormat::Flv => {
                 me.put(&flv::file_header(info.audio.is_some()))?;
@@ -362,6 +365,7 @@ impl FileOutput {
                 muxer,
                 early_audio,
                 scratch,
+                first_dts,
             } => {
                 if muxer.is_none() {
                     if p.track == Track::Audio {
@@ -411,14 +415,16 @@ impl FileOutput {
                     Track::Video => {
                         // Every fragment starts with a key frame: close the previous one first.
                         if p.key {
-                            if let Some(seg) = m.flush_segment() {
+                            if let Some(seg) = flush_fragment(m, first_dts) {
                                 pending.extend(seg);
                             }
                             for a in early_audio.drain(..) {
+                                first_dts[1].get_or_insert(a.dts as u64);
                                 m.write_audio(a.pts as u64, a.dts as u64, &a.data)
                                     .map_err(Self::mux_err)?;
                             }
                         }
+                        first_dts[0].get_or_insert(p.dts as u64);
                         if info.video == VideoCodec::Av1 {
                             // AV1 samples carry no temporal delimiters (AV1-ISOBMFF 2.4).
                             obu::strip_temporal_delimiters(&p.data, scratch);
@@ -428,9 +434,11 @@ impl FileOutput {
                         m.write_video(p.pts as u64, p.dts as u64, scratch, p.key)
                             .map_err(Self::mux_err)?;
                     }
-                    Track::Audio => m
-                        .write_audio(p.pts as u64, p.dts as u64, &p.data)
-                        .map_err(Self::mux_err)?,
+                    Track::Audio => {
+                        first_dts[1].get_or_insert(p.dts as u64);
+                        m.write_audio(p.pts as u64, p.dts as u64, &p.data)
+                            .map_err(Self::mux_err)?
+                    }
                 }
             }
         }
@@ -446,8 +454,12 @@ impl FileOutput {
     /// Writes what the container needs at the end and syncs the file.
     fn finish_file(&mut self) -> Result<(), OutputError> {
         let mut tail = Vec::new();
-        if let Kind::Mp4 { muxer: Some(m), .. } = &mut self.kind
-            && let Some(seg) = m.flush_segment()
+        if let Kind::Mp4 {
+            muxer: Some(m),
+            first_dts,
+            ..
+        } = &mut self.kind
+            && let Some(seg) = flush_fragment(m, first_dts)
         {
             tail = seg;
         }
@@ -496,5 +508,66 @@ impl FileOutput {
                 path: self.path.clone(),
                 source,
             })
+    }
+}
+
+/// Closes the fragment being built. muxide starts each fragment (`tfdt`) where it guesses the
+/// previous one ended, from the average sample duration: wrong as soon as a live stream
+/// dropped a frame (a gap), and the error adds up fragment after fragment. The decode time of
+/// each track's first sample is known here, so it is written into the `tfdt` boxes.
+fn flush_fragment(m: &mut FragmentedMuxer, first_dts: &mut [Option<u64>; 2]) -> Option<Vec<u8>> {
+    let mut seg = m.flush_segment()?;
+    // muxide numbers the video track 1 and the audio track 2.
+    set_fragment_times(&mut seg, &[(1, first_dts[0]), (2, first_dts[1])]);
+    *first_dts = [None; 2];
+    Some(seg)
+}
+
+/// An ISO BMFF box in `buf` at `at`: (type, start, end).
+fn mp4_box(buf: &[u8], at: usize) -> Option<([u8; 4], usize, usize)> {
+    let size = u32::from_be_bytes(buf.get(at..at + 4)?.try_into().ok()?) as usize;
+    let kind: [u8; 4] = buf.get(at + 4..at + 8)?.try_into().ok()?;
+    let end = at.checked_add(size)?;
+    (size >= 8 && end <= buf.len()).then_some((kind, at, end))
+}
+
+/// Sets the base media decode time of each `moof/traf` whose track has a time in `times`.
+fn set_fragment_times(seg: &mut [u8], times: &[(u32, Option<u64>)]) {
+    let mut at = 0;
+    while let Some((kind, start, end)) = mp4_box(seg, at) {
+        if &kind == b"moof" {
+            let mut t = start + 8;
+            while let Some((kind, traf, traf_end)) = mp4_box(seg, t) {
+                if &kind == b"traf" {
+                    let mut track = None;
+                    let mut c = traf + 8;
+                    while let Some((kind, b, b_end)) = mp4_box(seg, c) {
+                        if &kind == b"tfhd" && b_end >= b + 16 {
+                            track = Some(u32::from_be_bytes(
+                                seg[b + 12..b + 16].try_into().expect("4 bytes"),
+                            ));
+                        }
+                        let time = times
+                            .iter()
+                            .find(|(id, _)| Some(*id) == track)
+                            .and_then(|(_, time)| *time);
+                        if &kind == b"tfdt"
+                            && let Some(time) = time
+                        {
+                            if seg[b + 8] == 1 && b_end >= b + 20 {
+                                seg[b + 12..b + 20].copy_from_slice(&time.to_be_bytes());
+                            } else if b_end >= b + 16
+                                && let Ok(time) = u32::try_from(time)
+                            {
+                                seg[b + 12..b + 16].copy_from_slice(&time.to_be_bytes());
+                            }
+                        }
+                        c = b_end;
+                    }
+                }
+                t = traf_end;
+            }
+        }
+        at = end;
     }
 }

@@ -52,6 +52,9 @@ pub struct LiveOptions {
     pub duration: Option<Duration>,
     /// Queues, timeouts and reconnect backoff of RTMP outputs. Default: see [`RtmpOptions`].
     pub rtmp: RtmpOptions,
+    /// Where events go from the start, [`Event::Started`] included (never blocks; events are
+    /// dropped when it is full). More receivers: [`LiveHandle::subscribe`]. Default: none.
+    pub events: Option<SyncSender<Event>>,
 }
 
 impl Default for LiveOptions {
@@ -64,6 +67,7 @@ impl Default for LiveOptions {
             threads: 0,
             duration: None,
             rtmp: RtmpOptions::default(),
+            events: None,
         }
     }
 }
@@ -240,6 +244,8 @@ struct Shared {
     /// For `bounds` of changed layers and checking their files before they go live.
     inspector: Mutex<Compositor>,
     codec: VideoCodec,
+    /// How long the stream ran, once it has stopped (the uptime stops there).
+    ran: Mutex<Option<Duration>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -342,7 +348,7 @@ impl LiveHandle {
         let scene = Arc::clone(&lock(&s.scene));
         Status {
             state,
-            uptime: s.start.elapsed(),
+            uptime: lock(&s.ran).unwrap_or_else(|| s.start.elapsed()),
             frames_rendered: s.counters.rendered.load(Ordering::Relaxed),
             frames_encoded: s.counters.encoded.load(Ordering::Relaxed),
             frames_dropped: s.counters.dropped.load(Ordering::Relaxed),
@@ -408,6 +414,8 @@ struct OpenOutput {
     out: Box<dyn Output>,
     rtmp: Option<(Receiver<RtmpEvent>, RtmpStatsHandle)>,
     failed: bool,
+    /// Finished (files: closed).
+    finished: bool,
     /// (time, bytes) a few seconds back, for the bitrate.
     window: (Instant, u64),
     bitrate: f64,
@@ -471,9 +479,10 @@ impl LiveStream {
             outputs: Mutex::new(outputs.iter().map(initial_status).collect()),
             preview: Mutex::new(None),
             preview_wanted: AtomicU64::new(1),
-            subscribers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(opts.events.take().into_iter().collect()),
             inspector: Mutex::new(inspector),
             codec: opts.video.codec,
+            ran: Mutex::new(None),
         });
         let handle = LiveHandle {
             shared: Arc::clone(&shared),
@@ -570,6 +579,7 @@ impl LiveStream {
                 st.1 = Some(e.clone());
             }
         }
+        lock(&sh.ran).get_or_insert_with(|| sh.start.elapsed());
         sh.emit(Event::Stopped { error });
         result.map(|()| self.handle.status())
     }
@@ -606,6 +616,7 @@ fn open_output(
         out,
         rtmp: ev,
         failed: false,
+        finished: false,
         window: (Instant::now(), 0),
         bitrate: 0.0,
     })
@@ -712,7 +723,7 @@ fn render_loop(
                 Ok(mut yuv) => {
                     frame.to_i420(&mut yuv);
                     if work.send((n, yuv)).is_err() {
-                        break; // the encoder has stopped
+                        return; // the encoder has stopped
                     }
                 }
                 Err(_) => {
@@ -730,6 +741,17 @@ fn render_loop(
             last_drop_event = (Instant::now(), dropped);
         }
         n += 1;
+    }
+    // The last frame is shown for a whole frame time: a run of `duration` lasts that long.
+    if let Some(d) = duration {
+        let end = sh.start + d;
+        while !sh.stop.load(Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= end {
+                break;
+            }
+            std::thread::sleep((end - now).min(Duration::from_millis(50)));
+        }
     }
 }
 
@@ -819,11 +841,14 @@ fn encode_loop(
     }
     let mut first_error = None;
     for o in &mut outputs {
-        if let Err(e) = o.out.finish()
-            && !o.failed
-        {
-            sh.fail(format!("{}: {e}", o.label));
-            first_error.get_or_insert(e);
+        match o.out.finish() {
+            Ok(()) => o.finished = true,
+            Err(e) if !o.failed => {
+                o.failed = true;
+                sh.fail(format!("{}: {e}", o.label));
+                first_error.get_or_insert(e);
+            }
+            Err(_) => {}
         }
     }
     poll_outputs(sh, &mut outputs);
@@ -847,7 +872,14 @@ fn poll_outputs(sh: &Shared, outputs: &mut [OpenOutput]) {
         }
         let mut st = OutputStatus {
             target: o.label.clone(),
-            state: if o.failed { "failed" } else { "writing" }.into(),
+            state: if o.failed {
+                "failed"
+            } else if o.finished {
+                "stopped"
+            } else {
+                "writing"
+            }
+            .into(),
             bytes: o.out.bytes(),
             bitrate_kbps: (o.bitrate * 10.0).round() / 10.0,
             reconnects: 0,

@@ -1,0 +1,445 @@
+//! Configuration: every variable of SPEC section 5 read from the environment (and a `.env` file,
+//! loaded by `main` before this runs), with the documented defaults. A bad value is refused with
+//! one line naming the variable, the value and what is allowed.
+//!
+//! Parsing takes a lookup function instead of reading the process environment directly, so the
+//! unit tests below need no (unsafe, process-wide) `set_var`.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use streamcomp_core::{
+    AudioCodec, FFMPEG_HWACCELS, FFMPEG_PRESETS, LayerId, OutputTarget, Quality, VideoCodec,
+};
+
+/// The server's settings.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// `PORT`: HTTP API and panel. Default: 4200.
+    pub port: u16,
+    /// `WS_PORT`: WebSocket events. Default: 4201.
+    pub ws_port: u16,
+    /// `METRICS_PORT`: Prometheus. Default: 4290.
+    pub metrics_port: u16,
+    /// `STATE_PATH`: folder of the embedded store. Default: `./streamcomp-state`.
+    pub state_path: PathBuf,
+    /// `STREAM_ID`: names this stream in the store. Default: `default`.
+    pub stream_id: String,
+    /// `STREAM_RESOLUTION`. Default: 1920x1080.
+    pub width: u32,
+    /// Height from `STREAM_RESOLUTION`.
+    pub height: u32,
+    /// `TARGET_FPS`. Default: 30.
+    pub fps: f64,
+    /// `RENDER_QUALITY`. Default: high.
+    pub quality: Quality,
+    /// `MAX_LAYERS`. Default: 50.
+    pub max_layers: usize,
+    /// `STREAM_BITRATE`, kbit/s. Default: 4000.
+    pub bitrate_kbps: u32,
+    /// `STREAM_URL`: outputs used by `start` when the request names none. Default: none.
+    pub stream_urls: Vec<OutputTarget>,
+    /// The same, as written (they hold stream keys: never logged).
+    pub stream_urls_raw: Vec<String>,
+    /// `STREAM_CODEC`. Default: h264.
+    pub codec: VideoCodec,
+    /// `FFMPEG_PRESET`. Default: medium.
+    pub ffmpeg_preset: String,
+    /// `FFMPEG_HWACCEL`. Default: none.
+    pub ffmpeg_hwaccel: Option<String>,
+    /// `AUDIO_ENABLED`. Default: true.
+    pub audio_enabled: bool,
+    /// `AUDIO_CODEC`. Default: aac.
+    pub audio_codec: AudioCodec,
+    /// `AUDIO_BITRATE`, kbit/s. Default: 128.
+    pub audio_bitrate_kbps: u32,
+    /// `ASSETS_DIR`: the only folder layer `src` paths may read. Default: `./assets`.
+    pub assets_dir: PathBuf,
+    /// `REMOTE_IMAGES`: hosts allowed for `http(s)` image sources. Default: none.
+    pub remote_images: Vec<String>,
+    /// `API_TOKEN`: bearer token required on every API call. Default: none (open).
+    pub api_token: Option<String>,
+    /// `LOG_LEVEL` as a tracing filter (`fatal` is `error`). Default: info.
+    pub log_level: String,
+    /// `RESUME`: go live again at start-up when the stored state says the stream was live.
+    /// Default: false (the panel and status show that it was live).
+    pub resume: bool,
+}
+
+/// Largest frame the core accepts (SPEC section 2).
+const MAX_W: u32 = 7680;
+const MAX_H: u32 = 4320;
+
+impl Config {
+    /// Reads the process environment.
+    pub(crate) fn from_env() -> Result<Config, String> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads every variable through `get`; the first bad one is the error line.
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let port = |k: &str, d: u16| -> Result<u16, String> {
+            match var(k) {
+                None => Ok(d),
+                Some(v) => v
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| bad(k, &v, "must be a TCP port, 1 to 65535")),
+            }
+        };
+        let (port_, ws_port, metrics_port) = (
+            port("PORT", 4200)?,
+            port("WS_PORT", 4201)?,
+            port("METRICS_PORT", 4290)?,
+        );
+        if ws_port == port_ || metrics_port == port_ || ws_port == metrics_port {
+            return Err(format!(
+                "PORT={port_}, WS_PORT={ws_port}, METRICS_PORT={metrics_port}: the three ports must differ"
+            ));
+        }
+        if let Some(v) = var("REDIS_URL") {
+            let shown = v.split('@').next_back().unwrap_or_default();
+            return Err(format!(
+                "REDIS_URL=…@{shown}: the Redis store is not built in this version of streamcomp-server; unset REDIS_URL to use the embedded store (STATE_PATH)"
+            ));
+        }
+        let stream_id = var("STREAM_ID").unwrap_or_else(|| "default".into());
+        if LayerId::new(&stream_id).is_err() {
+            return Err(bad(
+                "STREAM_ID",
+                &stream_id,
+                "must be 1 to 64 characters of A-Z a-z 0-9 _ . -",
+            ));
+        }
+        let res = var("STREAM_RESOLUTION").unwrap_or_else(|| "1920x1080".into());
+        let (width, height) = parse_resolution(&res).ok_or_else(|| {
+            bad(
+                "STREAM_RESOLUTION",
+                &res,
+                &format!("must be WIDTHxHEIGHT, even, 16x16 to {MAX_W}x{MAX_H}"),
+            )
+        })?;
+        let fps = ranged::<f64>(
+            &var,
+            "TARGET_FPS",
+            30.0,
+            1.0,
+            120.0,
+            "a number from 1 to 120",
+        )?;
+        let quality = choice(&var, "RENDER_QUALITY", "high", &["low", "medium", "high"])?;
+        let max_layers = ranged::<usize>(
+            &var,
+            "MAX_LAYERS",
+            50,
+            1,
+            10_000,
+            "an integer from 1 to 10000",
+        )?;
+        let bitrate_kbps = ranged::<u32>(
+            &var,
+            "STREAM_BITRATE",
+            4000,
+            50,
+            100_000,
+            "kbit/s, an integer from 50 to 100000",
+        )?;
+        let stream_urls_raw: Vec<String> = var("STREAM_URL")
+            .map(|v| split_list(&v))
+            .unwrap_or_default();
+        let stream_urls = stream_urls_raw
+            .iter()
+            .map(|u| {
+                u.parse::<OutputTarget>()
+                    .map_err(|e| format!("STREAM_URL: {e}: must be rtmp:// or rtmps:// URLs or file paths, comma-separated"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let codec = choice(&var, "STREAM_CODEC", "h264", &["h264", "av1", "vp8", "vp9"])?;
+        let ffmpeg_preset = choice(&var, "FFMPEG_PRESET", "medium", &FFMPEG_PRESETS)?;
+        let ffmpeg_hwaccel = match var("FFMPEG_HWACCEL") {
+            None => None,
+            Some(v) if FFMPEG_HWACCELS.contains(&v.trim()) => Some(v.trim().to_string()),
+            Some(v) => {
+                return Err(bad(
+                    "FFMPEG_HWACCEL",
+                    &v,
+                    &format!("must be one of {}", FFMPEG_HWACCELS.join(", ")),
+                ));
+            }
+        };
+        let audio_enabled = boolean(&var, "AUDIO_ENABLED", true)?;
+        let audio_codec = choice(&var, "AUDIO_CODEC", "aac", &["aac", "opus"])?;
+        let audio_bitrate_kbps = ranged::<u32>(
+            &var,
+            "AUDIO_BITRATE",
+            128,
+            16,
+            512,
+            "kbit/s, an integer from 16 to 512",
+        )?;
+        let remote_images = var("REMOTE_IMAGES")
+            .map(|v| split_list(&v))
+            .unwrap_or_default();
+        if let Some(h) = remote_images
+            .iter()
+            .find(|h| h.contains(['/', ':', '@', ' ']))
+        {
+            return Err(bad(
+                "REMOTE_IMAGES",
+                h,
+                "must be host names, comma-separated (no scheme, port or path)",
+            ));
+        }
+        let log = var("LOG_LEVEL").unwrap_or_else(|| "info".into());
+        let log_level = match log.trim().to_ascii_lowercase().as_str() {
+            "fatal" | "error" => "error",
+            l @ ("warn" | "info" | "debug" | "trace" | "off") => l,
+            _ => {
+                return Err(bad(
+                    "LOG_LEVEL",
+                    &log,
+                    "must be fatal, error, warn, info, debug, trace or off",
+                ));
+            }
+        }
+        .to_string();
+        Ok(Config {
+            port: port_,
+            ws_port,
+            metrics_port,
+            state_path: var("STATE_PATH")
+                .unwrap_or_else(|| "./streamcomp-state".into())
+                .into(),
+            stream_id,
+            width,
+            height,
+            fps,
+            quality: Quality::from_str(&quality).expect("checked by choice"),
+            max_layers,
+            bitrate_kbps,
+            stream_urls,
+            stream_urls_raw,
+            codec: VideoCodec::from_str(&codec).expect("checked by choice"),
+            ffmpeg_preset,
+            ffmpeg_hwaccel,
+            audio_enabled,
+            audio_codec: AudioCodec::from_str(&audio_codec).expect("checked by choice"),
+            audio_bitrate_kbps,
+            assets_dir: var("ASSETS_DIR")
+                .unwrap_or_else(|| "./assets".into())
+                .into(),
+            remote_images,
+            api_token: get("API_TOKEN").filter(|t| !t.is_empty()),
+            log_level,
+            resume: boolean(&var, "RESUME", false)?,
+        })
+    }
+}
+
+fn bad(var: &str, value: &str, allowed: &str) -> String {
+    format!("{var}={value}: {allowed}")
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn parse_resolution(s: &str) -> Option<(u32, u32)> {
+    let (w, h) = s.trim().split_once(['x', 'X'])?;
+    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    let ok = w.is_multiple_of(2)
+        && h.is_multiple_of(2)
+        && (16..=MAX_W).contains(&w)
+        && (16..=MAX_H).contains(&h);
+    ok.then_some((w, h))
+}
+
+fn ranged<T: FromStr + PartialOrd + Copy>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    min: T,
+    max: T,
+    allowed: &str,
+) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|x| *x >= min && *x <= max)
+            .ok_or_else(|| bad(name, &v, &format!("must be {allowed}"))),
+    }
+}
+
+fn choice(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+    allowed: &[&str],
+) -> Result<String, String> {
+    let v = var(name).unwrap_or_else(|| default.into());
+    let lower = v.trim().to_ascii_lowercase();
+    if allowed.contains(&lower.as_str()) {
+        Ok(lower)
+    } else {
+        Err(bad(
+            name,
+            &v,
+            &format!("must be one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+fn boolean(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, String> {
+    match var(name).map(|v| (v.trim().to_ascii_lowercase(), v)) {
+        None => Ok(default),
+        Some((l, _)) if ["true", "1", "yes", "on"].contains(&l.as_str()) => Ok(true),
+        Some((l, _)) if ["false", "0", "no", "off"].contains(&l.as_str()) => Ok(false),
+        Some((_, v)) => Err(bad(name, &v, "must be true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_spec_defaults() {
+        let c = parse(&[]).unwrap();
+        assert_eq!((c.port, c.ws_port, c.metrics_port), (4200, 4201, 4290));
+        assert_eq!(c.state_path, PathBuf::from("./streamcomp-state"));
+        assert_eq!(c.stream_id, "default");
+        assert_eq!((c.width, c.height, c.fps), (1920, 1080, 30.0));
+        assert_eq!(c.quality, Quality::High);
+        assert_eq!(c.max_layers, 50);
+        assert_eq!(c.bitrate_kbps, 4000);
+        assert!(c.stream_urls.is_empty());
+        assert_eq!(c.codec, VideoCodec::H264);
+        assert_eq!(c.ffmpeg_preset, "medium");
+        assert_eq!(c.ffmpeg_hwaccel, None);
+        assert!(c.audio_enabled);
+        assert_eq!(c.audio_codec, AudioCodec::Aac);
+        assert_eq!(c.audio_bitrate_kbps, 128);
+        assert_eq!(c.assets_dir, PathBuf::from("./assets"));
+        assert!(c.remote_images.is_empty());
+        assert_eq!(c.api_token, None);
+        assert_eq!(c.log_level, "info");
+        assert!(!c.resume);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = parse(&[
+            ("PORT", "8080"),
+            ("STREAM_RESOLUTION", "1280x720"),
+            ("TARGET_FPS", "59.94"),
+            ("RENDER_QUALITY", "LOW"),
+            ("STREAM_URL", "rtmp://a.example/live/k1, out.mp4"),
+            ("STREAM_CODEC", "av1"),
+            ("AUDIO_ENABLED", "false"),
+            ("REMOTE_IMAGES", "cdn.example.com, img.example.org"),
+            ("API_TOKEN", "s3cret"),
+            ("LOG_LEVEL", "fatal"),
+        ])
+        .unwrap();
+        assert_eq!(c.port, 8080);
+        assert_eq!((c.width, c.height, c.fps), (1280, 720, 59.94));
+        assert_eq!(c.quality, Quality::Low);
+        assert_eq!(c.stream_urls.len(), 2);
+        assert_eq!(c.stream_urls[0].to_string(), "rtmp://a.example/live/****");
+        assert_eq!(c.codec, VideoCodec::Av1);
+        assert!(!c.audio_enabled);
+        assert_eq!(c.remote_images, ["cdn.example.com", "img.example.org"]);
+        assert_eq!(c.api_token.as_deref(), Some("s3cret"));
+        assert_eq!(c.log_level, "error");
+    }
+
+    #[test]
+    fn bad_values_give_one_line_with_variable_value_and_allowed() {
+        let cases = [
+            (
+                ("STREAM_RESOLUTION", "12x9"),
+                "STREAM_RESOLUTION=12x9: must be WIDTHxHEIGHT, even, 16x16 to 7680x4320",
+            ),
+            (
+                ("PORT", "70000"),
+                "PORT=70000: must be a TCP port, 1 to 65535",
+            ),
+            (
+                ("TARGET_FPS", "0"),
+                "TARGET_FPS=0: must be a number from 1 to 120",
+            ),
+            (
+                ("RENDER_QUALITY", "ultra"),
+                "RENDER_QUALITY=ultra: must be one of low, medium, high",
+            ),
+            (
+                ("MAX_LAYERS", "-3"),
+                "MAX_LAYERS=-3: must be an integer from 1 to 10000",
+            ),
+            (
+                ("STREAM_CODEC", "hevc"),
+                "STREAM_CODEC=hevc: must be one of h264, av1, vp8, vp9",
+            ),
+            (
+                ("AUDIO_ENABLED", "maybe"),
+                "AUDIO_ENABLED=maybe: must be true or false",
+            ),
+            (
+                ("LOG_LEVEL", "loud"),
+                "LOG_LEVEL=loud: must be fatal, error, warn, info, debug, trace or off",
+            ),
+            (
+                ("STREAM_ID", "a/b"),
+                "STREAM_ID=a/b: must be 1 to 64 characters of A-Z a-z 0-9 _ . -",
+            ),
+            (
+                ("REMOTE_IMAGES", "https://x.example"),
+                "REMOTE_IMAGES=https://x.example: must be host names, comma-separated (no scheme, port or path)",
+            ),
+        ];
+        for ((k, v), want) in cases {
+            let err = parse(&[(k, v)]).unwrap_err();
+            assert_eq!(err, want);
+            assert!(!err.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn stream_keys_and_redis_passwords_are_not_echoed() {
+        let err = parse(&[("STREAM_URL", "rtmp://host/live/SECRETKEY, rtmp://")]).unwrap_err();
+        assert!(err.starts_with("STREAM_URL: "), "{err}");
+        assert!(!err.contains("SECRETKEY"), "{err}");
+        let err = parse(&[("REDIS_URL", "redis://:pw@redis.local:6379")]).unwrap_err();
+        assert!(!err.contains("pw"), "{err}");
+        assert!(err.contains("not built"), "{err}");
+    }
+
+    #[test]
+    fn ports_must_differ() {
+        let err = parse(&[("PORT", "4201")]).unwrap_err();
+        assert!(err.contains("must differ"), "{err}");
+    }
+}

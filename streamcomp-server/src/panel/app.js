@@ -1,0 +1,198 @@
+// streamcomp web panel: preview, layers, start/stop, live status and events.
+// Plain JavaScript over the HTTP API and the WebSocket; no build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = {
+  rect: { x: 0, y: 0, width: 200, height: 100, color: "#e63946", radius: 0, opacity: 1, z: 0 },
+  ellipse: { x: 0, y: 0, width: 100, height: 100, color: "#457b9d", opacity: 1, z: 0 },
+  text: { text: "Hello", x: 40, y: 40, font_size: 48, color: "#ffffff", opacity: 1, z: 0 },
+  image: { src: "logo.png", x: 0, y: 0, width: "", height: "", fit: "contain", opacity: 1, z: 0 },
+  audio: { src: "music.mp3", volume: 1, loop: true },
+};
+let layers = [];
+let selected = null;
+
+$("token").value = localStorage.getItem("streamcomp-token") || "";
+$("token").addEventListener("change", () => {
+  localStorage.setItem("streamcomp-token", $("token").value);
+  connect();
+  refresh();
+});
+
+function headers(extra) {
+  const h = Object.assign({}, extra);
+  if ($("token").value) h.Authorization = "Bearer " + $("token").value;
+  return h;
+}
+
+async function api(method, path, body) {
+  const init = { method, headers: headers(body !== undefined ? { "Content-Type": "application/json" } : {}) };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  const res = await fetch(path, init);
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const e = data.error || { message: res.statusText };
+    throw new Error(res.status + " " + (e.path ? e.path + ": " : "") + e.message);
+  }
+  return data;
+}
+
+function say(text, isError) {
+  $("message").textContent = text;
+  $("message").className = isError ? "error" : "";
+}
+
+async function act(fn) {
+  try { await fn(); say(""); } catch (e) { say(e.message, true); }
+}
+
+// Preview: the PNG refreshed a few times a second (works with the bearer token).
+let previewUrl = null;
+async function preview() {
+  try {
+    const res = await fetch("/stream/preview.png?width=960", { headers: headers() });
+    if (res.ok) {
+      const url = URL.createObjectURL(await res.blob());
+      $("preview").src = url;
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = url;
+    }
+  } catch (_) { /* the next round tries again */ }
+  setTimeout(preview, document.hidden ? 2000 : 250);
+}
+
+function showStatus(s) {
+  $("state").textContent = s.state + (s.was_live ? " (was live)" : "");
+  $("state").className = "badge " + s.state;
+  $("stats").textContent = `${s.resolution} @ ${s.fps} fps · ${s.codec} · ${s.layers}/${s.max_layers} layers · ` +
+    `rendered ${s.frames.rendered}, encoded ${s.frames.encoded}, dropped ${s.frames.dropped} · ` +
+    `${s.bitrate_kbps} kbit/s` + (s.last_error ? " · last error: " + s.last_error : "");
+}
+
+async function refresh() {
+  await act(async () => {
+    showStatus(await api("GET", "/stream/status"));
+    layers = await api("GET", "/stream/layers");
+    renderLayers();
+  });
+}
+
+function renderLayers() {
+  const ul = $("layers");
+  ul.textContent = "";
+  for (const l of layers) {
+    const li = document.createElement("li");
+    const b = l.bounds;
+    li.innerHTML = "<span></span><small></small>";
+    li.firstChild.textContent = `${l.id} (${l.type})`;
+    li.lastChild.textContent = `${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}×${Math.round(b.height)}`;
+    if (selected === l.id) li.className = "selected";
+    li.onclick = () => edit(l);
+    ul.appendChild(li);
+  }
+}
+
+function fieldsFor(type, values) {
+  const div = $("fields");
+  div.textContent = "";
+  for (const [k, def] of Object.entries(FIELDS[type])) {
+    const label = document.createElement("label");
+    label.textContent = k + " ";
+    const input = document.createElement("input");
+    input.name = k;
+    const v = values && k in values ? values[k] : def;
+    if (typeof def === "boolean") { input.type = "checkbox"; input.checked = !!v; }
+    else if (k === "color") { input.type = "color"; input.value = String(v).slice(0, 7); }
+    else { input.value = v; }
+    label.appendChild(input);
+    div.appendChild(label);
+  }
+}
+
+function formLayer() {
+  const type = $("type").value;
+  const out = { type };
+  for (const input of $("fields").querySelectorAll("input")) {
+    const def = FIELDS[type][input.name];
+    if (input.type === "checkbox") out[input.name] = input.checked;
+    else if (input.value === "") continue;
+    else if (typeof def === "number" || (def === "" && !isNaN(Number(input.value)))) out[input.name] = Number(input.value);
+    else out[input.name] = input.value;
+  }
+  const extra = $("json").value.trim();
+  if (extra) Object.assign(out, JSON.parse(extra));
+  return out;
+}
+
+function edit(l) {
+  selected = l ? l.id : null;
+  $("edit-title").textContent = l ? "Edit " + l.id : "Add a layer";
+  $("save").textContent = l ? "Update" : "Add";
+  $("delete").disabled = !l;
+  $("type").disabled = !!l;
+  if (l) $("type").value = l.type;
+  fieldsFor($("type").value, l);
+  const rest = {};
+  if (l) for (const [k, v] of Object.entries(l)) if (!(k in FIELDS[l.type]) && !["id", "type", "bounds"].includes(k)) rest[k] = v;
+  $("json").value = l && Object.keys(rest).length ? JSON.stringify(rest, null, 1) : "";
+  renderLayers();
+}
+
+$("type").onchange = () => fieldsFor($("type").value);
+$("new").onclick = () => edit(null);
+$("form").onsubmit = (ev) => {
+  ev.preventDefault();
+  act(async () => {
+    const layer = formLayer();
+    if (selected) { delete layer.type; await api("PUT", "/stream/layers/" + encodeURIComponent(selected), layer); }
+    else { const made = await api("POST", "/stream/layers", layer); selected = made.id; }
+    await refresh();
+  });
+};
+$("delete").onclick = () => act(async () => {
+  const fade = Number($("fade").value) || 0;
+  await api("DELETE", "/stream/layers/" + encodeURIComponent(selected) + (fade ? "?fade=" + fade : ""));
+  edit(null);
+  await refresh();
+});
+for (const action of ["start", "stop", "restart"]) {
+  $(action).onclick = () => act(async () => {
+    const body = { action };
+    if (action !== "stop" && $("url").value.trim()) body.url = $("url").value.trim();
+    showStatus(await api("POST", "/stream/control", body));
+  });
+}
+$("file").onchange = () => act(async () => {
+  const f = $("file").files[0];
+  if (!f) return;
+  const res = await fetch("/assets/" + encodeURIComponent(f.name), { method: "PUT", headers: headers(), body: f });
+  const data = await res.json();
+  if (!res.ok) throw new Error(data.error.message);
+  say("uploaded " + data.name + " (use it as src)");
+});
+
+// Live: layer changes and stream events over the WebSocket; status every second.
+let ws = null;
+function connect() {
+  if (ws) ws.close();
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const token = $("token").value ? "?token=" + encodeURIComponent($("token").value) : "";
+  ws = new WebSocket(proto + "//" + location.host + "/ws" + token);
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    const li = document.createElement("li");
+    li.textContent = new Date().toLocaleTimeString() + " " + msg.type + " " +
+      (msg.action || msg.state || "") + " " + (msg.id || msg.output || msg.message || "");
+    $("events").prepend(li);
+    while ($("events").children.length > 100) $("events").lastChild.remove();
+    if (msg.type === "layerUpdate") refresh();
+  };
+  ws.onclose = (e) => { if (e.target === ws) setTimeout(connect, 2000); };
+}
+
+fieldsFor("rect");
+connect();
+refresh();
+preview();
+setInterval(() => api("GET", "/stream/status").then(showStatus).catch(() => {}), 1000);
