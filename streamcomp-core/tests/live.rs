@@ -453,6 +453,20 @@ fn one_encoder_feeds_rtmp_and_a_file_with_the_same_frames() {
     let mp4 = dir.path().join("rec.mp4");
     let outputs = vec![rtmp(&nginx), OutputTarget::File(mp4.clone())];
     let stream = LiveStream::start(marker_scene(&[]), assets(), options(outputs, 5.0)).unwrap();
+    // The stream says it stopped by itself (duration over), before anyone calls wait().
+    let handle = stream.handle();
+    let deadline = Instant::now() + Duration::from_secs(12);
+    while !handle.is_stopped() {
+        assert!(Instant::now() < deadline, "{:?}", handle.status());
+        thread::sleep(Duration::from_millis(20));
+    }
+    let stopped = handle.status();
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(handle.status().uptime, stopped.uptime, "the uptime runs on");
+    assert!(
+        stopped.outputs.iter().all(|o| o.state == "stopped"),
+        "{stopped:?}"
+    );
     let status = stream.wait().unwrap();
     eprintln!("{status:?}");
     assert_eq!(

@@ -266,6 +266,30 @@ impl Shared {
         lock(&self.state).0 = s;
     }
 
+    /// Marks the stream as ended, once: the state, the run time, the `Stopped` event. Called
+    /// by the last thread as it ends, so that `is_stopped` and `status` tell without `wait`.
+    fn finished(&self, error: Option<String>) {
+        {
+            let mut ran = lock(&self.ran);
+            if ran.is_some() {
+                return;
+            }
+            *ran = Some(self.start.elapsed());
+        }
+        {
+            let mut st = lock(&self.state);
+            st.0 = if error.is_some() {
+                StreamState::Error
+            } else {
+                StreamState::Stopped
+            };
+            if let Some(e) = &error {
+                st.1 = Some(e.clone());
+            }
+        }
+        self.emit(Event::Stopped { error });
+    }
+
     fn fail(&self, message: String) {
         let mut st = lock(&self.state);
         st.1 = Some(message.clone());
@@ -503,7 +527,11 @@ impl LiveStream {
                 Some(
                     std::thread::Builder::new()
                         .name("streamcomp-encode".into())
-                        .spawn(move || encode_loop(&sh, stage, outputs, work_rx, free_tx, &assets))
+                        .spawn(move || {
+                            let r = encode_loop(&sh, stage, outputs, work_rx, free_tx, &assets);
+                            sh.finished(r.as_ref().err().map(|e| e.to_string()));
+                            r
+                        })
                         .map_err(|e| Error::Thread(e.to_string()))?,
                 )
             }
@@ -522,7 +550,10 @@ impl LiveStream {
                     assets,
                     duration,
                     has_encoder.then_some((work_tx, free_rx)),
-                )
+                );
+                if !has_encoder {
+                    sh.finished(None);
+                }
             })
             .map_err(|e| Error::Thread(e.to_string()))?;
         shared.emit(Event::Started);
@@ -566,21 +597,10 @@ impl LiveStream {
                 .unwrap_or_else(|_| Err(Error::Thread("the encode thread panicked".into()))),
             None => Ok(()),
         };
-        let sh = &self.handle.shared;
-        let error = result.as_ref().err().map(|e| e.to_string());
-        {
-            let mut st = lock(&sh.state);
-            st.0 = if error.is_some() {
-                StreamState::Error
-            } else {
-                StreamState::Stopped
-            };
-            if let Some(e) = &error {
-                st.1 = Some(e.clone());
-            }
-        }
-        lock(&sh.ran).get_or_insert_with(|| sh.start.elapsed());
-        sh.emit(Event::Stopped { error });
+        // Already done by the thread that ended last, unless it panicked.
+        self.handle
+            .shared
+            .finished(result.as_ref().err().map(|e| e.to_string()));
         result.map(|()| self.handle.status())
     }
 }
