@@ -9,7 +9,10 @@ pub(crate) mod validate;
 
 use std::path::Path;
 
-use streamcomp_core::{AssetResolver, Error, LoadOptions, RemotePolicy, Scene};
+use streamcomp_core::{
+    AssetResolver, AudioCodec, EncoderBackend, Error, LoadOptions, Quality, RemotePolicy, Scene,
+    VideoCodec, VideoSettings,
+};
 
 /// Prints an error as one line per problem, prefixed with `error: `.
 pub(crate) fn print_error(e: &anyhow::Error) {
@@ -24,6 +27,53 @@ pub(crate) fn print_error(e: &anyhow::Error) {
     };
     for line in text.lines() {
         eprintln!("error: {line}");
+    }
+}
+
+/// Encoding options `render` and `stream` share.
+#[derive(clap::Args, Debug)]
+pub(crate) struct EncodeArgs {
+    /// Video codec: h264 (default) or av1 (rav1e), built in; vp8 and vp9 need the FFmpeg backend.
+    #[arg(long, default_value = "h264")]
+    pub(crate) codec: VideoCodec,
+    /// Video bitrate in kbit/s.
+    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
+    pub(crate) bitrate: u32,
+    /// Video encoder: auto (built-in for h264 and av1, FFmpeg for vp8/vp9 or --hwaccel),
+    /// builtin, or ffmpeg (needs a build with the `ffmpeg` feature and the ffmpeg program).
+    #[arg(long, default_value = "auto")]
+    pub(crate) encoder: EncoderBackend,
+    /// FFmpeg backend preset: ultrafast, superfast, veryfast, faster, fast, medium.
+    #[arg(long, default_value = "medium", env = "FFMPEG_PRESET")]
+    pub(crate) preset: String,
+    /// FFmpeg hardware encoder: nvenc, vaapi, qsv or videotoolbox (implies the FFmpeg backend).
+    #[arg(long, env = "FFMPEG_HWACCEL")]
+    pub(crate) hwaccel: Option<String>,
+    /// Audio codec: aac, or opus (Enhanced FLV/RTMP in .flv and rtmp://).
+    #[arg(long, default_value = "aac")]
+    pub(crate) audio_codec: AudioCodec,
+    /// Audio bitrate in kbit/s.
+    #[arg(long, default_value_t = 128, value_name = "KBPS")]
+    pub(crate) audio_bitrate: u32,
+    /// No audio track (by default there is one, silent unless audio layers play).
+    #[arg(long)]
+    pub(crate) no_audio: bool,
+    /// Resampling quality: low, medium or high.
+    #[arg(long, default_value = "high")]
+    pub(crate) quality: Quality,
+    /// Threads (0: every core).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) threads: usize,
+}
+
+impl EncodeArgs {
+    /// The video settings these options ask for (size and rate come from the scene).
+    pub(crate) fn apply_video(&self, v: &mut VideoSettings) {
+        v.codec = self.codec;
+        v.bitrate_kbps = self.bitrate;
+        v.backend = self.encoder;
+        v.ffmpeg_preset = self.preset.clone();
+        v.ffmpeg_hwaccel = self.hwaccel.clone();
     }
 }
 

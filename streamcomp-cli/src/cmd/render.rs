@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use streamcomp_core::{
-    AudioCodec, EncoderBackend, Quality, RenderOptions, VideoCodec, render_to_file,
-};
+use streamcomp_core::{RenderOptions, render_to_file};
 
 /// Arguments of `streamcomp render`.
 #[derive(clap::Args, Debug)]
@@ -17,49 +15,20 @@ pub(crate) struct Args {
     scene: PathBuf,
     #[command(flatten)]
     assets: super::AssetArgs,
-    /// The output file: .mp4 (fragmented), .flv, .h264, .y4m.
+    /// The output file, its format from the extension: .mp4 (fragmented), .flv, .ivf, .h264, .y4m.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
     /// Seconds of video.
     #[arg(long, value_name = "SECONDS")]
     duration: f64,
-    /// Video codec: h264 (default) or av1 (rav1e), built in; vp8 and vp9 need the FFmpeg backend.
-    #[arg(long, default_value = "h264")]
-    codec: VideoCodec,
-    /// Video bitrate in kbit/s.
-    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
-    bitrate: u32,
+    #[command(flatten)]
+    enc: super::EncodeArgs,
     /// Output size, e.g. 1280x720 (frames are scaled); default: the scene's.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
     /// Frame rate; default: the scene's.
     #[arg(long)]
     fps: Option<f64>,
-    /// Video encoder: auto (built-in for h264 and av1, FFmpeg for vp8/vp9 or --hwaccel),
-    /// builtin, or ffmpeg (needs a build with the `ffmpeg` feature and the ffmpeg program).
-    #[arg(long, default_value = "auto")]
-    encoder: EncoderBackend,
-    /// FFmpeg backend preset: ultrafast, superfast, veryfast, faster, fast, medium.
-    #[arg(long, default_value = "medium", env = "FFMPEG_PRESET")]
-    preset: String,
-    /// FFmpeg hardware encoder: nvenc, vaapi, qsv or videotoolbox (implies the FFmpeg backend).
-    #[arg(long, env = "FFMPEG_HWACCEL")]
-    hwaccel: Option<String>,
-    /// Audio codec: aac or opus.
-    #[arg(long, default_value = "aac")]
-    audio_codec: AudioCodec,
-    /// Audio bitrate in kbit/s.
-    #[arg(long, default_value_t = 128, value_name = "KBPS")]
-    audio_bitrate: u32,
-    /// No audio track (by default .mp4 and .flv get a silent AAC track).
-    #[arg(long)]
-    no_audio: bool,
-    /// Resampling quality: low, medium or high.
-    #[arg(long, default_value = "high")]
-    quality: Quality,
-    /// Threads (0: every core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -77,18 +46,18 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
     let mut opts = RenderOptions::new(a.duration);
-    opts.codec = a.codec;
-    opts.bitrate_kbps = a.bitrate;
+    opts.codec = a.enc.codec;
+    opts.bitrate_kbps = a.enc.bitrate;
     opts.size = a.size;
     opts.fps = a.fps;
-    opts.audio = !a.no_audio;
-    opts.audio_codec = a.audio_codec;
-    opts.audio_bitrate_kbps = a.audio_bitrate;
-    opts.quality = a.quality;
-    opts.threads = a.threads;
-    opts.backend = a.encoder;
-    opts.ffmpeg_preset = a.preset;
-    opts.ffmpeg_hwaccel = a.hwaccel;
+    opts.audio = !a.enc.no_audio;
+    opts.audio_codec = a.enc.audio_codec;
+    opts.audio_bitrate_kbps = a.enc.audio_bitrate;
+    opts.quality = a.enc.quality;
+    opts.threads = a.enc.threads;
+    opts.backend = a.enc.encoder;
+    opts.ffmpeg_preset = a.enc.preset;
+    opts.ffmpeg_hwaccel = a.enc.hwaccel;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
         b.set_style(

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use streamcomp_core::{
-    AudioCodec, EncoderBackend, Event, LiveOptions, LiveStream, OutputTarget, Quality, VideoCodec,
-};
+use streamcomp_core::{Event, LiveOptions, LiveStream, OutputTarget};
 
 /// Arguments of `streamcomp stream`.
 #[derive(clap::Args, Debug)]
@@ -26,36 +24,8 @@ pub(crate) struct Args {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, value_name = "SECONDS")]
     duration: Option<f64>,
-    /// Video codec: h264, or av1 (Enhanced RTMP), vp8/vp9 (FFmpeg backend, files only).
-    #[arg(long, default_value = "h264")]
-    codec: VideoCodec,
-    /// Video bitrate in kbit/s.
-    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
-    bitrate: u32,
-    /// Video encoder: auto, builtin or ffmpeg.
-    #[arg(long, default_value = "auto")]
-    encoder: EncoderBackend,
-    /// FFmpeg backend preset: ultrafast … medium.
-    #[arg(long, default_value = "medium", env = "FFMPEG_PRESET")]
-    preset: String,
-    /// FFmpeg hardware encoder: nvenc, vaapi, qsv or videotoolbox.
-    #[arg(long, env = "FFMPEG_HWACCEL")]
-    hwaccel: Option<String>,
-    /// Audio codec: aac, or opus (Enhanced RTMP).
-    #[arg(long, default_value = "aac")]
-    audio_codec: AudioCodec,
-    /// Audio bitrate in kbit/s.
-    #[arg(long, default_value_t = 128, value_name = "KBPS")]
-    audio_bitrate: u32,
-    /// No audio track.
-    #[arg(long)]
-    no_audio: bool,
-    /// Resampling quality: low, medium or high.
-    #[arg(long, default_value = "high")]
-    quality: Quality,
-    /// Compositor threads (0: every core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    #[command(flatten)]
+    enc: super::EncodeArgs,
 }
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -68,14 +38,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
     let mut opts = LiveOptions::default();
     opts.outputs = a.urls;
-    opts.video.codec = a.codec;
-    opts.video.bitrate_kbps = a.bitrate;
-    opts.video.backend = a.encoder;
-    opts.video.ffmpeg_preset = a.preset;
-    opts.video.ffmpeg_hwaccel = a.hwaccel;
-    opts.audio = (!a.no_audio).then_some((a.audio_codec, a.audio_bitrate));
-    opts.quality = a.quality;
-    opts.threads = a.threads;
+    a.enc.apply_video(&mut opts.video);
+    opts.audio = (!a.enc.no_audio).then_some((a.enc.audio_codec, a.enc.audio_bitrate));
+    opts.quality = a.enc.quality;
+    opts.threads = a.enc.threads;
     opts.duration = a.duration.map(Duration::from_secs_f64);
     let targets = opts
         .outputs
