@@ -5,11 +5,14 @@
 //! (certificates made by the `openssl` program) checks `rtmps://`.
 //!
 //! Packets are encoded once (320x180, 30 fps, H.264 + AAC, a key frame every second) and fed
-//! paced at real time. Tests skip with a message when nginx or its RTMP module is missing.
+//! paced at real time. A missing nginx, RTMP module or ffmpeg fails the tests with what to
+//! install. The nginx harness is the one in `tests/support/` that the live tests use too.
+
+mod support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,123 +25,13 @@ use streamcomp_core::{
     OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStreamInfo, RtmpUrl,
     Scene, VIDEO_TIMESCALE, VideoSettings, YuvFrame, new_audio_encoder, new_video_encoder,
 };
+use support::{Nginx, ffprobe, free_port, settle};
 
-const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 const KEY: &str = "s3cret-key";
 const FPS: f64 = 30.0;
 
 // ---------------------------------------------------------------------------------------------
 // nginx
-
-fn have_nginx() -> bool {
-    let ok = Path::new(RTMP_MODULE).exists()
-        && Command::new("nginx")
-            .arg("-v")
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-    // A missing server fails the test: scripts/test.sh installs it, and a skipped test would
-    // hide that the publisher was never checked.
-    assert!(
-        ok,
-        "nginx with {RTMP_MODULE} is not installed (apt-get install nginx-light libnginx-mod-rtmp; scripts/test.sh does it)"
-    );
-    ok
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// An nginx-rtmp child process, killed on drop.
-struct Nginx {
-    child: Option<Child>,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(dir: &Path, port: u16) -> Nginx {
-        let rec = dir.join("rec");
-        std::fs::create_dir_all(&rec).unwrap();
-        let conf = dir.join("nginx.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "load_module {RTMP_MODULE};
-daemon off;
-master_process off;
-error_log stderr warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 64; }}
-rtmp {{
-    server {{
-        listen 127.0.0.1:{port};
-        chunk_size 4096;
-        application live {{
-            live on;
-            record all;
-            record_path {rec};
-            record_unique off;
-        }}
-    }}
-}}
-",
-                dir = dir.display(),
-                rec = rec.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("nginx")
-            .arg("-e")
-            .arg("stderr")
-            .arg("-c")
-            .arg(&conf)
-            .arg("-p")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("nginx starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not listen on {port}");
-            thread::sleep(Duration::from_millis(20));
-        }
-        Nginx {
-            child: Some(child),
-            dir: dir.to_path_buf(),
-            port,
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn recording(&self, key: &str) -> PathBuf {
-        self.dir.join("rec").join(format!("{key}.flv"))
-    }
-
-    fn url(&self, key: &str) -> RtmpUrl {
-        format!("rtmp://127.0.0.1:{}/live/{key}", self.port)
-            .parse()
-            .unwrap()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // media
@@ -259,22 +152,6 @@ fn options() -> (RtmpOptions, Receiver<RtmpEvent>) {
 // ---------------------------------------------------------------------------------------------
 // ffprobe
 
-fn ffprobe(args: &[&str], file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("ffprobe is installed");
-    assert!(
-        out.status.success(),
-        "ffprobe {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Checks a recorded FLV: H.264 320x180 + AAC 48 kHz stereo, first video frame a key frame,
 /// decodes without errors. Returns (video frames, seconds from first to last video frame + 1).
 fn check_flv(file: &Path) -> (usize, f64) {
@@ -341,25 +218,23 @@ fn check_flv(file: &Path) -> (usize, f64) {
     (rows.len(), span)
 }
 
-/// Waits for nginx to close a recording (it does on unpublish).
-fn settle() {
-    thread::sleep(Duration::from_millis(500));
-}
-
 // ---------------------------------------------------------------------------------------------
 // tests
 
 #[test]
 fn publishes_h264_aac_to_nginx_and_plays_live() {
-    if !have_nginx() {
-        return;
-    }
+    support::require_tools();
     let dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::start(dir.path(), free_port());
     let (info, _) = media();
     let (opts, rx) = options();
     let start = Instant::now();
-    let mut out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let mut out = RtmpOutput::new(
+        nginx.url(KEY).parse::<RtmpUrl>().unwrap(),
+        info.clone(),
+        opts,
+    )
+    .unwrap();
     let log = collect_events(rx, start);
 
     // Pull the live stream with ffmpeg while publishing.
@@ -438,16 +313,19 @@ fn publishes_h264_aac_to_nginx_and_plays_live() {
 
 #[test]
 fn reconnects_after_the_server_dies_and_restarts_on_a_key_frame() {
-    if !have_nginx() {
-        return;
-    }
+    support::require_tools();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut nginx = Nginx::start(dir.path(), port);
     let (info, _) = media();
     let (opts, rx) = options();
     let start = Instant::now();
-    let mut out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let mut out = RtmpOutput::new(
+        nginx.url(KEY).parse::<RtmpUrl>().unwrap(),
+        info.clone(),
+        opts,
+    )
+    .unwrap();
     let log = collect_events(rx, start);
     let first = dir.path().join("first.flv");
     let mut killed_at = None;
@@ -806,9 +684,7 @@ fn write_all_nb(w: &mut impl Write, mut data: &[u8]) -> std::io::Result<()> {
 
 #[test]
 fn publishes_over_rtmps_through_a_tls_proxy() {
-    if !have_nginx() {
-        return;
-    }
+    support::require_tools();
     let dir = tempfile::tempdir().unwrap();
     let Some((ca, leaf, key)) = make_certs(dir.path()) else {
         panic!("the openssl program is missing or failed (scripts/test.sh installs it)");
@@ -865,14 +741,17 @@ fn publishes_over_rtmps_through_a_tls_proxy() {
 
 #[test]
 fn a_refused_republish_is_retried_after_backoff() {
-    if !have_nginx() {
-        return;
-    }
+    support::require_tools();
     let dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::start(dir.path(), free_port());
     let (info, _) = media();
     let (opts, _rx) = options();
-    let mut first = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+    let mut first = RtmpOutput::new(
+        nginx.url(KEY).parse::<RtmpUrl>().unwrap(),
+        info.clone(),
+        opts,
+    )
+    .unwrap();
     let start = Instant::now();
     let mut second: Option<(RtmpOutput, EventLog)> = None;
     feed(&mut first, 3.0, |t| {
@@ -881,7 +760,12 @@ fn a_refused_republish_is_retried_after_backoff() {
             let (mut opts, rx) = options();
             opts.backoff_initial = Duration::from_millis(500);
             opts.backoff_jitter = 0.0;
-            let out = RtmpOutput::new(nginx.url(KEY), info.clone(), opts).unwrap();
+            let out = RtmpOutput::new(
+                nginx.url(KEY).parse::<RtmpUrl>().unwrap(),
+                info.clone(),
+                opts,
+            )
+            .unwrap();
             second = Some((out, collect_events(rx, start)));
         }
     });
@@ -949,9 +833,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn publishes_av1_and_opus_as_enhanced_rtmp() {
-    if !have_nginx() {
-        return;
-    }
+    support::require_tools();
     // nginx-rtmp accepts the publish and relays tags it does not understand; Debian's ffmpeg
     // cannot read Enhanced FLV, so the wire bytes are checked instead.
     let dir = tempfile::tempdir().unwrap();
