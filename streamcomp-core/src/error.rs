@@ -210,6 +210,15 @@ impl Error {
             Error::Thread(_) => ErrorKind::Io,
         }
     }
+
+    /// Whether this is a problem with the scene, its layers, options, files or assets (the
+    /// bindings' `SceneError`), rather than with encoding, outputs or threads (`StreamError`).
+    pub fn is_scene(&self) -> bool {
+        matches!(
+            self,
+            Error::Scene(_) | Error::SceneFile(_) | Error::Asset(_) | Error::Render(_)
+        )
+    }
 }
 
 /// The core's result type.

@@ -42,6 +42,9 @@
 //! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
 //!   per video frame.
 //! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
+//! - [`SceneSession`]: a scene and its compositor for embedding (what the Python and Node
+//!   bindings wrap); [`RenderOptions::from_value`], [`LiveOptions::from_value`] read options
+//!   given as JSON objects.
 //! - [`bench_render`]: the throughput measurement behind `streamcomp bench`.
 
 mod assets;
@@ -75,7 +78,7 @@ pub use output::{
 };
 pub use pipeline::{
     Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,
-    RenderSummary, Status, StreamState, render_to_file,
+    RenderSummary, SceneSession, Status, StreamState, render_to_file,
 };
 pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality, test_hook};
 pub use scene::{

@@ -1,8 +1,9 @@
-//! `streamcomp frame`: one frame of a scene to a PNG file.
+//! `streamcomp frame`: one frame of a scene to a PNG file (or raw RGBA bytes).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use streamcomp_core::{Compositor, CompositorOptions, Quality};
 
 /// Arguments of `streamcomp frame`.
@@ -20,7 +21,9 @@ pub(crate) struct Args {
         allow_negative_numbers = true
     )]
     at: f64,
-    /// Where to write the PNG.
+    /// Where to write the PNG. A name ending in `.rgba` gets the raw pixels instead:
+    /// width x height x 4 bytes of straight-alpha RGBA, rows top to bottom (what the Python
+    /// and Node bindings' `render` return).
     #[arg(short, long, value_name = "OUT.png")]
     output: PathBuf,
     /// Resampling quality: low, medium or high.
@@ -43,7 +46,18 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .with_threads(a.threads);
     let mut comp = Compositor::new(opts, assets);
     let frame = comp.render(&scene, a.at)?;
-    frame.save_png(&a.output)?;
+    let raw = a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("rgba"));
+    if raw {
+        let mut bytes = Vec::new();
+        frame.to_straight_rgba(&mut bytes);
+        std::fs::write(&a.output, bytes)
+            .with_context(|| format!("cannot write {}", a.output.display()))?;
+    } else {
+        frame.save_png(&a.output)?;
+    }
     eprintln!(
         "wrote {} ({}x{}, t={}s)",
         a.output.display(),

@@ -705,11 +705,16 @@ fn render_loop(
         }
         let t = n as f64 / fps;
         let current_scene = filtered.as_ref().unwrap_or(&scene);
+        let began = Instant::now();
         let rendered = catch_unwind(AssertUnwindSafe(|| {
             comp.render(current_scene, t).map(|_| ())
         }));
         match rendered {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                // A no-op unless the program installed a `metrics` recorder (the server does).
+                metrics::histogram!("streamcomp_frame_render_seconds")
+                    .record(began.elapsed().as_secs_f64());
+            }
             Ok(Err(e)) => {
                 // A broken asset or similar: report once per change, keep the clock.
                 sh.fail(format!("rendering failed at {t:.3} s: {e}"));
@@ -835,9 +840,12 @@ fn encode_loop(
                 sh.fail(format!("audio: {e}"));
             }
         }
+        let began = Instant::now();
         let packets = stage.encode(n, &yuv);
         let _ = free.try_send(yuv);
         let packets = packets?;
+        metrics::histogram!("streamcomp_frame_encode_seconds")
+            .record(began.elapsed().as_secs_f64());
         sh.counters.encoded.fetch_add(1, Ordering::Relaxed);
         for o in outputs.iter_mut().filter(|o| !o.failed) {
             for p in packets {

@@ -2,11 +2,15 @@
 //! as fast as the machine allows; [`LiveStream`] runs one in real time, live.
 
 mod encoder;
+mod json;
 mod live;
+mod options;
 mod render;
+mod session;
 
 pub use live::{
     Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Status, StreamState,
 };
 
 pub use render::{Progress, RenderOptions, RenderSummary, render_to_file};
+pub use session::SceneSession;

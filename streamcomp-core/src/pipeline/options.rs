@@ -1,0 +1,333 @@
+//! Render and live-stream options read from a JSON object, for front ends that take options as
+//! a dictionary (the Python and Node bindings). Unknown keys and bad values are refused with
+//! the key's path (`options.codec`), as scene errors are.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::live::LiveOptions;
+use super::render::RenderOptions;
+use crate::encode::{AudioCodec, EncoderBackend, VideoCodec};
+use crate::error::Error;
+use crate::output::OutputTarget;
+use crate::render::Quality;
+use crate::scene::SceneError;
+
+/// Keys shared by file renders and live streams.
+const ENCODING_KEYS: &[&str] = &[
+    "codec",
+    "bitrate",
+    "audio",
+    "audio_codec",
+    "audio_bitrate",
+    "keyframe_interval",
+    "quality",
+    "threads",
+    "encoder",
+    "preset",
+    "hwaccel",
+];
+
+fn bad(key: &str, message: impl Into<String>) -> Error {
+    SceneError::invalid(format!("options.{key}"), message).into()
+}
+
+/// Encoding settings common to both kinds of options, each `None` when absent.
+#[derive(Default)]
+struct Encoding {
+    codec: Option<VideoCodec>,
+    bitrate: Option<u32>,
+    audio: Option<bool>,
+    audio_codec: Option<AudioCodec>,
+    audio_bitrate: Option<u32>,
+    keyframe_interval: Option<f64>,
+    quality: Option<Quality>,
+    threads: Option<usize>,
+    backend: Option<EncoderBackend>,
+    preset: Option<String>,
+    hwaccel: Option<String>,
+}
+
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(v: &'a Value, own_keys: &[&str]) -> Result<Reader<'a>, Error> {
+        let map = v
+            .as_object()
+            .ok_or_else(|| SceneError::invalid("options", "must be an object"))?;
+        for k in map.keys() {
+            if !ENCODING_KEYS.contains(&k.as_str()) && !own_keys.contains(&k.as_str()) {
+                let mut known: Vec<&str> = ENCODING_KEYS.iter().chain(own_keys).copied().collect();
+                known.sort_unstable();
+                return Err(bad(
+                    k,
+                    format!("unknown option; known: {}", known.join(", ")),
+                ));
+            }
+        }
+        Ok(Reader { map })
+    }
+
+    /// The value of `key`, `None` when absent or null.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn str(&self, key: &str) -> Result<Option<&'a str>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(bad(key, format!("must be a string, got {other}"))),
+        }
+    }
+
+    fn parse<T, E: std::fmt::Display>(
+        &self,
+        key: &str,
+        f: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, Error> {
+        self.str(key)?
+            .map(|s| f(s).map_err(|e| bad(key, e.to_string())))
+            .transpose()
+    }
+
+    fn num(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                if x.is_finite() && x >= min && x <= max {
+                    Ok(Some(x))
+                } else {
+                    Err(bad(
+                        key,
+                        format!("must be between {min} and {max}, got {n}"),
+                    ))
+                }
+            }
+            Some(other) => Err(bad(key, format!("must be a number, got {other}"))),
+        }
+    }
+
+    fn int(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(x) if (min..=max).contains(&x) => Ok(Some(x)),
+                _ => Err(bad(
+                    key,
+                    format!("must be a whole number between {min} and {max}, got {n}"),
+                )),
+            },
+            Some(other) => Err(bad(key, format!("must be a number, got {other}"))),
+        }
+    }
+
+    fn bool(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(bad(key, format!("must be true or false, got {other}"))),
+        }
+    }
+
+    fn encoding(&self) -> Result<Encoding, Error> {
+        Ok(Encoding {
+            codec: self.parse("codec", str::parse::<VideoCodec>)?,
+            bitrate: self.int("bitrate", 50, 200_000)?.map(|x| x as u32),
+            audio: self.bool("audio")?,
+            audio_codec: self.parse("audio_codec", str::parse::<AudioCodec>)?,
+            audio_bitrate: self.int("audio_bitrate", 16, 512)?.map(|x| x as u32),
+            keyframe_interval: self.num("keyframe_interval", 0.1, 60.0)?,
+            quality: self.parse("quality", str::parse::<Quality>)?,
+            threads: self.int("threads", 0, 256)?.map(|x| x as usize),
+            backend: self.parse("encoder", str::parse::<EncoderBackend>)?,
+            preset: self.str("preset")?.map(str::to_owned),
+            hwaccel: self.str("hwaccel")?.map(str::to_owned),
+        })
+    }
+}
+
+impl RenderOptions {
+    /// Reads render options from a JSON object: `duration` (seconds, required), `codec`,
+    /// `bitrate` (kbit/s), `width` and `height` (both or neither), `fps`, `audio` (bool),
+    /// `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`, `threads`, `encoder`,
+    /// `preset`, `hwaccel`. Errors name the key (`options.codec: unknown codec ...`).
+    ///
+    /// ```
+    /// use streamcomp_core::RenderOptions;
+    /// let o = RenderOptions::from_value(&serde_json::json!({"duration": 2, "codec": "av1"}))?;
+    /// assert_eq!(o.duration, 2.0);
+    /// let e = RenderOptions::from_value(&serde_json::json!({"duration": 2, "bitrate": "fast"}));
+    /// assert_eq!(e.unwrap_err().to_string(), "options.bitrate: must be a number, got \"fast\"");
+    /// # Ok::<(), streamcomp_core::Error>(())
+    /// ```
+    pub fn from_value(v: &Value) -> Result<RenderOptions, Error> {
+        let r = Reader::new(v, &["duration", "width", "height", "fps"])?;
+        let duration = r
+            .num("duration", 0.0, 86_400.0)?
+            .filter(|d| *d > 0.0)
+            .ok_or_else(|| bad("duration", "required: seconds of video, more than 0"))?;
+        let mut o = RenderOptions::new(duration);
+        let e = r.encoding()?;
+        match (r.int("width", 16, 7680)?, r.int("height", 16, 4320)?) {
+            (Some(w), Some(h)) => o.size = Some((w as u32, h as u32)),
+            (None, None) => {}
+            (Some(_), None) => return Err(bad("height", "required when width is given")),
+            (None, Some(_)) => return Err(bad("width", "required when height is given")),
+        }
+        o.fps = r.num("fps", 1.0, 240.0)?;
+        o.codec = e.codec.unwrap_or(o.codec);
+        o.bitrate_kbps = e.bitrate.unwrap_or(o.bitrate_kbps);
+        o.audio = e.audio.unwrap_or(o.audio);
+        o.audio_codec = e.audio_codec.unwrap_or(o.audio_codec);
+        o.audio_bitrate_kbps = e.audio_bitrate.unwrap_or(o.audio_bitrate_kbps);
+        o.keyframe_interval = e.keyframe_interval.unwrap_or(o.keyframe_interval);
+        o.quality = e.quality.unwrap_or(o.quality);
+        o.threads = e.threads.unwrap_or(o.threads);
+        o.backend = e.backend.unwrap_or(o.backend);
+        if let Some(p) = e.preset {
+            o.ffmpeg_preset = p;
+        }
+        o.ffmpeg_hwaccel = e.hwaccel.or(o.ffmpeg_hwaccel);
+        Ok(o)
+    }
+}
+
+impl LiveOptions {
+    /// Reads live-stream options from a JSON object: `urls` (a list of `rtmp://`/`rtmps://`
+    /// URLs and file paths; empty or absent: compose only), `duration` (seconds; absent: until
+    /// stopped), and the encoding keys of [`RenderOptions::from_value`] (`codec`, `bitrate`,
+    /// `audio`, `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`, `threads`,
+    /// `encoder`, `preset`, `hwaccel`). The frame size and rate are the scene's.
+    ///
+    /// ```
+    /// use streamcomp_core::LiveOptions;
+    /// let o = LiveOptions::from_value(&serde_json::json!({"urls": ["rtmp://localhost/live/key"]}))?;
+    /// assert_eq!(o.outputs.len(), 1);
+    /// let e = LiveOptions::from_value(&serde_json::json!({"urls": ["ftp://x/y"]})).unwrap_err();
+    /// assert!(e.to_string().starts_with("options.urls[0]: "));
+    /// # Ok::<(), streamcomp_core::Error>(())
+    /// ```
+    pub fn from_value(v: &Value) -> Result<LiveOptions, Error> {
+        let r = Reader::new(v, &["urls", "duration"])?;
+        let mut o = LiveOptions::default();
+        match r.get("urls") {
+            None => {}
+            Some(Value::Array(list)) => {
+                for (i, u) in list.iter().enumerate() {
+                    let key = format!("urls[{i}]");
+                    let s = u
+                        .as_str()
+                        .ok_or_else(|| bad(&key, format!("must be a string, got {u}")))?;
+                    let target = s
+                        .parse::<OutputTarget>()
+                        .map_err(|e| bad(&key, e.to_string()))?;
+                    o.outputs.push(target);
+                }
+            }
+            Some(Value::String(_)) => {
+                return Err(bad(
+                    "urls",
+                    "must be a list of URLs, e.g. [\"rtmp://host/app/key\"]",
+                ));
+            }
+            Some(other) => return Err(bad("urls", format!("must be a list of URLs, got {other}"))),
+        }
+        o.duration = r
+            .num("duration", 0.0, 31_536_000.0)?
+            .filter(|d| *d > 0.0)
+            .map(Duration::from_secs_f64);
+        let e = r.encoding()?;
+        let v = &mut o.video;
+        v.codec = e.codec.unwrap_or(v.codec);
+        v.bitrate_kbps = e.bitrate.unwrap_or(v.bitrate_kbps);
+        v.keyframe_interval = e.keyframe_interval.unwrap_or(v.keyframe_interval);
+        v.backend = e.backend.unwrap_or(v.backend);
+        if let Some(p) = e.preset {
+            v.ffmpeg_preset = p;
+        }
+        v.ffmpeg_hwaccel = e.hwaccel.or(v.ffmpeg_hwaccel.take());
+        let audio_codec = e.audio_codec.unwrap_or_default();
+        let audio_bitrate = e.audio_bitrate.unwrap_or(128);
+        o.audio = (e.audio != Some(false)).then_some((audio_codec, audio_bitrate));
+        o.quality = e.quality.unwrap_or(o.quality);
+        o.threads = e.threads.unwrap_or(o.threads);
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn render_options_read_every_key() {
+        let o = RenderOptions::from_value(&json!({
+            "duration": 3.5, "codec": "av1", "bitrate": 2500, "width": 640, "height": 360,
+            "fps": 25, "audio": false, "audio_codec": "opus", "audio_bitrate": 96,
+            "keyframe_interval": 1, "quality": "low", "threads": 2, "encoder": "builtin",
+            "preset": "fast", "hwaccel": null
+        }))
+        .unwrap();
+        assert_eq!(o.duration, 3.5);
+        assert_eq!(o.codec, VideoCodec::Av1);
+        assert_eq!(o.bitrate_kbps, 2500);
+        assert_eq!(o.size, Some((640, 360)));
+        assert_eq!(o.fps, Some(25.0));
+        assert!(!o.audio);
+        assert_eq!(o.audio_codec, AudioCodec::Opus);
+        assert_eq!(o.audio_bitrate_kbps, 96);
+        assert_eq!(o.keyframe_interval, 1.0);
+        assert_eq!(o.quality, Quality::Low);
+        assert_eq!(o.threads, 2);
+        assert_eq!(o.backend, EncoderBackend::Builtin);
+        assert_eq!(o.ffmpeg_preset, "fast");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let msg = |v: Value| RenderOptions::from_value(&v).unwrap_err().to_string();
+        assert_eq!(
+            msg(json!({})),
+            "options.duration: required: seconds of video, more than 0"
+        );
+        assert_eq!(
+            msg(json!({"duration": 1, "codec": "h265"})),
+            "options.codec: unknown codec `h265`; expected h264, av1, vp8 or vp9"
+        );
+        assert!(
+            msg(json!({"duration": 1, "colour": 1}))
+                .starts_with("options.colour: unknown option; known: ")
+        );
+        assert_eq!(
+            msg(json!({"duration": 1, "width": 640})),
+            "options.height: required when width is given"
+        );
+        assert_eq!(
+            msg(json!({"duration": 1, "threads": -1})),
+            "options.threads: must be a whole number between 0 and 256, got -1"
+        );
+        assert_eq!(msg(json!([1])), "options: must be an object");
+    }
+
+    #[test]
+    fn live_options_read_urls_and_audio() {
+        let o = LiveOptions::from_value(&json!({
+            "urls": ["rtmp://127.0.0.1/live/secret", "out.flv"], "audio": false,
+            "codec": "h264", "duration": 2
+        }))
+        .unwrap();
+        assert_eq!(o.outputs.len(), 2);
+        assert!(o.audio.is_none());
+        assert_eq!(o.duration, Some(Duration::from_secs(2)));
+        let o = LiveOptions::from_value(&json!({"audio_codec": "opus"})).unwrap();
+        assert_eq!(o.audio, Some((AudioCodec::Opus, 128)));
+        let e = LiveOptions::from_value(&json!({"urls": "rtmp://h/a/k"})).unwrap_err();
+        assert!(e.to_string().starts_with("options.urls: must be a list"));
+    }
+}
