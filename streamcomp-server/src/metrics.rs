@@ -2,9 +2,8 @@
 //! request handlers, the WebSocket and the store, plus the process's memory and CPU
 //! (`process_resident_memory_bytes`, `process_cpu_seconds_total`, from metrics-process).
 //! Served at `/metrics` on `PORT` (behind the token) and on `METRICS_PORT`.
-//!
-//! `streamcomp_frame_render_seconds` and `streamcomp_frame_encode_seconds` are registered but
-//! stay empty: the core's status gives counters, not per-frame timings (see the README).
+//! `streamcomp_frame_render_seconds` and `streamcomp_frame_encode_seconds` are recorded by the
+//! core's live pipeline for every frame, through the same `metrics` facade.
 
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -64,11 +63,11 @@ fn describe() {
     );
     describe_histogram!(
         "streamcomp_frame_render_seconds",
-        "Time to compose one frame (not reported by the core yet)."
+        "Time to compose one frame."
     );
     describe_histogram!(
         "streamcomp_frame_encode_seconds",
-        "Time to encode one frame (not reported by the core yet)."
+        "Time to encode one frame (video and its audio)."
     );
     describe_gauge!("streamcomp_layers", "Layers in the scene.");
     describe_gauge!(

@@ -301,10 +301,26 @@ impl Compositor {
     }
 
     /// The canvas box of `layer` (in `scene`) at time `t`: after text layout, image sizing,
-    /// scale and rotation. Audio layers have an empty box at their position.
+    /// scale and rotation; loads what it needs, so a missing file is an error here. Audio layers
+    /// have an empty box at their position (their file must exist).
     pub fn bounds(&mut self, scene: &Scene, layer: &Layer, t: f64) -> Result<Bounds, RenderError> {
         let s = layer.sample(t);
-        if matches!(layer.kind, LayerKind::Audio(_)) {
+        if let LayerKind::Audio(a) = &layer.kind {
+            // No box, but the file must be there (and inside the assets folder).
+            self.assets
+                .resolve_path(&a.src, scene.base_dir.as_deref())
+                .map_err(|source| RenderError::Asset {
+                    path: format!(
+                        "layers[{}].src",
+                        scene
+                            .layers
+                            .iter()
+                            .position(|l| l.id == layer.id)
+                            .unwrap_or(0)
+                    ),
+                    layer: layer.id.to_string(),
+                    source,
+                })?;
             return Ok(Bounds {
                 x: s.x,
                 y: s.y,

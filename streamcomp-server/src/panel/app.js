@@ -62,7 +62,62 @@ async function preview() {
   setTimeout(preview, document.hidden ? 2000 : 250);
 }
 
+// Drag to move: press on a layer in the preview, drag, release: the layer moves by the
+// distance dragged (in canvas pixels). The topmost layer under the pointer is taken.
+let canvasSize = null;
+let drag = null;
+function toCanvas(ev) {
+  const img = $("preview");
+  const r = img.getBoundingClientRect();
+  if (!canvasSize || !r.width) return null;
+  return { x: (ev.clientX - r.left) * canvasSize.w / r.width, y: (ev.clientY - r.top) * canvasSize.h / r.height };
+}
+function outline(b) {
+  const box = $("drag-box");
+  if (!b) { box.hidden = true; return; }
+  const img = $("preview");
+  const k = img.clientWidth / canvasSize.w;
+  Object.assign(box.style, { left: img.offsetLeft + b.x * k + "px", top: img.offsetTop + b.y * k + "px",
+    width: b.width * k + "px", height: b.height * k + "px" });
+  box.hidden = false;
+}
+$("preview").addEventListener("pointerdown", (ev) => {
+  const p = toCanvas(ev);
+  if (!p) return;
+  const hit = [...layers].reverse().find((l) => l.type !== "audio" && l.bounds &&
+    p.x >= l.bounds.x && p.x <= l.bounds.x + l.bounds.width && p.y >= l.bounds.y && p.y <= l.bounds.y + l.bounds.height);
+  if (!hit) return;
+  ev.preventDefault();
+  $("preview").setPointerCapture(ev.pointerId);
+  drag = { layer: hit, from: p, dx: 0, dy: 0 };
+  edit(hit);
+  outline(hit.bounds);
+});
+$("preview").addEventListener("pointermove", (ev) => {
+  if (!drag) return;
+  const p = toCanvas(ev);
+  drag.dx = p.x - drag.from.x;
+  drag.dy = p.y - drag.from.y;
+  const b = drag.layer.bounds;
+  outline({ x: b.x + drag.dx, y: b.y + drag.dy, width: b.width, height: b.height });
+});
+$("preview").addEventListener("pointerup", () => {
+  if (!drag) return;
+  const { layer, dx, dy } = drag;
+  drag = null;
+  outline(null);
+  if (Math.abs(dx) < 1 && Math.abs(dy) < 1) return;
+  act(async () => {
+    await api("PUT", "/stream/layers/" + encodeURIComponent(layer.id),
+      { x: Math.round((layer.x || 0) + dx), y: Math.round((layer.y || 0) + dy) });
+    await refresh();
+  });
+});
+$("preview").addEventListener("dragstart", (ev) => ev.preventDefault());
+
 function showStatus(s) {
+  const [w, h] = String(s.resolution).split("x").map(Number);
+  if (w && h) canvasSize = { w, h };
   $("state").textContent = s.state + (s.was_live ? " (was live)" : "");
   $("state").className = "badge " + s.state;
   $("stats").textContent = `${s.resolution} @ ${s.fps} fps · ${s.codec} · ${s.layers}/${s.max_layers} layers · ` +
