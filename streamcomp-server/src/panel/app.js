@@ -111,6 +111,8 @@ $("preview").addEventListener("pointerup", () => {
     await api("PUT", "/stream/layers/" + encodeURIComponent(layer.id),
       { x: Math.round((layer.x || 0) + dx), y: Math.round((layer.y || 0) + dy) });
     await refresh();
+    const moved = layers.find((l) => l.id === layer.id);
+    if (moved && selected === moved.id) edit(moved); // the form shows the new x and y
   });
 });
 $("preview").addEventListener("dragstart", (ev) => ev.preventDefault());

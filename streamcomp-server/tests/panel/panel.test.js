@@ -162,9 +162,12 @@ test("the panel adds, shows, moves and deletes a layer", async () => {
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(fs.statSync(shot).size > 10000, "screenshot written");
 
-  // Edit through the form: select it in the list, change the colour, update.
+  // The form follows the drag (it must not move the layer back on the next update).
+  await until("the form's new x", async () => (await page.inputValue("#fields input[name=x]")) === "300");
+  assert.match(await page.textContent("#edit-title"), /Edit green/);
+
+  // Edit through the form: change the colour, update.
   await page.click("#layers li >> text=green (rect)");
-  await until("the edit form", async () => /Edit green/.test(await page.textContent("#edit-title")));
   await page.fill("#fields input[name=color]", "#0000ff");
   await page.click("#save");
   await until("blue in the preview", async () => near(await previewPixel(page, 450, 100), [0, 0, 255]));
