@@ -20,9 +20,10 @@ step() {
 # - ffmpeg: ffprobe/ffmpeg decode what we write, and the FFmpeg encoder backend runs it;
 # - nginx-light + libnginx-mod-rtmp: a real RTMP server the streaming tests publish to;
 # - redis-server: the server's Redis store tests;
-# - openssl: makes the certificate of the RTMPS test's TLS proxy.
+# - openssl: makes the certificate of the RTMPS test's TLS proxy;
+# - chromium: the web panel's test drives it headless (through playwright-core from npm).
 need=()
-for pkg in nasm ffmpeg nginx-light libnginx-mod-rtmp redis-server openssl; do
+for pkg in nasm ffmpeg nginx-light libnginx-mod-rtmp redis-server openssl chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -37,4 +38,9 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (all features)" cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "cargo check (core, default features)" cargo check -p streamcomp-core --quiet
 step "cargo test (all features)" cargo test --workspace --all-features --quiet
+# The front ends that live outside cargo's test runner; each installs what it needs (a Python
+# virtual environment with maturin, npm packages) and builds against the same target/.
+step "python binding (maturin + pytest)" scripts/test-python.sh
+step "node binding (napi + node --test)" scripts/test-node.sh
+step "web panel (headless Chromium)" scripts/test-panel.sh
 echo "total: $(( $(date +%s) - start )) s"

@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub metrics_port: u16,
     /// `STATE_PATH`: folder of the embedded store. Default: `./streamcomp-state`.
     pub state_path: PathBuf,
+    /// `REDIS_URL` and `REDIS_PASSWORD`: layers in Redis. Default: none (the embedded store).
+    pub redis: Option<RedisConfig>,
     /// `STREAM_ID`: names this stream in the store. Default: `default`.
     pub stream_id: String,
     /// `STREAM_RESOLUTION`. Default: 1920x1080.
@@ -66,6 +68,77 @@ pub(crate) struct Config {
     pub resume: bool,
 }
 
+/// Where the Redis store connects. Its `Debug` never shows the password.
+#[derive(Clone)]
+pub(crate) struct RedisConfig {
+    /// `REDIS_URL` as given (it may hold a password: never log it; see [`RedisConfig::shown`]).
+    pub url: String,
+    /// `REDIS_PASSWORD`: used instead of the URL's password when set.
+    pub password: Option<String>,
+}
+
+impl RedisConfig {
+    /// The URL with any password replaced by `****`, for logs.
+    pub(crate) fn shown(&self) -> String {
+        redact_redis_url(&self.url)
+    }
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &self.shown())
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .finish()
+    }
+}
+
+/// `url` without its password (`redis://user:****@host:port/db`); text that is not a URL is
+/// cut to what follows its last `@`.
+pub(crate) fn redact_redis_url(url: &str) -> String {
+    match redis::parse_redis_url(url) {
+        Some(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("****"));
+            }
+            u.to_string()
+        }
+        None => match url.rsplit_once('@') {
+            Some((_, host)) => format!("…@{host}"),
+            None => url.to_string(),
+        },
+    }
+}
+
+/// Checks `REDIS_URL`: `redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]`. TLS (`rediss://`) is not
+/// built in.
+fn parse_redis(url: &str, password: Option<String>) -> Result<RedisConfig, String> {
+    let url = url.trim();
+    let shown = redact_redis_url(url);
+    let allowed = "must be redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]";
+    let parsed = redis::parse_redis_url(url).ok_or_else(|| bad("REDIS_URL", &shown, allowed))?;
+    match parsed.scheme() {
+        "redis" | "valkey" => {}
+        "rediss" | "valkeys" => {
+            return Err(bad(
+                "REDIS_URL",
+                &shown,
+                "rediss:// (TLS) is not built into this server; use redis:// on a private network or through a TLS tunnel",
+            ));
+        }
+        _ => return Err(bad("REDIS_URL", &shown, allowed)),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("REDIS_URL", &shown, allowed));
+    }
+    redis::IntoConnectionInfo::into_connection_info(url)
+        .map_err(|e| bad("REDIS_URL", &shown, &format!("{allowed} ({e})")))?;
+    Ok(RedisConfig {
+        url: url.to_string(),
+        password,
+    })
+}
+
 /// Largest frame the core accepts (SPEC section 2).
 const MAX_W: u32 = 7680;
 const MAX_H: u32 = 4320;
@@ -100,12 +173,19 @@ impl Config {
                 "PORT={port_}, WS_PORT={ws_port}, METRICS_PORT={metrics_port}: the three ports must differ"
             ));
         }
-        if let Some(v) = var("REDIS_URL") {
-            let shown = v.split('@').next_back().unwrap_or_default();
-            return Err(format!(
-                "REDIS_URL=…@{shown}: the Redis store is not built in this version of streamcomp-server; unset REDIS_URL to use the embedded store (STATE_PATH)"
-            ));
-        }
+        let redis = match var("REDIS_URL") {
+            Some(v) => Some(parse_redis(
+                &v,
+                get("REDIS_PASSWORD").filter(|p| !p.is_empty()),
+            )?),
+            None if var("REDIS_PASSWORD").is_some() => {
+                return Err(
+                    "REDIS_PASSWORD is set but REDIS_URL is not: set REDIS_URL too, or unset REDIS_PASSWORD to use the embedded store"
+                        .into(),
+                );
+            }
+            None => None,
+        };
         let stream_id = var("STREAM_ID").unwrap_or_else(|| "default".into());
         if LayerId::new(&stream_id).is_err() {
             return Err(bad(
@@ -210,6 +290,7 @@ impl Config {
             port: port_,
             ws_port,
             metrics_port,
+            redis,
             state_path: var("STATE_PATH")
                 .unwrap_or_else(|| "./streamcomp-state".into())
                 .into(),
@@ -330,6 +411,7 @@ mod tests {
         let c = parse(&[]).unwrap();
         assert_eq!((c.port, c.ws_port, c.metrics_port), (4200, 4201, 4290));
         assert_eq!(c.state_path, PathBuf::from("./streamcomp-state"));
+        assert!(c.redis.is_none());
         assert_eq!(c.stream_id, "default");
         assert_eq!((c.width, c.height, c.fps), (1920, 1080, 30.0));
         assert_eq!(c.quality, Quality::High);
@@ -432,9 +514,44 @@ mod tests {
         let err = parse(&[("STREAM_URL", "rtmp://host/live/SECRETKEY, rtmp://")]).unwrap_err();
         assert!(err.starts_with("STREAM_URL: "), "{err}");
         assert!(!err.contains("SECRETKEY"), "{err}");
-        let err = parse(&[("REDIS_URL", "redis://:pw@redis.local:6379")]).unwrap_err();
-        assert!(!err.contains("pw"), "{err}");
-        assert!(err.contains("not built"), "{err}");
+        let err = parse(&[("REDIS_URL", "rediss://:pw@redis.local:6379")]).unwrap_err();
+        assert!(!err.contains("pw@"), "{err}");
+        assert!(
+            err.starts_with("REDIS_URL=rediss://:****@redis.local:6379"),
+            "{err}"
+        );
+        assert!(err.contains("TLS"), "{err}");
+        let err = parse(&[("REDIS_URL", "http://:secretpw@redis.local")]).unwrap_err();
+        assert!(!err.contains("secretpw"), "{err}");
+        assert!(err.contains("must be redis://"), "{err}");
+        let err = parse(&[("REDIS_URL", "not a url :secretpw@x")]).unwrap_err();
+        assert!(!err.contains("secretpw"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn redis_url_and_password_are_read_and_never_shown() {
+        let c = parse(&[]).unwrap();
+        assert!(c.redis.is_none());
+        let c = parse(&[
+            ("REDIS_URL", "redis://user:urlpw@10.0.0.5:6380/2"),
+            ("REDIS_PASSWORD", "envpw"),
+        ])
+        .unwrap();
+        let r = c.redis.unwrap();
+        assert_eq!(r.url, "redis://user:urlpw@10.0.0.5:6380/2");
+        assert_eq!(r.password.as_deref(), Some("envpw"));
+        assert_eq!(r.shown(), "redis://user:****@10.0.0.5:6380/2");
+        let debug = format!("{r:?}");
+        assert!(
+            !debug.contains("urlpw") && !debug.contains("envpw"),
+            "{debug}"
+        );
+        let c = parse(&[("REDIS_URL", "redis://127.0.0.1")]).unwrap();
+        assert_eq!(c.redis.unwrap().password, None);
+        let err = parse(&[("REDIS_PASSWORD", "pw")]).unwrap_err();
+        assert!(err.contains("REDIS_URL is not"), "{err}");
+        assert!(!err.contains("pw\""), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `streamcomp-server`: the HTTP/WebSocket/metrics server over streamcomp-core.
 //!
 //! Start-up: `.env` and the environment → [`config::Config`] (a bad value stops here with one
-//! line) → logs → metrics recorder → store → the three listeners → [`state::AppState`] (the
+//! line) → logs → metrics recorder → store (the embedded file, or Redis with `REDIS_URL`) →
+//! the three listeners → [`state::AppState`] (the
 //! scene composing from the start, stored layers restored) → serve on `PORT`, `WS_PORT` and
 //! `METRICS_PORT` until SIGTERM or Ctrl-C, then stop the stream cleanly and save once more.
 
@@ -28,6 +29,7 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::embedded::JsonFileStore;
+use crate::store::redis::RedisStore;
 
 fn main() -> ExitCode {
     if let Err(e) = dotenvy::dotenv()
@@ -69,8 +71,17 @@ async fn serve(config: Config) -> Result<(), String> {
             config.assets_dir.display()
         )
     })?;
-    let store = JsonFileStore::open(&config.state_path, &config.stream_id)
-        .map_err(|e| format!("STATE_PATH={}: {e}", config.state_path.display()))?;
+    let store: Arc<dyn Store> = match &config.redis {
+        None => Arc::new(
+            JsonFileStore::open(&config.state_path, &config.stream_id)
+                .map_err(|e| format!("STATE_PATH={}: {e}", config.state_path.display()))?,
+        ),
+        Some(redis) => Arc::new(
+            RedisStore::open(redis, &config.stream_id, &config.state_path)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+    };
     let bind = |port: u16, name: &'static str| async move {
         TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
             .await
@@ -84,10 +95,9 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let where_ = store.describe();
-    let state =
-        tokio::task::spawn_blocking(move || AppState::open(config, Arc::new(store), stop_rx))
-            .await
-            .map_err(|e| e.to_string())??;
+    let state = tokio::task::spawn_blocking(move || AppState::open(config, store, stop_rx))
+        .await
+        .map_err(|e| e.to_string())??;
     tracing::info!(
         port = state.config.port,
         ws_port = state.config.ws_port,

@@ -82,7 +82,7 @@ fn describe() {
     describe_gauge!("streamcomp_ws_connections", "Open WebSocket connections.");
     describe_histogram!(
         "streamcomp_store_operation_seconds",
-        "Store operations by operation (load, save)."
+        "Store operations by operation: load, save (the local file, and with Redis the wait for it), redis_write, redis_read."
     );
     describe_counter!(
         "streamcomp_worker_restarts_total",

@@ -6,21 +6,25 @@
 //! last answer acknowledged, and saves never overtake each other. The work blocks (image
 //! loading, encoder start-up, fsync), so handlers run it on tokio's blocking threads through
 //! [`AppState::run`].
+//!
+//! A shared store (Redis) also hands over layer lists written by other servers of the stream:
+//! [`AppState::apply_remote`] applies them under the same lock, as the smallest batch of
+//! changes (one frame), and tells WebSocket clients as for local changes.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use streamcomp_core::{
-    AssetResolver, Error, Event, LayerChange, LayerView, LiveHandle, LiveOptions, LiveStream,
-    LoadOptions, OutputTarget, RemotePolicy, Scene, Status,
+    AssetResolver, Error, Event, Layer, LayerChange, LayerView, LiveHandle, LiveOptions,
+    LiveStream, LoadOptions, OutputTarget, RemotePolicy, Scene,
 };
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::store::{Saved, Store, timed};
+use crate::store::{Remote, Saved, Store, timed};
 
 /// Cheap to clone: everything is behind one `Arc`.
 #[derive(Clone)]
@@ -75,15 +79,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A layer as the API returns it: its document plus `bounds`.
-pub(crate) fn view_json(v: &LayerView) -> Value {
-    let mut doc = v.layer.to_value();
-    doc["bounds"] = json!({
-        "x": v.bounds.x, "y": v.bounds.y, "width": v.bounds.width, "height": v.bounds.height,
-    });
-    doc
-}
-
 impl AppState {
     /// Opens the pipeline with the stored layers (and goes live again when `RESUME` is set and
     /// the stored state was live). Blocking.
@@ -118,6 +113,17 @@ impl AppState {
         let mut ctl = lock(&state.control);
         state.install(&mut ctl, first);
         state.restore_layers(&saved.layers);
+        // What was restored (layers this server cannot show are left out of memory, not
+        // removed from a shared store by the next change).
+        let restored = Remote {
+            version: saved.version,
+            layers: saved.layers.clone(),
+        };
+        let snapshot = state.snapshot(&ctl);
+        state
+            .store
+            .applied(&snapshot, &restored)
+            .map_err(|e| e.to_string())?;
         if saved.live && state.config.resume {
             let targets = parse_outputs(&saved.outputs, true).map_err(|e| e.message)?;
             state
@@ -127,6 +133,23 @@ impl AppState {
             tracing::info!("resumed the live stream (RESUME=true)");
         }
         drop(ctl);
+        if let Some(rx) = state.store.remote() {
+            let s = state.clone();
+            std::thread::Builder::new()
+                .name("streamcomp-remote".into())
+                .spawn(move || {
+                    while let Ok(mut remote) = rx.recv() {
+                        // Only the newest of a burst matters: each is a whole list.
+                        while let Ok(next) = rx.try_recv() {
+                            if next.version >= remote.version {
+                                remote = next;
+                            }
+                        }
+                        s.apply_remote(remote);
+                    }
+                })
+                .map_err(|e| format!("cannot start the store's change listener: {e}"))?;
+        }
         Ok(state)
     }
 
@@ -166,7 +189,7 @@ impl AppState {
             .layers()?
             .iter()
             .filter(|v| v.layer.fade.is_none())
-            .map(view_json)
+            .map(LayerView::to_value)
             .collect())
     }
 
@@ -185,7 +208,10 @@ impl AppState {
         let views = self.handle().apply(ops)?;
         let saved = self.save(&ctl);
         drop(ctl);
-        let layers: Vec<Option<Value>> = views.iter().map(|v| v.as_ref().map(view_json)).collect();
+        let layers: Vec<Option<Value>> = views
+            .iter()
+            .map(|v| v.as_ref().map(LayerView::to_value))
+            .collect();
         for ((action, id), layer) in notes.into_iter().zip(&layers) {
             let layer = layer.clone().unwrap_or_else(|| json!({"id": id}));
             let id = layer["id"].clone();
@@ -195,6 +221,51 @@ impl AppState {
         }
         saved?;
         Ok(layers)
+    }
+
+    /// Makes the layers those of `remote` (written by another server of the stream), unless a
+    /// local change since made it stale: removals, merge patches and additions in one batch
+    /// (when the order of the layers differs, all are replaced). Layers this server cannot
+    /// show (an asset missing here) are logged and left out. WebSocket clients hear of every
+    /// layer created, updated or deleted. Never writes back to the store.
+    pub(crate) fn apply_remote(&self, remote: Remote) {
+        let ctl = lock(&self.control);
+        if !self.store.is_current(&remote) {
+            return;
+        }
+        let handle = self.handle();
+        let scene = handle.scene();
+        let plan = sync_plan(&scene.layers, &remote.layers);
+        if !plan.ops.is_empty()
+            && let Err(e) = handle.apply(plan.ops.clone())
+        {
+            tracing::warn!("a change from the store does not apply whole ({e}); one by one");
+            for op in plan.ops {
+                if let Err(e) = handle.apply(vec![op]) {
+                    tracing::warn!("a layer change from the store is left out: {e}");
+                }
+            }
+        }
+        let saved = self.snapshot(&ctl);
+        if let Err(e) = self.store.applied(&saved, &remote) {
+            tracing::error!("{e}");
+        }
+        drop(ctl);
+        let views: Vec<Value> = handle
+            .layers()
+            .map(|v| v.iter().map(LayerView::to_value).collect())
+            .unwrap_or_default();
+        for (action, id) in plan.notes {
+            let layer = views
+                .iter()
+                .find(|l| l["id"] == id.as_str())
+                .cloned()
+                .unwrap_or_else(|| json!({"id": id}));
+            self.broadcast(
+                json!({"type": "layerUpdate", "action": action, "id": id, "layer": layer}),
+            );
+        }
+        tracing::debug!(version = remote.version, "applied a change from the store");
     }
 
     /// Starts, stops or restarts the live stream; returns the status after.
@@ -266,36 +337,31 @@ impl AppState {
         }
     }
 
+    /// The core's status plus the server's own fields (`live`, `was_live`, `stream_id`
+    /// after `state`; `max_layers` after `layers`; `store` last).
     fn status_json(&self, ctl: &Control) -> Value {
-        let st: Status = self.handle().status();
-        let bitrate = st.outputs.iter().fold(0.0, |a, o| a + o.bitrate_kbps);
-        let outputs: Vec<Value> = st
-            .outputs
-            .iter()
-            .map(|o| {
-                json!({"target": o.target, "state": o.state, "bytes": o.bytes,
-                    "bitrate_kbps": o.bitrate_kbps, "reconnects": o.reconnects,
-                    "dropped_packets": o.dropped_packets, "last_error": o.last_error})
-            })
-            .collect();
-        json!({
-            "state": st.state.as_str(),
-            "live": ctl.live.is_some(),
-            "was_live": ctl.resume.is_some(),
-            "stream_id": self.config.stream_id,
-            "outputs": outputs,
-            "codec": st.codec.to_string(),
-            "resolution": format!("{}x{}", st.width, st.height),
-            "fps": st.fps,
-            "uptime_seconds": (st.uptime.as_secs_f64() * 1000.0).round() / 1000.0,
-            "frames": {"rendered": st.frames_rendered, "encoded": st.frames_encoded,
-                       "dropped": st.frames_dropped},
-            "worker_restarts": st.worker_restarts,
-            "bitrate_kbps": (bitrate * 10.0).round() / 10.0,
-            "layers": st.layers,
-            "max_layers": self.config.max_layers,
-            "last_error": st.last_error,
-        })
+        let core = self.handle().status().to_value();
+        let Value::Object(core) = core else {
+            return core;
+        };
+        let mut out = Map::new();
+        for (k, v) in core {
+            let after = k.clone();
+            out.insert(k, v);
+            match after.as_str() {
+                "state" => {
+                    out.insert("live".into(), json!(ctl.live.is_some()));
+                    out.insert("was_live".into(), json!(ctl.resume.is_some()));
+                    out.insert("stream_id".into(), json!(self.config.stream_id));
+                }
+                "layers" => {
+                    out.insert("max_layers".into(), json!(self.config.max_layers));
+                }
+                _ => {}
+            }
+        }
+        out.insert("store".into(), self.store.status());
+        Value::Object(out)
     }
 
     /// The outputs for a start: the request's, else the ones live before (restart), else
@@ -417,9 +483,10 @@ impl AppState {
         ctl.stream = Some(stream);
     }
 
-    fn save(&self, ctl: &Control) -> Result<(), ApiError> {
+    /// What the store keeps: the layers (not those fading out to removal) and the settings.
+    fn snapshot(&self, ctl: &Control) -> Saved {
         let scene = self.handle().scene();
-        let saved = Saved {
+        Saved {
             layers: scene
                 .layers
                 .iter()
@@ -428,7 +495,12 @@ impl AppState {
                 .collect(),
             live: ctl.live.is_some() || ctl.resume.is_some(),
             outputs: ctl.live.clone().or(ctl.resume.clone()).unwrap_or_default(),
-        };
+            version: 0,
+        }
+    }
+
+    fn save(&self, ctl: &Control) -> Result<(), ApiError> {
+        let saved = self.snapshot(ctl);
         let result = timed("save", || self.store.save(&saved));
         self.store_ok.store(result.is_ok(), Ordering::Relaxed);
         result.map_err(|e| {
@@ -493,25 +565,192 @@ pub(crate) fn parse_outputs(urls: &[String], trusted: bool) -> Result<Vec<Output
 /// A core event as a WebSocket `streamEvent` message. The pipeline's own start and stop are
 /// left out: the server announces going live and off air itself (composing restarts too).
 fn event_message(e: &Event) -> Option<Value> {
-    let v = match e {
-        Event::OutputStarted { output } => json!({"state": "output_started", "output": output}),
-        Event::Reconnecting {
-            output,
-            attempt,
-            delay,
-        } => json!({"state": "reconnecting", "output": output, "attempt": attempt,
-                    "delay_seconds": delay.as_secs_f64()}),
-        Event::Reconnected { output } => json!({"state": "reconnected", "output": output}),
-        Event::FramesDropped { count, total } => {
-            json!({"state": "frames_dropped", "count": count, "total": total})
-        }
-        Event::LayerFailed { layer, message } => {
-            json!({"state": "layer_failed", "layer": layer, "message": message})
-        }
-        Event::Error { message } => json!({"state": "error", "message": message}),
-        _ => return None,
-    };
-    let mut v = v;
+    if matches!(e, Event::Started | Event::Stopped { .. }) {
+        return None;
+    }
+    let mut v = e.to_value();
     v["type"] = json!("streamEvent");
     Some(v)
+}
+
+/// How to turn the scene's layers into `target`: the changes, and for WebSocket clients each
+/// layer `created`, `updated` or `deleted`.
+struct SyncPlan {
+    ops: Vec<LayerChange>,
+    notes: Vec<(&'static str, String)>,
+}
+
+/// The smallest batch that makes `current` (the scene's layers, some perhaps fading out)
+/// equal `target` (layer documents in insertion order): remove what is gone, merge-patch what
+/// changed, add what is new. When the kept layers are in another order, or a new layer comes
+/// before a kept one, every layer is removed and added again in `target`'s order.
+fn sync_plan(current: &[Layer], target: &[Value]) -> SyncPlan {
+    let id_of = |v: &Value| v["id"].as_str().unwrap_or_default().to_string();
+    let target_ids: Vec<String> = target.iter().map(id_of).collect();
+    let shown: Vec<(String, Value)> = current
+        .iter()
+        .filter(|l| l.fade.is_none())
+        .map(|l| (l.id.as_str().to_string(), l.to_value()))
+        .collect();
+    let mut ops = Vec::new();
+    let mut notes = Vec::new();
+    // Layers fading out here that the target has: gone at once, so they can come back.
+    for l in current.iter().filter(|l| l.fade.is_some()) {
+        if target_ids.iter().any(|t| t == l.id.as_str()) {
+            ops.push(LayerChange::Remove {
+                id: l.id.as_str().to_string(),
+                fade: None,
+            });
+        }
+    }
+    for (id, _) in shown.iter().filter(|(id, _)| !target_ids.contains(id)) {
+        ops.push(LayerChange::Remove {
+            id: id.clone(),
+            fade: None,
+        });
+        notes.push(("deleted", id.clone()));
+    }
+    let kept: Vec<&(String, Value)> = shown
+        .iter()
+        .filter(|(id, _)| target_ids.contains(id))
+        .collect();
+    // Kept layers first, in the same order, then the new ones (ids are unique).
+    let new_start = kept.len();
+    let in_order = kept.iter().zip(&target_ids).all(|((id, _), t)| id == t);
+    if in_order {
+        for ((id, old), new) in kept.iter().zip(target) {
+            if old != new {
+                ops.push(LayerChange::Patch {
+                    id: id.clone(),
+                    patch: merge_diff(old, new),
+                    transition: None,
+                });
+                notes.push(("updated", id.clone()));
+            }
+        }
+        for new in &target[new_start..] {
+            ops.push(LayerChange::Add(new.clone()));
+            notes.push(("created", id_of(new)));
+        }
+    } else {
+        for (id, _) in &kept {
+            ops.push(LayerChange::Remove {
+                id: id.clone(),
+                fade: None,
+            });
+        }
+        for new in target {
+            let id = id_of(new);
+            ops.push(LayerChange::Add(new.clone()));
+            match kept.iter().find(|(k, _)| *k == id) {
+                Some((_, old)) if old == new => {}
+                Some(_) => notes.push(("updated", id)),
+                None => notes.push(("created", id)),
+            }
+        }
+    }
+    SyncPlan { ops, notes }
+}
+
+/// The JSON merge patch (RFC 7386) that turns `old` into `new` (objects are diffed key by
+/// key, anything else is replaced whole). A `null` inside `new` cannot be expressed (merge
+/// patches remove keys set to `null`); layer documents do not keep them.
+fn merge_diff(old: &Value, new: &Value) -> Value {
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => {
+            let mut patch = Map::new();
+            for k in o.keys().filter(|k| !n.contains_key(*k)) {
+                patch.insert(k.clone(), Value::Null);
+            }
+            for (k, nv) in n {
+                match o.get(k) {
+                    Some(ov) if ov == nv => {}
+                    Some(ov @ Value::Object(_)) if nv.is_object() => {
+                        patch.insert(k.clone(), merge_diff(ov, nv));
+                    }
+                    _ => {
+                        patch.insert(k.clone(), nv.clone());
+                    }
+                }
+            }
+            Value::Object(patch)
+        }
+        _ => new.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use streamcomp_core::merge_patch;
+
+    fn scene(layers: Value) -> Scene {
+        Scene::from_value(
+            json!({"width": 64, "height": 64, "layers": layers}),
+            &LoadOptions::default(),
+        )
+        .unwrap()
+    }
+
+    fn rect(id: &str, x: i64) -> Value {
+        json!({"id": id, "type": "rect", "x": x, "width": 4, "height": 4, "color": "#ff0000"})
+    }
+
+    /// Applies the plan to `from` and returns the layer documents after.
+    fn run(from: &Scene, target: &Value) -> (Vec<Value>, SyncPlan) {
+        let mut s = from.clone();
+        let plan = sync_plan(&s.layers, target.as_array().unwrap());
+        for op in plan.ops.clone() {
+            s.apply(op, 0.0).unwrap();
+        }
+        (s.layers.iter().map(Layer::to_value).collect(), plan)
+    }
+
+    #[test]
+    fn merge_diff_turns_old_into_new() {
+        let old = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2], "f": "x"});
+        let new = json!({"a": 1, "b": {"c": 5}, "e": [1], "g": true});
+        let patch = merge_diff(&old, &new);
+        assert_eq!(
+            patch,
+            json!({"f": null, "b": {"d": null, "c": 5}, "e": [1], "g": true})
+        );
+        let mut t = old.clone();
+        merge_patch(&mut t, &patch);
+        assert_eq!(t, new);
+    }
+
+    #[test]
+    fn sync_plan_removes_patches_and_adds_in_one_batch() {
+        let from = scene(json!([rect("a", 0), rect("b", 0), rect("c", 0)]));
+        let mut b = rect("b", 9);
+        b.as_object_mut().unwrap().remove("color");
+        let target = json!([rect("a", 0), b, rect("d", 1)]);
+        let (after, plan) = run(&from, &target);
+        assert_eq!(Value::Array(after), target);
+        assert_eq!(
+            plan.notes,
+            [
+                ("deleted", "c".to_string()),
+                ("updated", "b".to_string()),
+                ("created", "d".to_string())
+            ]
+        );
+        assert_eq!(plan.ops.len(), 3, "a is left alone");
+        // Nothing to do when equal.
+        let (_, plan) = run(&from, &json!([rect("a", 0), rect("b", 0), rect("c", 0)]));
+        assert!(plan.ops.is_empty() && plan.notes.is_empty());
+    }
+
+    #[test]
+    fn sync_plan_rebuilds_when_the_order_differs() {
+        let from = scene(json!([rect("a", 0), rect("b", 0)]));
+        let target = json!([rect("n", 0), rect("b", 0), rect("a", 3)]);
+        let (after, plan) = run(&from, &target);
+        assert_eq!(Value::Array(after), target);
+        assert_eq!(
+            plan.notes,
+            [("created", "n".to_string()), ("updated", "a".to_string())]
+        );
+    }
 }

@@ -94,6 +94,7 @@ mod tests {
             layers: vec![json!({"id": "a", "type": "rect", "width": 1, "height": 1})],
             live: true,
             outputs: vec!["rtmp://h/live/key".into()],
+            version: 0,
         };
         store.save(&s).unwrap();
         assert_eq!(store.load().unwrap(), Some(s.clone()));
@@ -105,6 +106,11 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, ["main.json"], "no temporary file left behind");
+        let text = fs::read_to_string(dir.path().join("state/main.json")).unwrap();
+        assert!(
+            !text.contains("version"),
+            "the embedded format is unchanged: {text}"
+        );
     }
 
     #[test]

@@ -1,16 +1,20 @@
-//! Where layers and stream settings survive restarts. [`Store`] is the interface the server
-//! uses (load once at start-up, save after every acknowledged change, before the answer goes
-//! out); [`embedded::JsonFileStore`] is the default implementation.
+//! Where layers and stream settings survive restarts, and how servers of one stream share them.
+//! [`Store`] is the interface the server uses: load once at start-up, save after every
+//! acknowledged change (before the answer goes out), and, for a shared store, apply the
+//! changes other servers made.
 //!
-//! A Redis store (`REDIS_URL`) is not built yet: the configuration refuses `REDIS_URL` with a
-//! message saying so.
+//! Two implementations: [`embedded::JsonFileStore`] (the default: one JSON file, replaced
+//! atomically) and [`redis::RedisStore`] (`REDIS_URL`: layers in Redis, every change published
+//! to every server of the stream, settings and a last-known copy in the local file).
 
 pub(crate) mod embedded;
+pub(crate) mod redis;
 
+use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The state kept for one stream.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -22,6 +26,24 @@ pub(crate) struct Saved {
     pub live: bool,
     /// The outputs it was live to, as given (they may hold stream keys: the file is private).
     pub outputs: Vec<String>,
+    /// The Redis store only: the version (in Redis) that `layers` were last known to match.
+    /// Absent (0) in the embedded store's files.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub version: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// A layer list written elsewhere (another server of the stream, or an outside tool), to be
+/// applied in memory.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Remote {
+    /// Its version in the shared store (versions only go up).
+    pub version: u64,
+    /// The layer documents, in insertion order.
+    pub layers: Vec<Value>,
 }
 
 /// Why the store failed.
@@ -44,24 +66,61 @@ pub(crate) enum StoreError {
         /// The parser's complaint.
         message: String,
     },
+    /// The Redis store cannot be set up (a bad URL; never shows the password).
+    #[error("Redis store: {0}")]
+    Redis(String),
 }
 
 /// A place to keep [`Saved`] state. Calls block (the server runs them off the async threads);
-/// `save` returns only once the state is durable.
+/// `save` returns once the state is durable (the Redis store: once it is in the local file and,
+/// while Redis is reachable, in Redis; see [`redis`]).
 pub(crate) trait Store: Send + Sync + 'static {
     /// The state saved last, or `None` when nothing was ever saved.
     fn load(&self) -> Result<Option<Saved>, StoreError>;
     /// Replaces the saved state, atomically.
     fn save(&self, state: &Saved) -> Result<(), StoreError>;
-    /// Where the state lives, for the start-up log line.
+    /// Where the state lives, for the start-up log line (never shows a password).
     fn describe(&self) -> String;
+    /// What `/stream/status` shows under `store`: `{"kind": ...}` and, for a shared store,
+    /// whether it is reachable.
+    fn status(&self) -> Value {
+        json!({"kind": "embedded"})
+    }
+    /// Layer lists written elsewhere, to apply; `None` for a store nobody else writes. The
+    /// receiver is handed out once.
+    fn remote(&self) -> Option<Receiver<Remote>> {
+        None
+    }
+    /// Called under the server's change lock before applying `remote`: whether it is still
+    /// newer than memory (false when a local change is on its way, which will replace it).
+    fn is_current(&self, _remote: &Remote) -> bool {
+        false
+    }
+    /// After `remote` was applied (or the layers loaded at start-up restored): records
+    /// `state` (memory now: layers that do not work here are missing from it) as derived from
+    /// `remote`, without publishing anything.
+    fn applied(&self, _state: &Saved, _remote: &Remote) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Runs one store operation, timing it into `streamcomp_store_operation_seconds{operation}`.
 pub(crate) fn timed<T>(operation: &'static str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
+    record(operation, start);
+    out
+}
+
+/// [`timed`] for an asynchronous operation.
+pub(crate) async fn timed_async<T>(operation: &'static str, f: impl Future<Output = T>) -> T {
+    let start = Instant::now();
+    let out = f.await;
+    record(operation, start);
+    out
+}
+
+fn record(operation: &'static str, start: Instant) {
     metrics::histogram!("streamcomp_store_operation_seconds", "operation" => operation)
         .record(start.elapsed().as_secs_f64());
-    out
 }

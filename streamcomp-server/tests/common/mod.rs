@@ -1,6 +1,7 @@
 //! Test helpers: the real `streamcomp-server` binary on free loopback ports with a temporary
-//! state folder and assets folder (killed on drop), and a tiny raw HTTP/1.1 client, so tests
-//! can also send requests no well-behaved client library would.
+//! state folder and assets folder (killed on drop), optionally with its log kept in a file,
+//! and a tiny raw HTTP/1.1 client, so tests can also send requests no well-behaved client
+//! library would.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -21,6 +22,9 @@ pub struct Server {
     pub dir: PathBuf,
     pub token: Option<String>,
     env: Vec<(String, String)>,
+    /// Where stdout and stderr go (appended across restarts); `None`: stdout discarded,
+    /// stderr inherited.
+    log: Option<PathBuf>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -39,7 +43,8 @@ impl Res {
     }
 }
 
-fn free_port() -> u16 {
+/// A loopback TCP port free right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -50,6 +55,16 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a server with these extra variables (a 320x180 stream, its own folders).
     pub fn start(extra: &[(&str, &str)]) -> Server {
+        Server::launch(extra, false)
+    }
+
+    /// [`Server::start`] with stdout and stderr kept in `server.log` in its folder (see
+    /// [`Server::log`]).
+    pub fn start_logged(extra: &[(&str, &str)]) -> Server {
+        Server::launch(extra, true)
+    }
+
+    fn launch(extra: &[(&str, &str)], logged: bool) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let mut s = Server {
@@ -57,6 +72,7 @@ impl Server {
             port: 0,
             ws_port: 0,
             metrics_port: 0,
+            log: logged.then(|| dir.join("server.log")),
             dir,
             token: extra
                 .iter()
@@ -70,6 +86,14 @@ impl Server {
         };
         s.spawn();
         s
+    }
+
+    /// What the server logged so far (empty unless started with [`Server::start_logged`]).
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
     }
 
     fn spawn(&mut self) {
@@ -90,8 +114,19 @@ impl Server {
             .env("LOG_LEVEL", "warn")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::null());
+        match &self.log {
+            Some(p) => {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .unwrap();
+                // Logs go to stdout, start-up errors to stderr: keep both.
+                cmd.stdout(f.try_clone().unwrap()).stderr(f)
+            }
+            None => cmd.stderr(Stdio::inherit()),
+        };
         self.child = Some(cmd.spawn().expect("start streamcomp-server"));
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
