@@ -24,6 +24,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::store::group::GroupCommit;
 use crate::store::{Remote, Saved, Store, timed};
 
 /// Cheap to clone: everything is behind one `Arc`.
@@ -51,6 +52,8 @@ pub(crate) struct Inner {
     pub shutdown: watch::Receiver<bool>,
     handle: RwLock<LiveHandle>,
     control: Mutex<Control>,
+    /// Saves, grouped: one durable write acknowledges every change it holds.
+    saves: GroupCommit,
     store_ok: AtomicBool,
 }
 
@@ -100,7 +103,7 @@ impl AppState {
             handle: RwLock::new(first.handle()),
             config,
             assets,
-            store,
+            store: Arc::clone(&store),
             events,
             shutdown,
             control: Mutex::new(Control {
@@ -108,6 +111,7 @@ impl AppState {
                 live: None,
                 resume: saved.live.then(|| saved.outputs.clone()),
             }),
+            saves: GroupCommit::new(Arc::clone(&store)),
             store_ok: AtomicBool::new(true),
         }));
         let mut ctl = lock(&state.control);
@@ -206,8 +210,11 @@ impl AppState {
             })
             .collect();
         let views = self.handle().apply(ops)?;
-        let saved = self.save(&ctl);
+        // Queued under the lock (changes and snapshots in one order), written after it: the
+        // answer waits until the change is durable, and changes made meanwhile share the write.
+        let seq = self.saves.submit(self.snapshot(&ctl));
         drop(ctl);
+        let saved = self.saved(seq);
         let layers: Vec<Option<Value>> = views
             .iter()
             .map(|v| v.as_ref().map(LayerView::to_value))
@@ -230,6 +237,9 @@ impl AppState {
     /// layer created, updated or deleted. Never writes back to the store.
     pub(crate) fn apply_remote(&self, remote: Remote) {
         let ctl = lock(&self.control);
+        // Every local change queued so far reaches the store first (none can be queued while
+        // the lock is held), so the store knows whether `remote` is stale.
+        let _ = self.saves.wait(self.saves.issued());
         if !self.store.is_current(&remote) {
             return;
         }
@@ -499,9 +509,15 @@ impl AppState {
         }
     }
 
+    /// Saves the state now (under the change lock) and waits until it is durable.
     fn save(&self, ctl: &Control) -> Result<(), ApiError> {
-        let saved = self.snapshot(ctl);
-        let result = timed("save", || self.store.save(&saved));
+        let seq = self.saves.submit(self.snapshot(ctl));
+        self.saved(seq)
+    }
+
+    /// Waits until the change numbered `seq` is durable.
+    fn saved(&self, seq: u64) -> Result<(), ApiError> {
+        let result = self.saves.wait(seq);
         self.store_ok.store(result.is_ok(), Ordering::Relaxed);
         result.map_err(|e| {
             tracing::error!("{e}");

@@ -334,7 +334,11 @@ impl Compositor {
             .iter()
             .position(|l| l.id == layer.id)
             .unwrap_or(0);
-        let p = self.prepare(scene, index, layer, &s, (t, &clock), false)?;
+        let p = self.prepare(scene, index, layer, &s, (t, &clock), false);
+        // Each call counts as a frame for the raster cache, so that a compositor used only
+        // to measure (a live stream's inspector) drops what it no longer needs.
+        self.rasters.end_frame();
+        let p = p?;
         let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
         let (x, y, w, h) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
         Ok(Bounds {

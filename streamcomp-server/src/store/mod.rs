@@ -8,6 +8,7 @@
 //! to every server of the stream, settings and a last-known copy in the local file).
 
 pub(crate) mod embedded;
+pub(crate) mod group;
 pub(crate) mod redis;
 
 use std::sync::mpsc::Receiver;
