@@ -1,7 +1,21 @@
-//! Language binding over `streamcomp-core`.
+//! Node.js binding of streamcomp (napi-rs), loaded by `index.js` as `streamcomp.*.node`.
 //!
-//! Not built yet: this crate only reserves its place in the workspace. It exports nothing, so
-//! nothing can be mistaken for a working binding. See README.md for the state of the bindings.
+//! It only translates: JS objects pass through as `serde_json::Value` to
+//! [`streamcomp_core::SceneSession`], the option readers (`RenderOptions::from_value`,
+//! `LiveOptions::from_value`), `render_to_file` and `LiveStream`; errors become JS `Error`s
+//! whose `code` is `"SceneError"` or `"StreamError"`. Long work (PNG files, video files,
+//! starting and stopping streams) runs on libuv's thread pool, never on the JS thread.
+//! Progress and events reach JS through thread-safe functions; a `null` call marks the end, so
+//! the JS wrapper (`index.js`) can settle its promises after the last callback.
 
-/// The version of the core this binding will wrap.
-pub const CORE_VERSION: &str = streamcomp_core::VERSION;
+pub mod error;
+pub mod options;
+pub mod render;
+pub mod scene;
+pub mod stream;
+
+/// The version of streamcomp-core this addon was built with.
+#[napi_derive::napi]
+pub fn core_version() -> &'static str {
+    streamcomp_core::VERSION
+}

@@ -58,6 +58,19 @@ impl Frame {
         unpremultiply([p[0], p[1], p[2], p[3]])
     }
 
+    /// Writes straight-alpha RGBA into `out`, which must hold exactly `width * height * 4`
+    /// bytes (for callers that own the buffer, such as a Node `Buffer`). Returns `false`, and
+    /// writes nothing, when the size is wrong.
+    pub fn write_straight_rgba(&self, out: &mut [u8]) -> bool {
+        if out.len() != self.data.len() {
+            return false;
+        }
+        for (o, p) in out.chunks_exact_mut(4).zip(self.data.chunks_exact(4)) {
+            o.copy_from_slice(&unpremultiply([p[0], p[1], p[2], p[3]]));
+        }
+        true
+    }
+
     /// Writes straight-alpha RGBA (what PNG files and most APIs expect) into `out`.
     pub fn to_straight_rgba(&self, out: &mut Vec<u8>) {
         out.clear();

@@ -557,6 +557,14 @@ impl LiveStream {
             })
             .map_err(|e| Error::Thread(e.to_string()))?;
         shared.emit(Event::Started);
+        for t in &opts.outputs {
+            if matches!(t, OutputTarget::File(_)) {
+                // Files are open by now (RTMP outputs say so when they connect).
+                shared.emit(Event::OutputStarted {
+                    output: t.to_string(),
+                });
+            }
+        }
         Ok(LiveStream {
             handle,
             render: Some(render),

@@ -10,7 +10,7 @@ use super::live::LiveOptions;
 use super::render::RenderOptions;
 use crate::encode::{AudioCodec, EncoderBackend, VideoCodec};
 use crate::error::Error;
-use crate::output::OutputTarget;
+use crate::output::{FileFormat, OutputTarget};
 use crate::render::Quality;
 use crate::scene::SceneError;
 
@@ -237,6 +237,9 @@ impl LiveOptions {
                     let target = s
                         .parse::<OutputTarget>()
                         .map_err(|e| bad(&key, e.to_string()))?;
+                    if let OutputTarget::File(p) = &target {
+                        FileFormat::from_path(p).map_err(|e| bad(&key, e.to_string()))?;
+                    }
                     o.outputs.push(target);
                 }
             }

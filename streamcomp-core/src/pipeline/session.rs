@@ -177,11 +177,13 @@ impl SceneSession {
         Ok(())
     }
 
-    /// Every layer document, bottom to top.
+    /// Every layer document, bottom to top (layers fading out to removal are gone already, as
+    /// in the server's API).
     pub fn layers(&self) -> Vec<Value> {
         self.scene
             .stacking_order()
             .into_iter()
+            .filter(|l| l.fade.is_none())
             .map(|l| l.to_value())
             .collect()
     }
@@ -209,6 +211,28 @@ impl SceneSession {
         self.now = t;
         let frame = self.comp.render(&self.scene, t)?;
         frame.to_straight_rgba(out);
+        Ok(())
+    }
+
+    /// Renders the frame at scene time `t` into `out` (straight RGBA), a buffer the caller owns
+    /// that must hold exactly `width * height * 4` bytes: the frame goes straight into it.
+    pub fn render_rgba_to(&mut self, t: f64, out: &mut [u8]) -> Result<(), Error> {
+        Self::check_time(t)?;
+        let (w, h) = (self.scene.width as usize, self.scene.height as usize);
+        if out.len() != w * h * 4 {
+            return Err(SceneError::invalid(
+                "buffer",
+                format!(
+                    "must hold {w}x{h}x4 = {} bytes, got {}",
+                    w * h * 4,
+                    out.len()
+                ),
+            )
+            .into());
+        }
+        self.now = t;
+        let frame = self.comp.render(&self.scene, t)?;
+        frame.write_straight_rgba(out);
         Ok(())
     }
 

@@ -1,0 +1,5 @@
+//! Sets up linking of the Node-API addon (symbols resolved by Node at load time).
+
+fn main() {
+    napi_build::setup();
+}
