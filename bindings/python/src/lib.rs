@@ -1,7 +1,52 @@
-//! Language binding over `streamcomp-core`.
+//! # streamcomp (Python)
 //!
-//! Not built yet: this crate only reserves its place in the workspace. It exports nothing, so
-//! nothing can be mistaken for a working binding. See README.md for the state of the bindings.
+//! The extension module `streamcomp._streamcomp`, built by maturin into an abi3 wheel (Python
+//! 3.9 and later) and re-exported by the pure-Python package `streamcomp`
+//! (`bindings/python/python/streamcomp/`, with type stubs). It only translates: every piece of
+//! work — validation, rendering, encoding, streaming — is `streamcomp-core`'s.
+//!
+//! - [`scene::Scene`]: `Scene` — layers as dicts, `render(t)` to a NumPy array without a copy.
+//! - [`render::render_file`]: `render_file(scene, path, duration, ...)`.
+//! - [`stream::Stream`]: `Stream(scene, urls=[...])`, live, with events.
+//! - [`SceneError`] (a `ValueError`) and [`StreamError`]: see [`error`].
+//! - [`convert`]: Python objects to and from JSON values.
+//!
+//! Long work (rendering, files, starting and stopping streams, layer changes that load files)
+//! runs with the GIL released (`Python::detach`).
 
-/// The version of the core this binding will wrap.
-pub const CORE_VERSION: &str = streamcomp_core::VERSION;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+
+mod convert;
+mod error;
+mod render;
+mod scene;
+mod stream;
+
+create_exception!(
+    streamcomp,
+    SceneError,
+    PyValueError,
+    "A scene, layer, option, file or asset was refused; the message names the JSON path of the bad value."
+);
+create_exception!(
+    streamcomp,
+    StreamError,
+    PyException,
+    "Encoding, an output or a stream failed, or a stream was used in the wrong state."
+);
+
+/// The extension module `streamcomp._streamcomp`.
+#[pymodule]
+fn _streamcomp(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", streamcomp_core::VERSION)?;
+    m.add("SceneError", py.get_type::<SceneError>())?;
+    m.add("StreamError", py.get_type::<StreamError>())?;
+    m.add_class::<scene::Scene>()?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<stream::EventIterator>()?;
+    m.add_function(wrap_pyfunction!(render::render_file, m)?)?;
+    Ok(())
+}
