@@ -9,7 +9,7 @@
 //   cargo run --release -p streamcomp-core --example embed_timing -- benches/scenes/overlay.json 300
 //
 // Also prints what copying such a frame would cost (Buffer.from), for comparison: render(t)
-// hands the Vec<u8> to the Buffer without copying.
+// has the core write straight into the Buffer, without a copy.
 
 const { Scene } = require('..');
 

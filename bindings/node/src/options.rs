@@ -1,10 +1,7 @@
 //! Reading the small option objects of the JS API (`{ transition }`, `{ fade }`, `{ fps }`)
 //! and the camelCase aliases of encoding options; everything else is the core's to check.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value};
-use streamcomp_core::{SceneError, Transition};
 
 use crate::error::{self, Result};
 
@@ -63,18 +60,6 @@ pub(crate) fn transition_value(v: Option<Value>) -> Result<Option<Value>> {
     Ok(m.remove("transition").filter(|t| !t.is_null()))
 }
 
-/// The transition of a live change (the same forms as [`transition_value`]).
-pub(crate) fn transition(v: Option<Value>) -> Result<Option<Transition>> {
-    let t = match transition_value(v)? {
-        None => return Ok(None),
-        Some(Value::Number(n)) => serde_json::json!({ "duration": n }),
-        Some(t) => t,
-    };
-    Transition::from_value(&t)
-        .map(Some)
-        .map_err(|e| error::core(e.into()))
-}
-
 /// `{ fade }` of `removeLayer`, seconds.
 pub(crate) fn fade_seconds(v: Option<Value>) -> Result<Option<f64>> {
     let m = object(v)?;
@@ -85,24 +70,6 @@ pub(crate) fn fade_seconds(v: Option<Value>) -> Result<Option<f64>> {
         Some(other) => Err(error::scene(
             "fade",
             format!("must be a number of seconds, got {other}"),
-        )),
-    }
-}
-
-/// The fade of a live removal, checked as `SceneSession::remove_layer` checks it (the core
-/// has no public reader for it).
-pub(crate) fn fade(v: Option<Value>) -> Result<Option<Duration>> {
-    match fade_seconds(v)? {
-        None => Ok(None),
-        Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
-            Ok(Some(Duration::from_secs_f64(s)))
-        }
-        Some(s) => Err(error::core(
-            SceneError::invalid(
-                "fade",
-                format!("must be between 0 and 3600 seconds, got {s}"),
-            )
-            .into(),
         )),
     }
 }

@@ -158,20 +158,18 @@ impl NativeStream {
         ts_return_type = "LiveLayer"
     )]
     pub fn update_layer(&self, id: String, patch: Value, options: Option<Value>) -> Result<Value> {
-        let transition = options::transition(options)?;
-        self.apply(LayerChange::Patch {
-            id,
-            patch,
-            transition,
-        })
-        .map(|v| v.unwrap_or(Value::Null))
+        let transition = options::transition_value(options)?;
+        let change = LayerChange::patch(id, patch, transition.as_ref())
+            .map_err(|e| error::core(e.into()))?;
+        self.apply(change).map(|v| v.unwrap_or(Value::Null))
     }
 
     /// Removes layer `id`, fading it out over `{ fade }` seconds when given.
     #[napi(ts_args_type = "id: string, options?: RemoveOptions")]
     pub fn remove_layer(&self, id: String, options: Option<Value>) -> Result<()> {
-        let fade = options::fade(options)?;
-        self.apply(LayerChange::Remove { id, fade }).map(|_| ())
+        let fade = options::fade_seconds(options)?;
+        let change = LayerChange::remove(id, fade).map_err(|e| error::core(e.into()))?;
+        self.apply(change).map(|_| ())
     }
 
     /// Every layer in stacking order, with its `bounds` now.

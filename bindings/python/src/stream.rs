@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
-use streamcomp_core::{Event, LayerChange, LiveHandle, LiveOptions, LiveStream, Transition};
+use streamcomp_core::{Event, LayerChange, LiveHandle, LiveOptions, LiveStream};
 
 use crate::StreamError;
 use crate::convert::{to_json, to_py};
@@ -236,29 +236,6 @@ fn call_back(py: Python<'_>, callbacks: &Callbacks, v: &Value) {
     }
 }
 
-fn fade(fade: Option<f64>) -> PyResult<Option<Duration>> {
-    match fade {
-        None => Ok(None),
-        Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => Ok(Some(secs(s))),
-        Some(s) => Err(crate::SceneError::new_err(format!(
-            "fade: must be between 0 and 3600 seconds, got {s}"
-        ))),
-    }
-}
-
-fn transition(t: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Transition>> {
-    let Some(t) = t else { return Ok(None) };
-    let v = to_json(t, "transition")?;
-    let v = match v {
-        Value::Null => return Ok(None),
-        Value::Number(n) => serde_json::json!({ "duration": n }),
-        other => other,
-    };
-    Transition::from_value(&v)
-        .map(Some)
-        .map_err(|e| to_py_err(e.into()))
-}
-
 #[pymethods]
 impl Stream {
     /// A stream of `scene` to `urls` (`rtmp://`/`rtmps://` URLs and file paths; none: the
@@ -383,11 +360,9 @@ impl Stream {
         patch: &Bound<'py, PyAny>,
         transition: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let change = LayerChange::Patch {
-            id: id.to_owned(),
-            patch: to_json(patch, "")?,
-            transition: self::transition(transition)?,
-        };
+        let transition = transition.map(|t| to_json(t, "transition")).transpose()?;
+        let change = LayerChange::patch(id, to_json(patch, "")?, transition.as_ref())
+            .map_err(|e| to_py_err(e.into()))?;
         let out = self.apply(py, change)?;
         to_py(py, &out.unwrap_or(Value::Null))
     }
@@ -395,10 +370,7 @@ impl Stream {
     /// Removes layer `id` from the live scene, fading it out over `fade` seconds when given.
     #[pyo3(signature = (id, fade = None))]
     fn remove_layer(&self, py: Python<'_>, id: &str, fade: Option<f64>) -> PyResult<()> {
-        let change = LayerChange::Remove {
-            id: id.to_owned(),
-            fade: self::fade(fade)?,
-        };
+        let change = LayerChange::remove(id, fade).map_err(|e| to_py_err(e.into()))?;
         self.apply(py, change).map(|_| ())
     }
 

@@ -3,14 +3,13 @@
 //! with the same live operations the server uses; frames come out as straight RGBA bytes.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::assets::AssetResolver;
 use crate::error::Error;
 use crate::render::{Compositor, CompositorOptions};
-use crate::scene::{LayerChange, LoadOptions, Scene, SceneError, Transition};
+use crate::scene::{LayerChange, LoadOptions, Scene, SceneError};
 
 /// A scene and its compositor. Changes apply at the scene time of the last render (0 before
 /// the first), so a change with a transition followed by renders at later times shows the
@@ -140,40 +139,13 @@ impl SceneSession {
         patch: Value,
         transition: Option<&Value>,
     ) -> Result<Value, Error> {
-        let transition = match transition {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(Transition::from_value(
-                &serde_json::json!({ "duration": n }),
-            )?),
-            Some(v) => Some(Transition::from_value(v)?),
-        };
-        let v = self.apply(LayerChange::Patch {
-            id: id.to_owned(),
-            patch,
-            transition,
-        })?;
+        let v = self.apply(LayerChange::patch(id, patch, transition)?)?;
         Ok(v.expect("a patched layer exists"))
     }
 
-    /// Removes layer `id`, fading it out over `fade` seconds when given.
+    /// Removes layer `id`, fading it out over `fade` seconds (0 to 3600) when given.
     pub fn remove_layer(&mut self, id: &str, fade: Option<f64>) -> Result<(), Error> {
-        let fade = match fade {
-            None => None,
-            Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
-                Some(Duration::from_secs_f64(s))
-            }
-            Some(s) => {
-                return Err(SceneError::invalid(
-                    "fade",
-                    format!("must be between 0 and 3600 seconds, got {s}"),
-                )
-                .into());
-            }
-        };
-        self.apply(LayerChange::Remove {
-            id: id.to_owned(),
-            fade,
-        })?;
+        self.apply(LayerChange::remove(id, fade)?)?;
         Ok(())
     }
 

@@ -59,6 +59,49 @@ pub enum LayerChange {
     },
 }
 
+impl LayerChange {
+    /// A merge patch of layer `id`, its transition given as front ends take it: an object
+    /// `{"duration": s, "easing": ".."}`, a number of seconds, or null/`None` (jump).
+    pub fn patch(
+        id: impl Into<String>,
+        patch: Value,
+        transition: Option<&Value>,
+    ) -> Result<LayerChange, SceneError> {
+        let transition = match transition {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(Transition::from_value(
+                &serde_json::json!({ "duration": n }),
+            )?),
+            Some(v) => Some(Transition::from_value(v)?),
+        };
+        Ok(LayerChange::Patch {
+            id: id.into(),
+            patch,
+            transition,
+        })
+    }
+
+    /// The removal of layer `id`, faded out over `fade` seconds (0 to 3600) when given.
+    pub fn remove(id: impl Into<String>, fade: Option<f64>) -> Result<LayerChange, SceneError> {
+        let fade = match fade {
+            None => None,
+            Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
+                Some(Duration::from_secs_f64(s))
+            }
+            Some(s) => {
+                return Err(SceneError::invalid(
+                    "fade",
+                    format!("must be between 0 and 3600 seconds, got {s}"),
+                ));
+            }
+        };
+        Ok(LayerChange::Remove {
+            id: id.into(),
+            fade,
+        })
+    }
+}
+
 /// Applies an RFC 7386 JSON merge patch to `target`.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     match patch {
