@@ -8,13 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-step() {
-  local name=$1; shift
-  local t0; t0=$(date +%s)
-  echo "==> $name"
-  "$@"
-  echo "<== $name: $(( $(date +%s) - t0 )) s"
-}
+source "$root/scripts/step.sh"
 
 command -v node >/dev/null || { echo "node is not installed (Node.js >= 20.17 with npm is needed)" >&2; exit 1; }
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 17) ? 0 : 1)' \

@@ -12,13 +12,7 @@ cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 start=$(date +%s)
-step() {
-  local name=$1; shift
-  local t0; t0=$(date +%s)
-  echo "==> $name"
-  "$@"
-  echo "<== $name: $(( $(date +%s) - t0 )) s"
-}
+source "$root/scripts/step.sh"
 
 venv="$root/.venv"
 py="$venv/bin/python"

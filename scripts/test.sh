@@ -7,13 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
-step() {
-  local name=$1; shift
-  local t0; t0=$(date +%s)
-  echo "==> $name"
-  "$@"
-  echo "<== $name: $(( $(date +%s) - t0 )) s"
-}
+source scripts/step.sh
 
 # Debian packages the build and tests need:
 # - nasm: the assembler openh264 and rav1e need (build.rs refuses the slow no-assembly build);
