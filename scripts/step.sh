@@ -7,3 +7,11 @@ step() {
   "$@"
   echo "<== $name: $(( $(date +%s) - t0 )) s"
 }
+
+# `workspace_binaries`: builds target/debug/streamcomp and target/debug/streamcomp-server the way
+# `cargo test --workspace --all-features` does (scripts/test.sh's test step), so that after that
+# step it is a no-op. A plain `cargo build -p streamcomp-cli` resolves features differently
+# (no dev-dependencies, one package) and recompiles about 90 crates: over 4 minutes here.
+workspace_binaries() {
+  cargo test --workspace --all-features --no-run --quiet
+}

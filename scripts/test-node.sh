@@ -21,5 +21,7 @@ fi
 # A debug build (the workspace's dev profile optimises dependencies at opt-level 3), built by
 # cargo in the workspace's target/debug, shared with every other crate; see scripts/build.js.
 step "build the addon (debug)" node scripts/build.js
-step "cargo build -p streamcomp-cli (for the same-bytes test)" cargo build -p streamcomp-cli --quiet
+# The same-bytes test runs target/debug/streamcomp, built as scripts/test.sh's test step builds
+# it (a no-op after that step; see scripts/step.sh).
+step "streamcomp CLI (as cargo test builds it)" workspace_binaries
 step "node --test (bindings/node)" node --test test/*.test.js

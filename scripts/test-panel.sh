@@ -8,7 +8,9 @@ t0=$(date +%s)
 if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-cargo build -p streamcomp-server --quiet
+source scripts/step.sh
+# target/debug/streamcomp-server as scripts/test.sh's test step builds it (a no-op after it).
+workspace_binaries
 cd streamcomp-server/tests/panel
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 SERVER_BIN="$PWD/../../../target/debug/streamcomp-server" node --test

@@ -31,8 +31,9 @@ fi
 # `maturin develop --release` for timing (see bindings/python/README.md).
 step "maturin develop (bindings/python)" bash -c \
   "cd '$root/bindings/python' && VIRTUAL_ENV='$venv' PATH='$venv/bin:$PATH' '$venv/bin/maturin' develop --quiet"
-# The same-bytes test compares frames with `streamcomp frame ... -o out.rgba`.
-step "cargo build -p streamcomp-cli" cargo build --quiet -p streamcomp-cli
+# The same-bytes test compares frames with `streamcomp frame ... -o out.rgba` (target/debug/streamcomp,
+# built as scripts/test.sh's test step builds it: a no-op after that step).
+step "streamcomp CLI (as cargo test builds it)" workspace_binaries
 
 t0=$(date +%s)
 echo "==> pytest bindings/python/tests"

@@ -40,6 +40,15 @@ export declare class Scene {
   get height(): number
   /** Frames per second. */
   get fps(): number
+  /**
+   * The wall-clock time of scene time 0 for `{time}`, `{date}` and `{countdown}` text, as
+   * an RFC 3339 string; `null` until set (the clock then starts when the scene was made).
+   * Set it (`scene.clockStart = "2026-01-01T20:00:00Z"`) to render a clock the same way
+   * every time; `renderFile` uses it too unless given its own `clockStart`.
+   */
+  get clockStart(): string | null
+  /** Sets [`Scene::clock_start`]; a string that is not RFC 3339 is a `SceneError`. */
+  set clockStart(value: string)
   /** Adds a layer; returns it as stored (with its generated `id`). */
   addLayer(layer: Layer): StoredLayer
   /** Merges `patch` into layer `id`; `{ transition }` moves numbers over time. */
@@ -69,7 +78,8 @@ export declare function coreVersion(): string
 /**
  * Renders `scene` (as it is now) to `path`; the format comes from the extension. Options are
  * those of the core (`duration` required; `codec`, `bitrate`, `width`, `height`, `fps`,
- * `audio`, `audio_codec`, …; camelCase aliases accepted). `onProgress` gets
+ * `audio`, `audio_codec`, `clock_start`, …; camelCase aliases accepted; `clock_start` defaults
+ * to the scene's `clockStart`). `onProgress` gets
  * `{frame, total, elapsed_seconds}` objects and finally `null`. Resolves to the summary.
  */
 export declare function renderFile(scene: Scene, path: string, options: RenderOptions, onProgress?: (progress: Progress | null) => void): Promise<RenderSummary>

@@ -189,6 +189,12 @@ export interface RenderOptions extends EncodingOptions {
   height?: number
   /** Default: the scene's. */
   fps?: number
+  /**
+   * Wall-clock time of the first frame for `{time}` text, RFC 3339
+   * (`2026-01-01T20:00:00Z`). Default: the scene's `clockStart`, else now.
+   */
+  clock_start?: string
+  clockStart?: string
 }
 
 /** Options of a live stream. Size and frame rate are the scene's. */

@@ -50,6 +50,48 @@ fn frame_writes_the_png_at_the_given_time() {
 }
 
 #[test]
+fn clock_start_pins_the_time_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = write(
+        dir.path(),
+        "clock.json",
+        r##"{"width": 160, "height": 32, "background": "#000000", "layers": [
+          {"type": "text", "text": "{time:%H:%M:%S}", "x": 4, "y": 4, "font_size": 20,
+           "font": "DejaVu Sans", "color": "#ffffff"}]}"##,
+    );
+    let frame = |name: &str, clock: &str| {
+        let out = dir.path().join(name);
+        let o = streamcomp(&[
+            "frame",
+            &scene,
+            "--no-system-fonts",
+            "--clock-start",
+            clock,
+            "--at",
+            "0.5",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let a = frame("a.rgba", "2026-01-01T20:15:30Z");
+    // A second boundary of the real clock passes between the two runs: the pinned clock ignores it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(a, frame("b.rgba", "2026-01-01T20:15:30Z"));
+    assert_ne!(a, frame("c.rgba", "2026-01-01T20:15:35Z"));
+    // The same instant in another offset shows other digits (the clock reads in that offset).
+    assert_ne!(a, frame("d.rgba", "2026-01-01T21:15:30+01:00"));
+    let o = streamcomp(&["frame", &scene, "--clock-start", "8pm", "-o", "x.png"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("--clock-start") && e.contains("RFC 3339"),
+        "clear error: {e}"
+    );
+}
+
+#[test]
 fn validate_lists_every_error_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let bad = write(

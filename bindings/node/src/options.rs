@@ -10,6 +10,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("audioCodec", "audio_codec"),
     ("audioBitrate", "audio_bitrate"),
     ("keyframeInterval", "keyframe_interval"),
+    ("clockStart", "clock_start"),
 ];
 
 /// The options object as a map: `undefined`/`null` is empty, anything but an object is an

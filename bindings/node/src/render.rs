@@ -23,7 +23,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Renders `scene` (as it is now) to `path`; the format comes from the extension. Options are
 /// those of the core (`duration` required; `codec`, `bitrate`, `width`, `height`, `fps`,
-/// `audio`, `audio_codec`, …; camelCase aliases accepted). `onProgress` gets
+/// `audio`, `audio_codec`, `clock_start`, …; camelCase aliases accepted; `clock_start` defaults
+/// to the scene's `clockStart`). `onProgress` gets
 /// `{frame, total, elapsed_seconds}` objects and finally `null`. Resolves to the summary.
 #[napi(
     ts_args_type = "scene: Scene, path: string, options: RenderOptions, onProgress?: (progress: Progress | null) => void",
@@ -36,7 +37,7 @@ pub fn render_file(
     on_progress: Option<Function<'_, Option<Value>, ()>>,
 ) -> Result<AsyncTask<RenderFile>> {
     let opts = options::encoding(options)?;
-    let opts = RenderOptions::from_value(&opts).map_err(error::core)?;
+    let opts = scene.render_options(&opts)?;
     let progress = match on_progress {
         Some(f) => Some(
             f.build_threadsafe_function()

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{AsyncTask, BufferSlice};
 use napi::{Env, ScopedTask};
 use napi_derive::napi;
 use serde_json::Value;
-use streamcomp_core::{AssetResolver, SceneSession};
+use streamcomp_core::{AssetResolver, RenderOptions, SceneSession};
 
 use crate::error::{self, Result};
 use crate::options;
@@ -35,6 +35,11 @@ impl Scene {
     pub(crate) fn snapshot(&self) -> (streamcomp_core::Scene, AssetResolver) {
         let s = self.lock();
         (s.scene().clone(), s.assets().clone())
+    }
+
+    /// File render options read from `v`, with this scene's pinned clock start.
+    pub(crate) fn render_options(&self, v: &Value) -> Result<RenderOptions> {
+        self.lock().render_options(v).map_err(error::core)
     }
 }
 
@@ -88,6 +93,21 @@ impl Scene {
     #[napi(getter)]
     pub fn fps(&self) -> f64 {
         self.lock().fps()
+    }
+
+    /// The wall-clock time of scene time 0 for `{time}`, `{date}` and `{countdown}` text, as
+    /// an RFC 3339 string; `null` until set (the clock then starts when the scene was made).
+    /// Set it (`scene.clockStart = "2026-01-01T20:00:00Z"`) to render a clock the same way
+    /// every time; `renderFile` uses it too unless given its own `clockStart`.
+    #[napi(getter)]
+    pub fn clock_start(&self) -> Option<String> {
+        self.lock().clock_start().map(|t| t.to_rfc3339())
+    }
+
+    /// Sets [`Scene::clock_start`]; a string that is not RFC 3339 is a `SceneError`.
+    #[napi(setter)]
+    pub fn set_clock_start(&self, value: String) -> Result<()> {
+        self.lock().set_clock_start(&value).map_err(error::core)
     }
 
     /// Adds a layer; returns it as stored (with its generated `id`).

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
-use streamcomp_core::{Progress, RenderOptions, render_to_file};
+use streamcomp_core::{Progress, render_to_file};
 
 use crate::convert::{to_json, to_py};
 use crate::error::IntoPy;
@@ -39,7 +39,8 @@ pub(crate) fn options_value(
 /// Renders `duration` seconds of `scene` into `path` (format from the extension: `.mp4`,
 /// `.flv`, `.ivf`, `.h264`, `.y4m`). Options as keywords: `bitrate` (kbit/s), `width` and
 /// `height`, `fps`, `audio`, `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`,
-/// `threads`, `encoder`, `preset`, `hwaccel`. `progress(frame, total_frames)` is called as
+/// `threads`, `encoder`, `preset`, `hwaccel`, `clock_start` (RFC 3339; default: the scene's
+/// `clock_start`, else now). `progress(frame, total_frames)` is called as
 /// frames are done (at most ten times a second, and for the last frame); an exception it
 /// raises is raised once the render ends. Returns a summary dict.
 #[pyfunction]
@@ -60,7 +61,7 @@ pub(crate) fn render_file<'py>(
             ("codec", Value::from(codec)),
         ],
     )?;
-    let opts = RenderOptions::from_value(&value).py_err()?;
+    let opts = scene.get().render_options(&value)?;
     let (core_scene, assets) = scene.get().snapshot(py);
     let mut failure: Option<PyErr> = None;
     let result = py.detach(|| {

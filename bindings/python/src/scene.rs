@@ -11,7 +11,7 @@ use numpy::{IntoPyArray, PyArray3};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-use streamcomp_core::{AssetResolver, Scene as CoreScene, SceneSession};
+use streamcomp_core::{AssetResolver, RenderOptions, Scene as CoreScene, SceneSession};
 
 use crate::convert::{to_json, to_py};
 use crate::error::IntoPy;
@@ -47,6 +47,11 @@ impl Scene {
     /// A copy of the scene as it now is and its asset resolver (for renders and streams).
     pub(crate) fn snapshot(&self, py: Python<'_>) -> (CoreScene, AssetResolver) {
         self.with(py, |s| (s.scene().clone(), s.assets().clone()))
+    }
+
+    /// File render options read from `v`, with this scene's pinned clock start.
+    pub(crate) fn render_options(&self, v: &serde_json::Value) -> PyResult<RenderOptions> {
+        self.lock().render_options(v).py_err()
     }
 }
 
@@ -186,6 +191,21 @@ impl Scene {
         let array = Array3::from_shape_vec((h, w, 4), rgba)
             .map_err(|e| PyRuntimeError::new_err(format!("frame shape: {e}")))?;
         Ok(array.into_pyarray(py))
+    }
+
+    /// The wall-clock time of scene time 0 for `{time}`, `{date}` and `{countdown}` text, as
+    /// an RFC 3339 string; `None` until set (the clock then starts when the scene was made).
+    /// Set it (`scene.clock_start = "2026-01-01T20:00:00Z"`) to render a clock the same way
+    /// every time; `render_file` uses it too unless given its own `clock_start`.
+    #[getter]
+    fn clock_start(&self, py: Python<'_>) -> Option<String> {
+        self.with(py, |s| s.clock_start().map(|t| t.to_rfc3339()))
+    }
+
+    #[setter]
+    fn set_clock_start(&self, py: Python<'_>, value: &str) -> PyResult<()> {
+        let value = value.to_owned();
+        self.with(py, |s| s.set_clock_start(&value)).py_err()
     }
 
     /// Renders the frame at scene time `t` into a PNG file (straight-alpha RGBA).

@@ -13,6 +13,8 @@ pub(crate) struct Args {
     scene: PathBuf,
     #[command(flatten)]
     assets: super::AssetArgs,
+    #[command(flatten)]
+    clock: super::ClockArgs,
     /// Scene time of the frame, in seconds.
     #[arg(
         long,
@@ -41,9 +43,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.at
     );
     let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
-    let opts = CompositorOptions::default()
+    let mut opts = CompositorOptions::default()
         .with_quality(a.quality)
         .with_threads(a.threads);
+    opts.clock_start = a.clock.clock_start;
     let mut comp = Compositor::new(opts, assets);
     let frame = comp.render(&scene, a.at)?;
     let raw = a

@@ -88,6 +88,16 @@ pub(crate) struct AssetArgs {
     no_system_fonts: bool,
 }
 
+/// `--clock-start`: the wall-clock time of scene time 0, shared by `frame` and `render`.
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct ClockArgs {
+    /// Wall-clock time of scene time 0 for `{time}`, `{date}` and `{countdown}` text, as
+    /// RFC 3339 (e.g. 2026-01-01T20:00:00Z or 2026-01-01T20:00:00+01:00; `{time}` shows it in
+    /// that offset). Default: now. Pin it to get the same bytes on every run.
+    #[arg(long, value_name = "RFC3339", value_parser = streamcomp_core::TemplateClock::parse_start)]
+    pub(crate) clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
 /// Loads a scene file; relative asset paths resolve against its folder.
 pub(crate) fn load_scene(path: &Path, a: &AssetArgs) -> anyhow::Result<(Scene, AssetResolver)> {
     let scene = Scene::from_file(path, &LoadOptions::default())?;

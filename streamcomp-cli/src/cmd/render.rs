@@ -15,6 +15,8 @@ pub(crate) struct Args {
     scene: PathBuf,
     #[command(flatten)]
     assets: super::AssetArgs,
+    #[command(flatten)]
+    clock: super::ClockArgs,
     /// The output file, its format from the extension: .mp4 (fragmented), .flv, .ivf, .h264, .y4m.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
@@ -58,6 +60,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.backend = a.enc.encoder;
     opts.ffmpeg_preset = a.enc.preset;
     opts.ffmpeg_hwaccel = a.enc.hwaccel;
+    opts.clock_start = a.clock.clock_start;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
         b.set_style(

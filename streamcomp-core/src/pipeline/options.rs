@@ -12,7 +12,7 @@ use crate::encode::{AudioCodec, EncoderBackend, VideoCodec};
 use crate::error::Error;
 use crate::output::{FileFormat, OutputTarget};
 use crate::render::Quality;
-use crate::scene::SceneError;
+use crate::scene::{SceneError, TemplateClock};
 
 /// Keys shared by file renders and live streams.
 const ENCODING_KEYS: &[&str] = &[
@@ -155,7 +155,8 @@ impl RenderOptions {
     /// Reads render options from a JSON object: `duration` (seconds, required), `codec`,
     /// `bitrate` (kbit/s), `width` and `height` (both or neither), `fps`, `audio` (bool),
     /// `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`, `threads`, `encoder`,
-    /// `preset`, `hwaccel`. Errors name the key (`options.codec: unknown codec ...`).
+    /// `preset`, `hwaccel`, `clock_start` (RFC 3339 wall-clock time of the first frame, for
+    /// `{time}` text). Errors name the key (`options.codec: unknown codec ...`).
     ///
     /// ```
     /// use streamcomp_core::RenderOptions;
@@ -166,7 +167,7 @@ impl RenderOptions {
     /// # Ok::<(), streamcomp_core::Error>(())
     /// ```
     pub fn from_value(v: &Value) -> Result<RenderOptions, Error> {
-        let r = Reader::new(v, &["duration", "width", "height", "fps"])?;
+        let r = Reader::new(v, &["duration", "width", "height", "fps", "clock_start"])?;
         let duration = r
             .num("duration", 0.0, 86_400.0)?
             .filter(|d| *d > 0.0)
@@ -193,6 +194,7 @@ impl RenderOptions {
             o.ffmpeg_preset = p;
         }
         o.ffmpeg_hwaccel = e.hwaccel.or(o.ffmpeg_hwaccel);
+        o.clock_start = r.parse("clock_start", TemplateClock::parse_start)?;
         Ok(o)
     }
 }
@@ -327,6 +329,24 @@ mod tests {
             "options.threads: must be a whole number between 0 and 256, got -1"
         );
         assert_eq!(msg(json!([1])), "options: must be an object");
+        assert!(
+            msg(json!({"duration": 1, "clock_start": "noon"}))
+                .starts_with("options.clock_start: must be an RFC 3339 time")
+        );
+    }
+
+    #[test]
+    fn clock_start_is_read_with_its_offset() {
+        let o = RenderOptions::from_value(
+            &json!({"duration": 1, "clock_start": "2026-01-01T20:15:30+01:00"}),
+        )
+        .unwrap();
+        assert_eq!(
+            o.clock_start.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-01-01T20:15:30+01:00")
+        );
+        let o = RenderOptions::from_value(&json!({"duration": 1})).unwrap();
+        assert_eq!(o.clock_start, None);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, FixedOffset};
+
 use super::encoder::{AudioSettings, EncodeStage};
 use crate::assets::AssetResolver;
 use crate::encode::{AudioCodec, EncodeError, EncoderBackend, VideoCodec, VideoSettings};
@@ -45,6 +47,10 @@ pub struct RenderOptions {
     pub ffmpeg_preset: String,
     /// FFmpeg hardware encoder family (`nvenc`, `vaapi`, `qsv`, `videotoolbox`). Default: none.
     pub ffmpeg_hwaccel: Option<String>,
+    /// The wall-clock time of the video's first frame, for `{time}`, `{date}` and
+    /// `{countdown}` text. Default: `None`, the local time when the render starts; set it to
+    /// make a render with a clock in it the same on every run.
+    pub clock_start: Option<DateTime<FixedOffset>>,
 }
 
 impl RenderOptions {
@@ -65,6 +71,7 @@ impl RenderOptions {
             backend: EncoderBackend::Auto,
             ffmpeg_preset: "medium".into(),
             ffmpeg_hwaccel: None,
+            clock_start: None,
         }
     }
 }
@@ -137,9 +144,10 @@ pub fn render_to_file(
     settings.ffmpeg_hwaccel = opts.ffmpeg_hwaccel.clone();
     settings.validate()?;
     let audio = opts.audio && format.has_audio();
-    let copts = CompositorOptions::default()
+    let mut copts = CompositorOptions::default()
         .with_quality(opts.quality)
         .with_threads(opts.threads);
+    copts.clock_start = opts.clock_start;
     let mut comp = Compositor::new(copts, assets.clone());
     comp.check_assets(scene)?;
     // Audio files are decoded whole when the encoders open, so a missing or broken one is

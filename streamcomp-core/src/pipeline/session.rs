@@ -4,12 +4,14 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
+use super::render::RenderOptions;
 use crate::assets::AssetResolver;
 use crate::error::Error;
 use crate::render::{Compositor, CompositorOptions};
-use crate::scene::{LayerChange, LoadOptions, Scene, SceneError};
+use crate::scene::{LayerChange, LoadOptions, Scene, SceneError, TemplateClock};
 
 /// A scene and its compositor. Changes apply at the scene time of the last render (0 before
 /// the first), so a change with a transition followed by renders at later times shows the
@@ -32,6 +34,7 @@ pub struct SceneSession {
     assets: AssetResolver,
     comp: Compositor,
     now: f64,
+    clock_start: Option<DateTime<FixedOffset>>,
 }
 
 impl std::fmt::Debug for SceneSession {
@@ -54,6 +57,7 @@ impl SceneSession {
             assets,
             comp,
             now: 0.0,
+            clock_start: None,
         }
     }
 
@@ -221,6 +225,41 @@ impl SceneSession {
         Self::check_time(t)?;
         self.now = t;
         self.comp.render(&self.scene, t)?.save_png(path)
+    }
+
+    /// Pins the wall-clock time of scene time 0, for `{time}`, `{date}` and `{countdown}`
+    /// text: an RFC 3339 time (`2026-01-01T20:00:00Z`). Without it the clock starts when the
+    /// session was made, so a frame with a clock in it differs from one second to the next.
+    /// File renders through [`SceneSession::render_options`] use the same start.
+    ///
+    /// ```
+    /// use streamcomp_core::SceneSession;
+    /// let mut s = SceneSession::blank(64, 36, 30.0)?;
+    /// s.set_clock_start("2026-01-01T20:00:00Z")?;
+    /// assert_eq!(s.clock_start().unwrap().to_rfc3339(), "2026-01-01T20:00:00+00:00");
+    /// let e = s.set_clock_start("tonight").unwrap_err();
+    /// assert!(e.to_string().starts_with("clock_start: must be an RFC 3339 time"), "{e}");
+    /// # Ok::<(), streamcomp_core::Error>(())
+    /// ```
+    pub fn set_clock_start(&mut self, rfc3339: &str) -> Result<(), Error> {
+        let start = TemplateClock::parse_start(rfc3339)
+            .map_err(|m| SceneError::invalid("clock_start", m))?;
+        self.clock_start = Some(start);
+        self.comp.set_clock_start(start);
+        Ok(())
+    }
+
+    /// The pinned wall-clock time of scene time 0 (see [`SceneSession::set_clock_start`]).
+    pub fn clock_start(&self) -> Option<DateTime<FixedOffset>> {
+        self.clock_start
+    }
+
+    /// Render options read from a JSON object (see [`RenderOptions::from_value`]), with this
+    /// session's pinned clock start unless the options give their own `clock_start`.
+    pub fn render_options(&self, v: &Value) -> Result<RenderOptions, Error> {
+        let mut o = RenderOptions::from_value(v)?;
+        o.clock_start = o.clock_start.or(self.clock_start);
+        Ok(o)
     }
 
     /// The scene document as JSON.

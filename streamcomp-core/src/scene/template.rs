@@ -32,6 +32,27 @@ impl TemplateClock {
     pub fn local_now() -> DateTime<FixedOffset> {
         chrono::Local::now().fixed_offset()
     }
+
+    /// Reads a wall-clock start given by a user (`--clock-start`, `clock_start`): an RFC 3339
+    /// time such as `2026-01-01T20:00:00Z` or `2026-01-01T20:00:00+01:00`. `{time}` then shows
+    /// the clock in the offset given, so a render is the same on every machine.
+    ///
+    /// ```
+    /// use streamcomp_core::TemplateClock;
+    /// let t = TemplateClock::parse_start("2026-01-01T20:00:00+01:00")?;
+    /// assert_eq!(t.to_rfc3339(), "2026-01-01T20:00:00+01:00");
+    /// let e = TemplateClock::parse_start("8pm").unwrap_err();
+    /// assert!(e.contains("RFC 3339"), "{e}");
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn parse_start(s: &str) -> Result<DateTime<FixedOffset>, String> {
+        DateTime::parse_from_rfc3339(s.trim()).map_err(|e| {
+            format!(
+                "must be an RFC 3339 time such as 2026-01-01T20:00:00Z or \
+                 2026-01-01T20:00:00+01:00, got {s:?} ({e})"
+            )
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -62,6 +62,12 @@ class Scene:
     def height(self) -> int: ...
     @property
     def fps(self) -> float: ...
+    @property
+    def clock_start(self) -> Optional[str]:
+        """Wall-clock time of scene time 0 for ``{time}`` text (RFC 3339), ``None`` until set;
+        set it to render a clock the same way every time (``render_file`` uses it too)."""
+    @clock_start.setter
+    def clock_start(self, value: str) -> None: ...
     def add_layer(self, layer: _Layer) -> _Layer:
         """Adds a layer; returns it as stored, with its generated ``id``."""
     def update_layer(
@@ -108,6 +114,7 @@ def render_file(
     encoder: Optional[str] = ...,
     preset: Optional[str] = ...,
     hwaccel: Optional[str] = ...,
+    clock_start: Optional[str] = ...,
 ) -> Dict[str, Any]:
     """Renders ``duration`` seconds of ``scene`` into ``path`` (``.mp4``, ``.flv``, ``.ivf``,
     ``.h264``, ``.y4m``) as fast as possible, with the GIL released. ``progress(frame, total)``
