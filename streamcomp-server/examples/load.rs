@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Each client owns one text layer (`load-N`, created first) and moves it and changes its text
-//! at `rate / clients` updates a second. The last line is a JSON summary.
+//! at `rate / clients` updates a second, the clients' clocks spread evenly over a period (or all
+//! at once with `--in-phase`). The last line is a JSON summary. `scripts/load-run.sh` sets up
+//! nginx-rtmp and a streaming server and runs this against them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +33,8 @@ struct Opts {
     clients: usize,
     rate: f64,
     seconds: u64,
+    /// Every client ticks at the same instants (bursts of `clients` updates at once).
+    in_phase: bool,
 }
 
 fn opts() -> Result<Opts, String> {
@@ -41,6 +45,7 @@ fn opts() -> Result<Opts, String> {
         clients: 50,
         rate: 200.0,
         seconds: 60,
+        in_phase: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -53,9 +58,10 @@ fn opts() -> Result<Opts, String> {
             "--clients" => o.clients = (num(val()?)? as usize).max(2),
             "--rate" => o.rate = num(val()?)?,
             "--seconds" => o.seconds = num(val()?)? as u64,
+            "--in-phase" => o.in_phase = true,
             "-h" | "--help" => {
                 return Err("usage: load [--port 4200] [--ws-port 4201] [--token T] \
-                            [--clients 50] [--rate 200] [--seconds 60]"
+                            [--clients 50] [--rate 200] [--seconds 60] [--in-phase]"
                     .into());
             }
             other => return Err(format!("unknown argument {other}; see --help")),
@@ -154,13 +160,27 @@ fn update(i: usize, n: u64) -> Value {
            "text": format!("client {i} update {n}")})
 }
 
+/// Client `i`'s clock: `rate / clients` ticks a second, its phase offset by `i / clients` of a
+/// period so that the clients together send at an even rate. With `--in-phase` every client
+/// ticks at once: 50 clients at 200 updates/s send bursts of 50 every 250 ms (the worst case:
+/// the last request of each burst waits for the 49 before it).
+fn ticker(i: usize, o: &Opts) -> tokio::time::Interval {
+    let every = Duration::from_secs_f64(o.clients as f64 / o.rate);
+    let share = if o.in_phase {
+        0.0
+    } else {
+        i as f64 / o.clients as f64
+    };
+    let phase = every.mul_f64(share);
+    tokio::time::interval_at(tokio::time::Instant::now() + phase, every)
+}
+
 async fn http_client(i: usize, o: Arc<Opts>, stop: Instant, rec: Arc<Mutex<Recorded>>) {
     let Ok(mut h) = Http::connect(o.port, o.token.clone()).await else {
         rec.lock().await.errors += 1;
         return;
     };
-    let every = Duration::from_secs_f64(o.clients as f64 / o.rate);
-    let mut tick = tokio::time::interval(every);
+    let mut tick = ticker(i, &o);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n = 0u64;
     while Instant::now() < stop {
@@ -205,7 +225,8 @@ async fn ws_client(
         .map(|t| format!("?token={t}"))
         .unwrap_or_default();
     let url = format!("ws://127.0.0.1:{}/{q}", o.ws_port);
-    let Ok((ws, _)) = tokio_tungstenite::connect_async(url).await else {
+    // Nagle off, as browsers do for WebSockets: a command is sent at once.
+    let Ok((ws, _)) = tokio_tungstenite::connect_async_with_config(url, None, true).await else {
         rec.lock().await.errors += 1;
         return;
     };
@@ -241,8 +262,7 @@ async fn ws_client(
             }
         })
     };
-    let every = Duration::from_secs_f64(o.clients as f64 / o.rate);
-    let mut tick = tokio::time::interval(every);
+    let mut tick = ticker(i, &o);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n = 0u64;
     while Instant::now() < stop {

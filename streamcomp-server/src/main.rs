@@ -22,7 +22,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use axum::serve::ListenerExt;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -117,11 +118,11 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     let servers = async {
         tokio::try_join!(
-            axum::serve(http, app::app(state.clone()))
+            axum::serve(http.tap_io(no_delay), app::app(state.clone()))
                 .with_graceful_shutdown(until(state.shutdown.clone())),
-            axum::serve(ws, app::ws_app(state.clone()))
+            axum::serve(ws.tap_io(no_delay), app::ws_app(state.clone()))
                 .with_graceful_shutdown(until(state.shutdown.clone())),
-            axum::serve(prom, app::metrics_app())
+            axum::serve(prom.tap_io(no_delay), app::metrics_app())
                 .with_graceful_shutdown(until(state.shutdown.clone())),
         )
     };
@@ -140,6 +141,16 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Turns Nagle's algorithm off on an accepted connection. With it on, a small write that
+/// follows another (an ack behind a broadcast on a WebSocket, a response on a keep-alive
+/// connection) waits for the peer's delayed ACK, up to 40 ms: measured under the load run, the
+/// WebSocket ack's median was 43 ms with it, a few ms without.
+fn no_delay(tcp: &mut TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+    }
 }
 
 async fn wait_for_signal() {

@@ -15,6 +15,7 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
 use streamcomp_core::{
     AssetResolver, Error, Event, Layer, LayerChange, LayerView, LiveHandle, LiveOptions,
@@ -47,7 +48,8 @@ pub(crate) struct Inner {
     /// Where state survives restarts.
     pub store: Arc<dyn Store>,
     /// WebSocket messages (JSON text) for every client; bounded, a lagging client is dropped.
-    pub events: broadcast::Sender<Arc<str>>,
+    /// Shared bytes: every client sends the same buffer, nothing is copied per client.
+    pub events: broadcast::Sender<Utf8Bytes>,
     /// Becomes `true` when the server shuts down (ends WebSockets and MJPEG streams).
     pub shutdown: watch::Receiver<bool>,
     handle: RwLock<LiveHandle>,
@@ -183,7 +185,7 @@ impl AppState {
 
     /// Sends a JSON message to every WebSocket client.
     pub(crate) fn broadcast(&self, msg: Value) {
-        let _ = self.events.send(Arc::from(msg.to_string()));
+        let _ = self.events.send(Utf8Bytes::from(msg.to_string()));
     }
 
     /// Every layer in stacking order (layers fading out to removal are gone already).
@@ -482,7 +484,7 @@ impl AppState {
             .spawn(move || {
                 for e in rx {
                     if let Some(msg) = event_message(&e) {
-                        let _ = tx.send(Arc::from(msg.to_string()));
+                        let _ = tx.send(Utf8Bytes::from(msg.to_string()));
                     }
                 }
             });

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -63,24 +63,27 @@ async fn serve(state: AppState, socket: WebSocket) {
         }
     });
     loop {
+        // Replies first: a client's ack never waits behind the broadcasts queued for it.
         let out: Value = tokio::select! {
-            ev = events.recv() => match ev {
-                Ok(m) => {
-                    if !send(&mut sink, Message::text(m.as_ref())).await {
-                        break;
-                    }
-                    continue;
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    let msg = format!("this client fell {n} messages behind and is disconnected");
-                    let _ = send(&mut sink, Message::text(json!({"type": "error", "message": msg}).to_string())).await;
-                    break;
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
+            biased;
             r = replies.recv() => match r {
                 Some(v) => v,
                 None => break,
+            },
+            ev = events.recv() => match ev {
+                Ok(m) => match send_events(&mut sink, &mut events, m).await {
+                    Sent::All => continue,
+                    Sent::Failed => break,
+                    Sent::Lagged(n) => {
+                        lagged(&mut sink, n).await;
+                        break;
+                    }
+                },
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    lagged(&mut sink, n).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = shutdown.changed() => break,
         };
@@ -93,10 +96,63 @@ async fn serve(state: AppState, socket: WebSocket) {
     metrics::gauge!("streamcomp_ws_connections").decrement(1.0);
 }
 
-async fn send(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    msg: Message,
-) -> bool {
+/// Events waiting for one client that go out in one write (and one flush).
+const EVENT_BATCH: usize = 64;
+
+/// How a batch of events went out.
+enum Sent {
+    All,
+    /// The client fell this many events behind the ring (found while draining it).
+    Lagged(u64),
+    /// The socket failed or stalled past [`SEND_TIMEOUT`].
+    Failed,
+}
+
+/// Sends `first` and the events already waiting behind it (up to [`EVENT_BATCH`]) with one
+/// flush: under load a client gets many events a frame, and a write per event costs a system
+/// call each.
+async fn send_events(
+    sink: &mut Sink,
+    events: &mut broadcast::Receiver<Utf8Bytes>,
+    first: Utf8Bytes,
+) -> Sent {
+    let mut lag = None;
+    let batch = async {
+        sink.feed(Message::Text(first)).await?;
+        for _ in 1..EVENT_BATCH {
+            match events.try_recv() {
+                Ok(m) => sink.feed(Message::Text(m)).await?,
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    lag = Some(n);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        sink.flush().await
+    };
+    let sent = tokio::time::timeout(SEND_TIMEOUT, batch).await;
+    match (sent, lag) {
+        (Ok(Ok(())), None) => Sent::All,
+        (Ok(Ok(())), Some(n)) => Sent::Lagged(n),
+        _ => Sent::Failed,
+    }
+}
+
+/// Tells a client that fell behind the event ring why it is disconnected.
+async fn lagged(sink: &mut Sink, n: u64) {
+    let msg = format!("this client fell {n} messages behind and is disconnected");
+    let _ = send(
+        sink,
+        Message::text(json!({"type": "error", "message": msg}).to_string()),
+    )
+    .await;
+}
+
+/// The sending half of a client's socket.
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+async fn send(sink: &mut Sink, msg: Message) -> bool {
     matches!(
         tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await,
         Ok(Ok(()))

@@ -222,3 +222,72 @@ async fn stream_events_reach_clients() {
     })
     .await;
 }
+
+/// A client that never reads is dropped once its socket stops taking data (the server's memory
+/// does not hold its backlog), while a client that reads keeps getting every event, events
+/// sent in batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_dropped_and_the_others_go_on() {
+    let s = Server::start(&[]);
+    let url = format!("ws://127.0.0.1:{}/ws", s.ws_port);
+    let (slow, _) = connect_async(&url).await.unwrap();
+    let (mut fast, _) = connect_async(&url).await.unwrap();
+    let port = s.port;
+    let http = move |method: &'static str, path: &'static str, body: Vec<u8>| {
+        tokio::task::spawn_blocking(move || common::raw(port, method, path, &[], &body).unwrap())
+    };
+    let gauge = move || {
+        let m = common::raw(port, "GET", "/metrics", &[], b"").unwrap();
+        common::metric(
+            &String::from_utf8_lossy(&m.body),
+            "streamcomp_ws_connections",
+        )
+    };
+    assert_eq!(gauge(), Some(2.0));
+    let text = "x".repeat(4000);
+    let created = http(
+        "POST",
+        "/stream/layers",
+        json!({"id": "big", "type": "text", "text": text, "width": 600})
+            .to_string()
+            .into_bytes(),
+    );
+    assert_eq!(created.await.unwrap().status, 201);
+    next_json(&mut fast, |v| v["action"] == "created").await;
+    // 60 batches of 100 updates of a 4 kB layer: about 25 MB of events for each client, more
+    // than loopback socket buffers hold. The reader takes each batch before the next one.
+    let mut read = 0usize;
+    for round in 0..60 {
+        let ops: Vec<Value> = (0..100)
+            .map(|i| json!({"op": "update", "id": "big", "layer": {"x": round * 100 + i}}))
+            .collect();
+        let r = http(
+            "POST",
+            "/stream/layers/batch",
+            json!({ "ops": ops }).to_string().into_bytes(),
+        );
+        assert_eq!(r.await.unwrap().status, 200);
+        for _ in 0..100 {
+            let m = next_json(&mut fast, |v| {
+                v["type"] == "layerUpdate" || v["type"] == "error"
+            })
+            .await;
+            assert_eq!(m["type"], "layerUpdate", "the reading client stays: {m}");
+            read += 1;
+        }
+    }
+    assert_eq!(read, 6000);
+    // The silent client's sends stall and it is dropped (5 s send timeout, or it fell behind).
+    let dropped =
+        tokio::task::spawn_blocking(move || common::eventually(20, || gauge() == Some(1.0)));
+    assert!(
+        dropped.await.unwrap(),
+        "the client that does not read is still connected"
+    );
+    // The reading client still gets events.
+    let r = http("DELETE", "/stream/layers/big", Vec::new());
+    assert_eq!(r.await.unwrap().status, 200);
+    let m = next_json(&mut fast, |v| v["action"] == "deleted").await;
+    assert_eq!(m["id"], "big");
+    drop(slow);
+}
