@@ -763,7 +763,12 @@ mod tests {
 
     #[test]
     fn publishes_with_four_cc_list_and_answers_pings() {
-        let (port, server) = serve(|peer| {
+        // The peer keeps its socket open until the client has seen the pong go out: closing it
+        // as soon as the pong arrived raced the client's last poll ("the server closed the
+        // connection"), which failed a CI run.
+        let (pong_tx, pong_rx) = std::sync::mpsc::channel::<()>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (port, server) = serve(move |peer| {
             let connect = accept_until_publish(peer);
             let Amf0Value::Object(o) = connect else {
                 panic!("connect object: {connect:?}")
@@ -811,6 +816,8 @@ mod tests {
                     } = p.to_rtmp_message().unwrap()
                     {
                         assert_eq!(timestamp, Some(RtmpTimestamp::new(1234)));
+                        pong_tx.send(()).unwrap();
+                        let _ = done_rx.recv();
                         return;
                     }
                     continue;
@@ -822,11 +829,13 @@ mod tests {
         });
         let mut s = open(port, &["av01", "Opus"]).unwrap();
         let deadline = Instant::now() + Duration::from_secs(3);
-        while !server.is_finished() {
+        // Until the peer has its pong (or its script failed, which `join` then reports).
+        while pong_rx.try_recv().is_err() && !server.is_finished() {
             assert!(Instant::now() < deadline, "no pong");
             s.poll().unwrap();
             thread::sleep(Duration::from_millis(10));
         }
+        done_tx.send(()).ok();
         server.join().unwrap();
     }
 
