@@ -61,7 +61,7 @@ pub(crate) fn render_file<'py>(
             ("codec", Value::from(codec)),
         ],
     )?;
-    let opts = scene.get().render_options(&value)?;
+    let opts = scene.get().render_options(py, &value)?;
     let (core_scene, assets) = scene.get().snapshot(py);
     let mut failure: Option<PyErr> = None;
     let result = py.detach(|| {

@@ -49,9 +49,15 @@ impl Scene {
         self.with(py, |s| (s.scene().clone(), s.assets().clone()))
     }
 
-    /// File render options read from `v`, with this scene's pinned clock start.
-    pub(crate) fn render_options(&self, v: &serde_json::Value) -> PyResult<RenderOptions> {
-        self.lock().render_options(v).py_err()
+    /// File render options read from `v`, with this scene's pinned clock start. Like every
+    /// other access to the session, with the GIL released (a render in another thread may
+    /// hold the session).
+    pub(crate) fn render_options(
+        &self,
+        py: Python<'_>,
+        v: &serde_json::Value,
+    ) -> PyResult<RenderOptions> {
+        self.with(py, |s| s.render_options(v)).py_err()
     }
 }
 
