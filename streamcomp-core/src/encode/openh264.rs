@@ -65,13 +65,34 @@ impl OpenH264Encoder {
             // The wrapper keeps one slice unless slices are size-limited; only then do threads help.
             config = config.num_threads(threads).max_slice_len(30_000);
         }
-        let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
+        let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| EncodeError::Backend(format!("openh264: {e}")))?;
+        silence(&mut encoder);
         Ok(OpenH264Encoder {
             settings,
             encoder,
             ready: VecDeque::new(),
         })
+    }
+}
+
+/// Turns openh264's console log off before it initialises.
+///
+/// openh264 checks its parameters when it initialises (lazily, on the first frame) and prints
+/// `[OpenH264] this = 0x…, Warning: …` lines to stderr for two settings we choose on purpose
+/// (size-limited slices, and bitrate control without frame skipping); the wrapper only applies
+/// its own trace level after that. Errors still reach us as return codes.
+#[allow(unsafe_code)]
+fn silence(encoder: &mut Encoder) {
+    let mut level: u32 = openh264_sys2::WELS_LOG_QUIET as u32;
+    // SAFETY: the trace level is the one option openh264 accepts before initialisation
+    // (welsEncoderExt.cpp, `SetOption`); it reads one `uint32_t` from the pointer during the
+    // call and keeps no reference to it. The encoder parameters it relies on are untouched.
+    unsafe {
+        encoder.raw_api().set_option(
+            openh264_sys2::ENCODER_OPTION_TRACE_LEVEL,
+            (&raw mut level).cast(),
+        );
     }
 }
 
