@@ -16,7 +16,8 @@ fn main() {
     if !has_nasm && std::env::var_os("STREAMCOMP_ALLOW_NO_NASM").is_none() {
         panic!(
             "the `nasm` assembler is not installed: openh264 would silently build without its \
-             assembly and encode 2.5x slower. Install it (`apt-get install nasm`) or set \
+             assembly and encode 2.5x slower (and rav1e cannot build without it). Install it \
+             (`apt-get install nasm`, or run `scripts/streamcomp`, which installs it), or set \
              STREAMCOMP_ALLOW_NO_NASM=1 to accept the slow build."
         );
     }
