@@ -121,10 +121,7 @@ impl AppState {
         state.restore_layers(&saved.layers);
         // What was restored (layers this server cannot show are left out of memory, not
         // removed from a shared store by the next change).
-        let restored = Remote {
-            version: saved.version,
-            layers: saved.layers.clone(),
-        };
+        let restored = Remote::read(saved.version, saved.layers.clone());
         let snapshot = state.snapshot(&ctl);
         state
             .store
@@ -211,10 +208,17 @@ impl AppState {
                 LayerChange::Remove { id, .. } => ("deleted", Some(id.clone())),
             })
             .collect();
+        let motions: Vec<(String, Value)> = ops
+            .iter()
+            .filter_map(LayerChange::motion)
+            .map(|(id, m)| (id.to_string(), m))
+            .collect();
         let views = self.handle().apply(ops)?;
         // Queued under the lock (changes and snapshots in one order), written after it: the
         // answer waits until the change is durable, and changes made meanwhile share the write.
-        let seq = self.saves.submit(self.snapshot(&ctl));
+        let mut snapshot = self.snapshot(&ctl);
+        snapshot.motions = motions;
+        let seq = self.saves.submit(snapshot);
         drop(ctl);
         let saved = self.saved(seq);
         let layers: Vec<Option<Value>> = views
@@ -247,7 +251,7 @@ impl AppState {
         }
         let handle = self.handle();
         let scene = handle.scene();
-        let plan = sync_plan(&scene.layers, &remote.layers);
+        let plan = sync_plan(&scene.layers, &remote.layers, &remote.motions);
         if !plan.ops.is_empty()
             && let Err(e) = handle.apply(plan.ops.clone())
         {
@@ -508,6 +512,7 @@ impl AppState {
             live: ctl.live.is_some() || ctl.resume.is_some(),
             outputs: ctl.live.clone().or(ctl.resume.clone()).unwrap_or_default(),
             version: 0,
+            motions: Vec::new(),
         }
     }
 
@@ -602,7 +607,7 @@ struct SyncPlan {
 /// equal `target` (layer documents in insertion order): remove what is gone, merge-patch what
 /// changed, add what is new. When the kept layers are in another order, or a new layer comes
 /// before a kept one, every layer is removed and added again in `target`'s order.
-fn sync_plan(current: &[Layer], target: &[Value]) -> SyncPlan {
+fn sync_plan(current: &[Layer], target: &[Value], motions: &Map<String, Value>) -> SyncPlan {
     let id_of = |v: &Value| v["id"].as_str().unwrap_or_default().to_string();
     let target_ids: Vec<String> = target.iter().map(id_of).collect();
     let shown: Vec<(String, Value)> = current
@@ -622,10 +627,11 @@ fn sync_plan(current: &[Layer], target: &[Value]) -> SyncPlan {
         }
     }
     for (id, _) in shown.iter().filter(|(id, _)| !target_ids.contains(id)) {
-        ops.push(LayerChange::Remove {
+        let remove = LayerChange::Remove {
             id: id.clone(),
             fade: None,
-        });
+        };
+        ops.push(moved(remove, id, motions));
         notes.push(("deleted", id.clone()));
     }
     let kept: Vec<&(String, Value)> = shown
@@ -638,11 +644,12 @@ fn sync_plan(current: &[Layer], target: &[Value]) -> SyncPlan {
     if in_order {
         for ((id, old), new) in kept.iter().zip(target) {
             if old != new {
-                ops.push(LayerChange::Patch {
+                let patch = LayerChange::Patch {
                     id: id.clone(),
                     patch: merge_diff(old, new),
                     transition: None,
-                });
+                };
+                ops.push(moved(patch, id, motions));
                 notes.push(("updated", id.clone()));
             }
         }
@@ -668,6 +675,14 @@ fn sync_plan(current: &[Layer], target: &[Value]) -> SyncPlan {
         }
     }
     SyncPlan { ops, notes }
+}
+
+/// `change` of layer `id`, moving as the writer's change did when `motions` says how.
+fn moved(change: LayerChange, id: &str, motions: &Map<String, Value>) -> LayerChange {
+    match motions.get(id) {
+        Some(m) => change.with_motion(m),
+        None => change,
+    }
 }
 
 /// The JSON merge patch (RFC 7386) that turns `old` into `new` (objects are diffed key by
@@ -717,7 +732,7 @@ mod tests {
     /// Applies the plan to `from` and returns the layer documents after.
     fn run(from: &Scene, target: &Value) -> (Vec<Value>, SyncPlan) {
         let mut s = from.clone();
-        let plan = sync_plan(&s.layers, target.as_array().unwrap());
+        let plan = sync_plan(&s.layers, target.as_array().unwrap(), &Map::new());
         for op in plan.ops.clone() {
             s.apply(op, 0.0).unwrap();
         }
@@ -769,6 +784,34 @@ mod tests {
         assert_eq!(
             plan.notes,
             [("created", "n".to_string()), ("updated", "a".to_string())]
+        );
+    }
+
+    #[test]
+    fn sync_plan_moves_layers_as_the_writer_did() {
+        let from = scene(json!([rect("a", 0), rect("b", 0), rect("c", 0)]));
+        let target = json!([rect("a", 30), rect("b", 5)]);
+        let motions = json!({
+            "a": {"transition": {"duration": 2, "easing": "ease-in"}},
+            "c": {"fade": 0.5},
+        });
+        let plan = sync_plan(
+            &from.layers,
+            target.as_array().unwrap(),
+            motions.as_object().unwrap(),
+        );
+        assert_eq!(
+            plan.ops,
+            [
+                LayerChange::remove("c", Some(0.5)).unwrap(),
+                LayerChange::patch(
+                    "a",
+                    json!({"x": 30}),
+                    Some(&json!({"duration": 2, "easing": "ease-in"}))
+                )
+                .unwrap(),
+                LayerChange::patch("b", json!({"x": 5}), None).unwrap(),
+            ]
         );
     }
 }

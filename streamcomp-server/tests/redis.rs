@@ -583,3 +583,83 @@ fn password_is_used_and_never_shown() {
         "{err}"
     );
 }
+
+/// The red layer in `s`'s preview (320x180): the left edge of its red pixels and the strongest
+/// red seen, or `None` when none shows.
+fn red_in_preview(s: &Server) -> Option<(u32, u8)> {
+    let r = s.get("/stream/preview.png");
+    assert_eq!(r.status, 200);
+    let dec = png::Decoder::new(std::io::Cursor::new(r.body));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    let mut found: Option<(u32, u8)> = None;
+    for y in 0..info.height {
+        for x in 0..info.width {
+            let i = ((y * info.width + x) as usize) * ch;
+            let (red, green) = (buf[i], buf[i + 1]);
+            if red > 40 && green < 20 {
+                found = Some(match found {
+                    Some((left, max)) => (left.min(x), max.max(red)),
+                    None => (x, red),
+                });
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn transitions_and_fades_reach_the_other_servers_as_motion() {
+    let redis = Redis::start(None);
+    let url = redis.url();
+    let a = Server::start(&[("REDIS_URL", &url), ("STREAM_ID", "motion")]);
+    let b = Server::start(&[("REDIS_URL", &url), ("STREAM_ID", "motion")]);
+    let layer = json!({"id": "m", "type": "rect", "x": 0, "y": 40, "width": 40,
+                       "height": 40, "color": "#ff0000"});
+    assert_eq!(a.json("POST", "/stream/layers", &layer).status, 201);
+    within(3, "the layer on B", || {
+        red_in_preview(&b).is_some_and(|(x, _)| x == 0)
+    });
+
+    // A 2-second move on A: B's preview shows it under way.
+    let r = a.json(
+        "PUT",
+        "/stream/layers/m",
+        &json!({"x": 200, "transition": {"duration": 2}}),
+    );
+    assert_eq!(r.status, 200);
+    let mut seen = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(3500) {
+        if let Some((x, _)) = red_in_preview(&b) {
+            seen.push(x);
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let between = seen.iter().filter(|&&x| x > 10 && x < 190).count();
+    assert!(
+        between >= 3,
+        "B showed the move as a jump; left edges seen: {seen:?}"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&200),
+        "B ends where A's move ends: {seen:?}"
+    );
+
+    // A 2-second fade-out on A (a batch delete): B shows the layer fading, then gone.
+    let del = json!({"ops": [{"op": "delete", "id": "m", "fade": 2}]});
+    assert_eq!(a.json("POST", "/stream/layers/batch", &del).status, 200);
+    let mut reds = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(3500) {
+        reds.push(red_in_preview(&b).map_or(0, |(_, red)| red));
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let fading = reds.iter().filter(|&&r| r > 40 && r < 230).count();
+    assert!(fading >= 3, "B showed no fade: strongest red seen {reds:?}");
+    assert_eq!(reds.last(), Some(&0), "gone on B in the end: {reds:?}");
+    assert_eq!(ids(&b), Vec::<String>::new());
+}

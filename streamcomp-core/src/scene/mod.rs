@@ -8,6 +8,7 @@ mod color;
 mod easing;
 mod fields;
 mod layer;
+mod motion;
 mod patch;
 mod template;
 mod validate;

@@ -95,6 +95,7 @@ mod tests {
             live: true,
             outputs: vec!["rtmp://h/live/key".into()],
             version: 0,
+            motions: Vec::new(),
         };
         store.save(&s).unwrap();
         assert_eq!(store.load().unwrap(), Some(s.clone()));

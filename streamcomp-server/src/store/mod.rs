@@ -31,6 +31,11 @@ pub(crate) struct Saved {
     /// Absent (0) in the embedded store's files.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub version: u64,
+    /// How the changes behind this state moved their layers (`(id, motion)` from
+    /// `LayerChange::motion`, oldest first): shared stores pass them on so that other servers
+    /// show a transition or a fade-out as one, not as a jump. Never written to a file.
+    #[serde(skip)]
+    pub motions: Vec<(String, Value)>,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -45,6 +50,20 @@ pub(crate) struct Remote {
     pub version: u64,
     /// The layer documents, in insertion order.
     pub layers: Vec<Value>,
+    /// How the writer's changes moved layers, by layer id (see [`Saved::motions`]); empty when
+    /// the list was read rather than received with its change.
+    pub motions: serde_json::Map<String, Value>,
+}
+
+impl Remote {
+    /// A list read from the store, without motions.
+    pub(crate) fn read(version: u64, layers: Vec<Value>) -> Remote {
+        Remote {
+            version,
+            layers,
+            motions: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Why the store failed.

@@ -8,9 +8,11 @@
 //!   /stream/layers` returns them without `bounds`), `origin` (the instance id of the server
 //!   that wrote it) and `updated_ms` (Unix time of the write, milliseconds).
 //! * `streamcomp:{STREAM_ID}:changes`, a pub/sub channel: after every write, `{"origin":
-//!   "...", "version": N, "layers": [...]}`. A message without `layers` (`{"version": N}`) asks
-//!   the servers to read the hash again; that is the simple way for outside tools to write
-//!   (`HINCRBY` the version, `HSET` the layers, `PUBLISH` the version).
+//!   "...", "version": N, "layers": [...], "motions": {...}}` (`motions`: how the write's
+//!   changes moved their layers, by layer id: `{"transition": {..}}` or `{"fade": s}`). A
+//!   message without `layers` (`{"version": N}`) asks the servers to read the hash again; that
+//!   is the simple way for outside tools to write (`HINCRBY` the version, `HSET` the layers,
+//!   `PUBLISH` the version).
 //!
 //! # Writes: compare-and-set, rebased per layer
 //!
@@ -55,7 +57,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, IntoConnectionInfo, RedisError};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
@@ -99,7 +101,7 @@ else
 end
 local vs = string.format('%d', v)
 redis.call('HSET', KEYS[1], 'version', vs, 'layers', ARGV[1], 'origin', ARGV[2], 'updated_ms', ARGV[5])
-redis.call('PUBLISH', KEYS[2], '{"origin":"' .. ARGV[2] .. '","version":' .. vs .. ',"layers":' .. ARGV[1] .. '}')
+redis.call('PUBLISH', KEYS[2], '{"origin":"' .. ARGV[2] .. '","version":' .. vs .. ',"layers":' .. ARGV[1] .. ',"motions":' .. ARGV[6] .. '}')
 return {1, v, ''}
 "#;
 
@@ -199,6 +201,8 @@ struct SyncState {
     mem: Vec<Value>,
     /// Operations saved and not yet written.
     ops: Vec<Op>,
+    /// How those operations move their layers, by layer id (published with them).
+    motions: Map<String, Value>,
     /// A write is under way.
     writing: bool,
     /// Saves numbered.
@@ -287,6 +291,7 @@ impl RedisStore {
                 known: Vec::new(),
                 mem: Vec::new(),
                 ops: Vec::new(),
+                motions: Map::new(),
                 writing: false,
                 saves: 0,
                 written: 0,
@@ -334,6 +339,7 @@ impl RedisStore {
                 live: cached.live,
                 outputs: cached.outputs,
                 version,
+                motions: Vec::new(),
             })),
             remote_rx: Mutex::new(Some(remote_rx)),
         })
@@ -356,6 +362,7 @@ impl Store for RedisStore {
             s.mem = state.layers.clone();
             let save = (!ops.is_empty()).then(|| {
                 s.ops.extend(ops);
+                s.motions.extend(state.motions.iter().cloned());
                 s.saves += 1;
                 s.saves
             });
@@ -501,10 +508,12 @@ impl Inner {
         &self,
         conn: &mut MultiplexedConnection,
         layers: &[Value],
+        motions: &Map<String, Value>,
         mode: Mode,
         mine: u64,
     ) -> Result<Written, String> {
         let doc = serde_json::to_string(layers).expect("JSON values always serialise");
+        let motions = serde_json::to_string(motions).expect("JSON values always serialise");
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(WRITE_SCRIPT)
             .arg(2)
@@ -518,7 +527,8 @@ impl Inner {
                 "restore"
             })
             .arg(mine)
-            .arg(now_ms());
+            .arg(now_ms())
+            .arg(motions);
         let (written, version, stored): (u8, u64, String) =
             timed_async("redis_write", bounded("write", cmd.query_async(conn))).await?;
         if written == 1 {
@@ -617,11 +627,14 @@ impl Inner {
             (s.version, s.known.clone())
         };
         match stored {
-            Some((v, layers)) if v > version => self.forward(Remote { version: v, layers }),
+            Some((v, layers)) if v > version => self.forward(Remote::read(v, layers)),
             Some((v, _)) if v == version => {}
-            _ => match self.write(conn, &known, Mode::Restore, version).await? {
+            _ => match self
+                .write(conn, &known, &Map::new(), Mode::Restore, version)
+                .await?
+            {
                 Written::Yes(_) => {}
-                Written::No(version, layers) => self.forward(Remote { version, layers }),
+                Written::No(version, layers) => self.forward(Remote::read(version, layers)),
             },
         }
         Ok(())
@@ -633,7 +646,7 @@ impl Inner {
     /// apply.
     async fn flush(&self, conn: &mut MultiplexedConnection) -> Result<(), Failure> {
         loop {
-            let (ops, save, mut version, mut base) = {
+            let (ops, motions, save, mut version, mut base) = {
                 let mut s = lock(&self.sync);
                 if s.ops.is_empty() {
                     return Ok(());
@@ -641,6 +654,7 @@ impl Inner {
                 s.writing = true;
                 (
                     std::mem::take(&mut s.ops),
+                    std::mem::take(&mut s.motions),
                     s.saves,
                     s.version,
                     s.known.clone(),
@@ -651,7 +665,10 @@ impl Inner {
             ));
             for _ in 0..MAX_REBASES {
                 let merged = apply_ops(&base, &ops);
-                match self.write(conn, &merged, Mode::Next, version).await {
+                match self
+                    .write(conn, &merged, &motions, Mode::Next, version)
+                    .await
+                {
                     Ok(Written::Yes(v)) => {
                         result = Ok((v, merged));
                         break;
@@ -677,10 +694,7 @@ impl Inner {
                     drop(s);
                     self.written.notify_all();
                     if behind {
-                        self.forward(Remote {
-                            version: v,
-                            layers: merged,
-                        });
+                        self.forward(Remote::read(v, merged));
                     }
                 }
                 Err(e) => {
@@ -688,6 +702,8 @@ impl Inner {
                     let newer = std::mem::take(&mut s.ops);
                     s.ops = ops;
                     s.ops.extend(newer);
+                    let newer = std::mem::replace(&mut s.motions, motions);
+                    s.motions.extend(newer);
                     return Err(Failure::Other(e));
                 }
             }
@@ -719,10 +735,15 @@ impl Inner {
             }
         }
         let remote = match serde_json::from_value::<Vec<Value>>(msg["layers"].clone()) {
-            Ok(layers) => Remote { version, layers },
+            Ok(layers) => Remote {
+                version,
+                layers,
+                // Absent from older servers' and outside tools' messages.
+                motions: msg["motions"].as_object().cloned().unwrap_or_default(),
+            },
             // A poke: read what is stored.
             Err(_) => match self.read(conn).await? {
-                Some((version, layers)) => Remote { version, layers },
+                Some((version, layers)) => Remote::read(version, layers),
                 None => return Ok(()),
             },
         };
