@@ -81,6 +81,7 @@ pub use pipeline::{
     RenderSummary, SceneSession, Status, StreamState, render_to_file,
 };
 pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality, test_hook};
+pub use scene::diff;
 pub use scene::{
     ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,
     EasingParseError, EllipseProps, FadeOut, Fit, FontSpec, ImageProps, Issue, Layer, LayerChange,

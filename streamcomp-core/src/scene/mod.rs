@@ -5,6 +5,7 @@
 
 mod animation;
 mod color;
+pub mod diff;
 mod easing;
 mod fields;
 mod layer;

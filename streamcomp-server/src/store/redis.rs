@@ -58,6 +58,7 @@ use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, IntoConnectionInfo, RedisError};
 use serde_json::{Map, Value, json};
+use streamcomp_core::diff::{ListOp, apply_list_ops, list_ops};
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
@@ -125,48 +126,6 @@ enum Written {
     No(u64, Vec<Value>),
 }
 
-/// One layer operation: put `id` = document (in place when it exists, else at the end), or
-/// remove `id` (`None`).
-type Op = (String, Option<Value>);
-
-fn id_of(v: &Value) -> &str {
-    v["id"].as_str().unwrap_or_default()
-}
-
-/// The operations that turn `old` into `new` (layer lists): removals, then puts of changed and
-/// new layers in `new`'s order.
-fn diff_ops(old: &[Value], new: &[Value]) -> Vec<Op> {
-    let mut ops: Vec<Op> = old
-        .iter()
-        .filter(|o| !new.iter().any(|n| id_of(n) == id_of(o)))
-        .map(|o| (id_of(o).to_string(), None))
-        .collect();
-    for n in new {
-        match old.iter().find(|o| id_of(o) == id_of(n)) {
-            Some(o) if o == n => {}
-            _ => ops.push((id_of(n).to_string(), Some(n.clone()))),
-        }
-    }
-    ops
-}
-
-/// `base` with `ops` applied in order.
-fn apply_ops(base: &[Value], ops: &[Op]) -> Vec<Value> {
-    let mut out = base.to_vec();
-    for (id, doc) in ops {
-        let at = out.iter().position(|l| id_of(l) == id);
-        match (doc, at) {
-            (Some(d), Some(i)) => out[i] = d.clone(),
-            (Some(d), None) => out.push(d.clone()),
-            (None, Some(i)) => {
-                out.remove(i);
-            }
-            (None, None) => {}
-        }
-    }
-    out
-}
-
 /// Layers in Redis, settings and a last-known copy in the local file. See the module docs.
 pub(crate) struct RedisStore {
     inner: Arc<Inner>,
@@ -200,7 +159,7 @@ struct SyncState {
     /// Memory's layers as last saved or applied (the base of the next save's operations).
     mem: Vec<Value>,
     /// Operations saved and not yet written.
-    ops: Vec<Op>,
+    ops: Vec<ListOp>,
     /// How those operations move their layers, by layer id (published with them).
     motions: Map<String, Value>,
     /// A write is under way.
@@ -358,7 +317,7 @@ impl Store for RedisStore {
     fn save(&self, state: &Saved) -> Result<(), StoreError> {
         let (save, connected, version) = {
             let mut s = lock(&self.inner.sync);
-            let ops = diff_ops(&s.mem, &state.layers);
+            let ops = list_ops(&s.mem, &state.layers);
             s.mem = state.layers.clone();
             let save = (!ops.is_empty()).then(|| {
                 s.ops.extend(ops);
@@ -664,7 +623,7 @@ impl Inner {
                 "write: still conflicting after {MAX_REBASES} rebases"
             ));
             for _ in 0..MAX_REBASES {
-                let merged = apply_ops(&base, &ops);
+                let merged = apply_list_ops(&base, &ops);
                 match self
                     .write(conn, &merged, &motions, Mode::Next, version)
                     .await
@@ -759,33 +718,6 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn l(id: &str, x: i64) -> Value {
-        json!({"id": id, "type": "rect", "x": x})
-    }
-
-    #[test]
-    fn ops_replay_a_change_onto_another_list() {
-        let old = [l("a", 0), l("b", 0), l("c", 0)];
-        let new = [l("a", 5), l("c", 0), l("d", 0)];
-        let ops = diff_ops(&old, &new);
-        assert_eq!(
-            ops,
-            [
-                ("b".to_string(), None),
-                ("a".to_string(), Some(l("a", 5))),
-                ("d".to_string(), Some(l("d", 0)))
-            ]
-        );
-        assert_eq!(apply_ops(&old, &ops), new);
-        // Onto a list another server changed meanwhile (c moved, e added): both kept.
-        let theirs = [l("a", 0), l("c", 9), l("e", 0)];
-        assert_eq!(
-            apply_ops(&theirs, &ops),
-            [l("a", 5), l("c", 9), l("e", 0), l("d", 0)]
-        );
-        assert!(diff_ops(&new, &new).is_empty());
-    }
 
     #[test]
     fn instance_ids_differ() {
