@@ -8,8 +8,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use streamcomp_core::{
-    AssetResolver, AudioCodec, Limits, LoadOptions, Mixer, RenderOptions, Scene, frame_samples,
-    render_to_file,
+    AssetResolver, AudioCodec, LayerChange, Limits, LiveOptions, LiveStream, LoadOptions, Mixer,
+    OutputTarget, RenderOptions, Scene, frame_samples, render_to_file,
 };
 
 const RATE: f64 = 48_000.0;
@@ -509,4 +509,42 @@ fn picture_and_sound_are_in_sync() {
     }
     // The frame/sample arithmetic behind it: frame 30 starts at sample 48000 exactly.
     assert_eq!(frame_samples(30, fps), 48_000);
+}
+
+#[test]
+fn live_audio_layers_are_decoded_when_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("junk.wav"), b"RIFF but not a sound at all").unwrap();
+    wav(&d.join("tone.wav"), 44_100, 2, 1.0, sine(440.0, 0.5));
+    let out = d.join("live.mp4");
+    let mut opts = LiveOptions::default();
+    opts.outputs = vec![OutputTarget::File(out.clone())];
+    opts.duration = Some(std::time::Duration::from_secs(2));
+    let s = scene(json!([{"type": "rect", "width": 10, "height": 10}]));
+    let stream = LiveStream::start(s, assets(d), opts).unwrap();
+    let handle = stream.handle();
+    // A broken file is this change's error, naming the layer; nothing was added.
+    let add = |src: &str| LayerChange::Add(json!({"id": "music", "type": "audio", "src": src}));
+    let err = handle.apply(vec![add("junk.wav")]).unwrap_err().to_string();
+    assert!(
+        err.contains("src") && err.contains("junk.wav") && err.contains("cannot decode"),
+        "{err}"
+    );
+    assert_eq!(handle.scene().layers.len(), 1);
+    // A good one is decoded before `apply` returns and plays from then on.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let t0 = std::time::Instant::now();
+    handle.apply(vec![add("tone.wav")]).unwrap();
+    eprintln!("apply with a 1 s WAV to decode: {:?}", t0.elapsed());
+    stream.wait().unwrap();
+    let sound = decode_audio(&out);
+    let last = &sound[sound.len() - 24_000..];
+    assert!(rms(&sound[..9_600]) < 0.01, "silent before the layer came");
+    let heard = sound.chunks(4_800).filter(|c| rms(c) > 0.2).count();
+    assert!(
+        heard >= 8,
+        "the tone plays for about a second: {heard} loud 0.1 s blocks; tail rms {}",
+        rms(last)
+    );
 }

@@ -2,7 +2,7 @@
 //! its volume into stereo blocks for any sample range of the scene timeline.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{AudioClip, decode, time_to_sample};
 use crate::assets::AssetResolver;
@@ -28,7 +28,62 @@ struct Voice {
 #[derive(Debug, Default)]
 pub struct Mixer {
     voices: Vec<Voice>,
-    cache: HashMap<String, Arc<AudioClip>>,
+    clips: AudioClips,
+}
+
+/// Decoded audio files by source, shared between a [`Mixer`] and whoever applies live changes
+/// (clones share one cache): a live change decodes a new layer's file before it is accepted,
+/// and the encode thread finds it decoded.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AudioClips {
+    cache: Arc<Mutex<HashMap<String, Arc<AudioClip>>>>,
+}
+
+impl AudioClips {
+    /// Decodes the file of every `audio` layer of `scene` not decoded yet; the error names the
+    /// first layer whose file is missing or broken. Returns the clips in layer order.
+    pub(crate) fn load_scene(
+        &self,
+        scene: &Scene,
+        assets: &AssetResolver,
+    ) -> Result<Vec<Arc<AudioClip>>, RenderError> {
+        let mut clips = Vec::new();
+        for (i, layer) in scene.layers.iter().enumerate() {
+            let LayerKind::Audio(a) = &layer.kind else {
+                continue;
+            };
+            let key = match scene.base_dir.as_deref() {
+                Some(b) if !a.src.contains(':') => format!("{}\0{}", b.display(), a.src),
+                _ => a.src.clone(),
+            };
+            let cached = self
+                .cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .cloned();
+            let clip = match cached {
+                Some(c) => c,
+                None => {
+                    // Decoded without the lock held: a long file does not hold up the others.
+                    let clip =
+                        load(assets, &a.src, scene).map_err(|source| RenderError::Asset {
+                            path: format!("layers[{i}].src"),
+                            layer: layer.id.to_string(),
+                            source,
+                        })?;
+                    let clip = Arc::new(clip);
+                    self.cache
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key, clip.clone());
+                    clip
+                }
+            };
+            clips.push(clip);
+        }
+        Ok(clips)
+    }
 }
 
 impl Mixer {
@@ -43,29 +98,13 @@ impl Mixer {
     /// Follows `scene` after a change: the voices become its audio layers; files already
     /// decoded are reused.
     pub fn update(&mut self, scene: &Scene, assets: &AssetResolver) -> Result<(), RenderError> {
+        let clips = self.clips.load_scene(scene, assets)?;
         self.voices.clear();
-        for (i, layer) in scene.layers.iter().enumerate() {
-            let LayerKind::Audio(a) = &layer.kind else {
-                continue;
-            };
-            let key = match scene.base_dir.as_deref() {
-                Some(b) if !a.src.contains(':') => format!("{}\0{}", b.display(), a.src),
-                _ => a.src.clone(),
-            };
-            let clip = match self.cache.get(&key) {
-                Some(c) => c.clone(),
-                None => {
-                    let clip =
-                        load(assets, &a.src, scene).map_err(|source| RenderError::Asset {
-                            path: format!("layers[{i}].src"),
-                            layer: layer.id.to_string(),
-                            source,
-                        })?;
-                    let clip = Arc::new(clip);
-                    self.cache.insert(key, clip.clone());
-                    clip
-                }
-            };
+        let audio = scene.layers.iter().filter_map(|l| match &l.kind {
+            LayerKind::Audio(a) => Some((l, a)),
+            _ => None,
+        });
+        for ((layer, a), clip) in audio.zip(clips) {
             self.voices.push(Voice {
                 clip,
                 volume: a.volume as f32,
@@ -74,6 +113,11 @@ impl Mixer {
             });
         }
         Ok(())
+    }
+
+    /// The decoded files this mixer uses; clones share them (see [`AudioClips`]).
+    pub(crate) fn clips(&self) -> AudioClips {
+        self.clips.clone()
     }
 
     /// Whether no audio layer exists (every block is silence).
@@ -166,7 +210,7 @@ mod tests {
     fn run(voices: Vec<Voice>, start: u64, n: usize) -> (Vec<f32>, Vec<f32>) {
         let m = Mixer {
             voices,
-            cache: HashMap::new(),
+            clips: AudioClips::default(),
         };
         let (mut l, mut r) = (vec![9.0; n], vec![9.0; n]);
         m.mix(start, &mut l, &mut r);

@@ -14,6 +14,7 @@
 mod decode;
 mod mix;
 
+pub(crate) use mix::AudioClips;
 pub use mix::Mixer;
 
 use crate::encode::AUDIO_RATE;

@@ -4,7 +4,7 @@
 //! it runs, and a frame dropped by a live stream still gets its sound.
 
 use crate::assets::AssetResolver;
-use crate::audio::{Mixer, frame_samples};
+use crate::audio::{AudioClips, Mixer, frame_samples};
 use crate::encode::{
     AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, Packet, VIDEO_TIMESCALE, VideoEncoder,
     VideoSettings, new_audio_encoder, new_video_encoder,
@@ -80,6 +80,12 @@ impl EncodeStage {
                 .as_ref()
                 .map(|(_, a)| (a.codec(), a.config().to_vec())),
         }
+    }
+
+    /// The audio files the mixer has decoded (shared: files decoded into it elsewhere are
+    /// found here); `None` without audio.
+    pub(crate) fn audio_clips(&self) -> Option<AudioClips> {
+        self.audio.as_ref().map(|(mixer, _)| mixer.clips())
     }
 
     /// Takes in the audio layers of a changed scene (decoding new sources).

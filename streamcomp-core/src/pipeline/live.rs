@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::encoder::{AudioSettings, EncodeStage};
 use crate::assets::AssetResolver;
+use crate::audio::AudioClips;
 use crate::encode::{AudioCodec, VideoCodec, VideoSettings};
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
@@ -243,6 +244,13 @@ struct Shared {
     subscribers: Mutex<Vec<SyncSender<Event>>>,
     /// For `bounds` of changed layers and checking their files before they go live.
     inspector: Mutex<Compositor>,
+    /// Held while a change is made, so changes apply one at a time without holding `scene`
+    /// (which the render thread reads every frame) while files load and layers are measured.
+    applying: Mutex<()>,
+    /// The encoder's decoded audio files: a change decodes a new audio layer's file into it
+    /// before it is accepted. `None` without audio.
+    audio: Option<AudioClips>,
+    assets: AssetResolver,
     codec: VideoCodec,
     /// How long the stream ran, once it has stopped (the uptime stops there).
     ran: Mutex<Option<Duration>>,
@@ -317,9 +325,9 @@ impl LiveHandle {
     /// layer as it now is (`None` for removed ones) with its computed bounds. New and changed
     /// layers' files are loaded first, so a missing image is an error here, not a blank layer.
     pub fn apply(&self, ops: Vec<LayerChange>) -> Result<Vec<Option<LayerView>>, Error> {
+        let _one_at_a_time = lock(&self.shared.applying);
         let t = self.shared.scene_time();
-        let mut guard = lock(&self.shared.scene);
-        let mut next = (**guard).clone();
+        let mut next = (**lock(&self.shared.scene)).clone();
         let mut ids = Vec::with_capacity(ops.len());
         for op in ops {
             ids.push(next.apply(op, t)?.map(|l| l.id.clone()));
@@ -338,7 +346,12 @@ impl LiveHandle {
                 views.push(Some(LayerView { layer, bounds }));
             }
         }
-        *guard = Arc::new(next);
+        // New audio layers' files are decoded now: a broken one is this change's error, and
+        // the encode thread does not stop to decode it.
+        if let Some(clips) = &self.shared.audio {
+            clips.load_scene(&next, &self.shared.assets)?;
+        }
+        *lock(&self.shared.scene) = Arc::new(next);
         self.shared.version.fetch_add(1, Ordering::Release);
         Ok(views)
     }
@@ -505,6 +518,9 @@ impl LiveStream {
             preview_wanted: AtomicU64::new(1),
             subscribers: Mutex::new(opts.events.take().into_iter().collect()),
             inspector: Mutex::new(inspector),
+            applying: Mutex::new(()),
+            audio: stage.as_ref().and_then(EncodeStage::audio_clips),
+            assets: assets.clone(),
             codec: opts.video.codec,
             ran: Mutex::new(None),
         });
