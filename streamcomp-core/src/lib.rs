@@ -38,7 +38,7 @@
 //! - [`Scene`], [`Layer`], [`LayerKind`], [`LayerChange`]: the model, validation, live changes.
 //! - [`AssetResolver`], [`Limits`], [`RemotePolicy`]: where assets come from and what they may cost.
 //! - [`Compositor`], [`CompositorOptions`], [`Quality`]: rendering.
-//! - [`Frame`], [`YuvFrame`], [`FramePool`]: pictures, I420 conversion, PNG.
+//! - [`Frame`], [`YuvFrame`]: pictures, I420 conversion, PNG.
 //! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
 //!   per video frame.
 //! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
@@ -69,7 +69,7 @@ pub use encode::{
     new_audio_encoder, new_video_encoder,
 };
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
-pub use frame::{Frame, FramePool, YuvFrame};
+pub use frame::{Frame, YuvFrame};
 pub use limits::Limits;
 pub use output::{
     Backoff, FileFormat, FileOutput, Output, OutputError, OutputTarget, RTMP_PORT, RTMPS_PORT,

@@ -1,11 +1,8 @@
 //! Frames: the compositor's output (`Frame`, premultiplied RGBA8), the encoders' input
-//! (`YuvFrame`, I420 BT.709 limited range), a pool to reuse them, and PNG writing.
+//! (`YuvFrame`, I420 BT.709 limited range) and PNG writing.
 
 mod convert;
 mod png;
-mod pool;
-
-pub use pool::FramePool;
 
 /// A composed picture: premultiplied RGBA8, rows top to bottom, no padding.
 #[derive(Clone, Debug, PartialEq, Eq)]
