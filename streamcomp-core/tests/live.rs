@@ -283,6 +283,10 @@ fn publishes_in_real_time_and_a_player_gets_the_scene() {
     assert_eq!(status.outputs.len(), 1);
     assert!(status.outputs[0].bytes > 10_000, "{:?}", status.outputs);
     assert!(!status.outputs[0].target.contains(KEY));
+    // `wait` returns once `Stopped` is sent; the collecting thread may not have logged it yet.
+    wait_event(&events, Duration::from_secs(5), |e| {
+        matches!(e, Event::Stopped { .. })
+    });
     let kinds: Vec<String> = events
         .lock()
         .unwrap()
