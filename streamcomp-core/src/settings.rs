@@ -213,16 +213,33 @@ pub(crate) fn fmt_value(v: f64) -> String {
     }
 }
 
+/// The message for a value outside `min..=max` (or 0 when `zero`), naming the bound broken:
+/// a value between 0 and `min` of a range that also takes 0 is `must be 0 or at least 0.001`;
+/// other values name the whole range, `must be between 0 and 3600`.
+pub(crate) fn range_message(
+    min: f64,
+    max: f64,
+    whole: bool,
+    zero: bool,
+    v: Option<f64>,
+    got: &str,
+) -> String {
+    let (lo, hi) = (fmt_bound(min), fmt_bound(max));
+    let low = if zero { "0".to_string() } else { lo.clone() };
+    match v {
+        _ if whole => format!("must be a whole number between {lo} and {hi}, got {got}"),
+        Some(v) if zero && v > 0.0 && v < min => format!("must be 0 or at least {lo}, got {got}"),
+        _ => format!("must be between {low} and {hi}, got {got}"),
+    }
+}
+
 impl Setting {
     /// The refusal message for `got` (as the user wrote it), naming the range:
     /// `must be a whole number between 50 and 100000, got 200000`.
     pub fn message(&self, got: impl Display) -> String {
-        let (min, max) = (fmt_bound(self.min), fmt_bound(self.max));
-        match (self.whole, self.zero) {
-            (true, _) => format!("must be a whole number between {min} and {max}, got {got}"),
-            (false, true) => format!("must be 0 or between {min} and {max}, got {got}"),
-            (false, false) => format!("must be between {min} and {max}, got {got}"),
-        }
+        let got = got.to_string();
+        let v = got.trim().parse::<f64>().ok();
+        range_message(self.min, self.max, self.whole, self.zero, v, &got)
     }
 
     /// Whether `v` is in range (finite, whole when it must be; `-0.0` is 0).
@@ -318,7 +335,11 @@ mod tests {
         );
         assert_eq!(
             FADE.check(1e-308).unwrap_err(),
-            "must be 0 or between 0.001 and 3600, got 1e-308"
+            "must be 0 or at least 0.001, got 1e-308"
+        );
+        assert_eq!(
+            FADE.check(-1.0).unwrap_err(),
+            "must be between 0 and 3600, got -1"
         );
         assert_eq!(FADE.check(0.0), Ok(0.0));
         assert_eq!(FADE.check(-0.0).map(f64::is_sign_negative), Ok(false));

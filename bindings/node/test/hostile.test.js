@@ -126,15 +126,15 @@ test('the crashes of issue 22 are refused naming the bound', () => {
 });
 
 function fmtBound(v) {
-  return Number.isInteger(v) && Math.abs(v) < 1e15 ? String(v) : String(v);
+  return String(v);
 }
 
-function expectedMessage(s) {
+/** The start of the settings table's message for refused value `v`. */
+function expectedMessage(s, v) {
   const [lo, hi, zero, whole] = numberRange(s);
-  const range = `${fmtBound(lo)} and ${fmtBound(hi)}, got `;
-  if (whole) return `must be a whole number between ${range}`;
-  if (zero) return `must be 0 or between ${range}`;
-  return `must be between ${range}`;
+  if (whole) return `must be a whole number between ${fmtBound(lo)} and ${fmtBound(hi)}, got `;
+  if (zero && v > 0 && v < lo) return `must be 0 or at least ${fmtBound(lo)}, got `;
+  return `must be between ${fmtBound(zero ? 0 : lo)} and ${fmtBound(hi)}, got `;
 }
 
 function accepts(s, v) {
@@ -162,7 +162,7 @@ test('render options take the settings table ranges with its messages', async ()
         assert.ok(!err.message.startsWith('options.'), `${key}=${v}: ${err.message}`);
       } else {
         assert.equal(err.code, 'SceneError', err.message);
-        assert.ok(err.message.startsWith(`options.${key}: ${expectedMessage(s)}`), `${key}=${v}: ${err.message}`);
+        assert.ok(err.message.startsWith(`options.${key}: ${expectedMessage(s, v)}`), `${key}=${v}: ${err.message}`);
       }
       checked += 1;
     }
@@ -179,7 +179,7 @@ test('fades take the settings table range', () => {
       scene.removeLayer(`f${i}`, { fade: v });
     } else {
       assert.throws(() => scene.removeLayer(`f${i}`, { fade: v }),
-        (err) => err.code === 'SceneError' && err.message.startsWith(`fade: ${expectedMessage(s)}`));
+        (err) => err.code === 'SceneError' && err.message.startsWith(`fade: ${expectedMessage(s, v)}`));
       scene.removeLayer(`f${i}`);
     }
   });

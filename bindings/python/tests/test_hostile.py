@@ -131,14 +131,14 @@ def fmt_bound(v: float) -> str:
     return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
 
 
-def expected_message(s: dict) -> str:
-    lo, hi = number_range(s)[0], number_range(s)[1]
-    zero, whole = number_range(s)[2], number_range(s)[3]
+def expected_message(s: dict, v: float) -> str:
+    """The start of the settings table's message for refused value ``v``."""
+    lo, hi, zero, whole = number_range(s)
     if whole:
         return f"must be a whole number between {fmt_bound(lo)} and {fmt_bound(hi)}, got "
-    if zero:
-        return f"must be 0 or between {fmt_bound(lo)} and {fmt_bound(hi)}, got "
-    return f"must be between {fmt_bound(lo)} and {fmt_bound(hi)}, got "
+    if zero and 0 < v < lo:
+        return f"must be 0 or at least {fmt_bound(lo)}, got "
+    return f"must be between {fmt_bound(0 if zero else lo)} and {fmt_bound(hi)}, got "
 
 
 def accepts(s: dict, v: float) -> bool:
@@ -167,7 +167,7 @@ def test_render_options_take_the_settings_table_ranges(schema, tmp_path):
                 assert not msg.startswith("options."), (key, v, msg)
             else:
                 assert isinstance(e.value, streamcomp.SceneError)
-                assert msg.startswith(f"options.{key}: {expected_message(s)}"), (key, v, msg)
+                assert msg.startswith(f"options.{key}: {expected_message(s, v)}"), (key, v, msg)
             checked += 1
     assert checked == 42
 
@@ -182,5 +182,5 @@ def test_fades_take_the_settings_table_range(schema):
         else:
             with pytest.raises(streamcomp.SceneError) as e:
                 scene.remove_layer(f"f{i}", fade=v)
-            assert str(e.value).startswith("fade: " + expected_message(s)), str(e.value)
+            assert str(e.value).startswith("fade: " + expected_message(s, v)), str(e.value)
             scene.remove_layer(f"f{i}")

@@ -47,8 +47,9 @@ pub(crate) enum Range {
     AtLeast,
     /// `min..=max` with `min` above 0, and 0 or less is "must be greater than 0".
     Positive,
-    /// 0, or `min..=max`: "must be 0 or between 0.01 and 100000" (sizes and durations that
-    /// are either nothing or a value a person would mean).
+    /// 0, or `min..=max`: "must be 0 or at least 0.01" below `min`, "must be between 0 and
+    /// 1000" otherwise (sizes and durations that are either nothing or a value a person would
+    /// mean).
     ZeroOr,
 }
 
@@ -556,7 +557,8 @@ pub(crate) fn number_issue(n: f64, min: f64, max: f64, range: Range) -> Option<S
     }
     Some(match range {
         Range::Between => format!("must be between {lo} and {hi}"),
-        Range::ZeroOr => format!("must be 0 or between {lo} and {hi}"),
+        Range::ZeroOr if n > 0.0 && n < min => format!("must be 0 or at least {lo}"),
+        Range::ZeroOr => format!("must be between 0 and {hi}"),
         Range::Positive if n <= 0.0 => "must be greater than 0".into(),
         Range::AtLeast | Range::Positive if n < min => format!("must be at least {lo}"),
         Range::AtLeast | Range::Positive => format!("must be at most {hi}"),

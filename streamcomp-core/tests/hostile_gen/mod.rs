@@ -6,7 +6,7 @@
 //! the validator's tables), so nothing here restates a range. Values are drawn from the edges
 //! (`1e-308`, `-0.0`, `1e15`, the bounds and just past them) and from inside the ranges.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, missing_docs)]
 
 use serde_json::{Map, Value, json};
 
