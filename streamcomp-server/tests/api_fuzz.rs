@@ -11,7 +11,7 @@ mod hostile_gen;
 
 use common::{Server, eventually};
 use hostile_gen::{EDGE_VALUES, Rng, base_layer, num, numeric_fields, random_layer, random_patch, set};
-use serde_json::{Value, json};
+use serde_json::json;
 use streamcomp_core::{Layer, Scene};
 
 fn rendered(s: &Server) -> u64 {
@@ -174,7 +174,12 @@ fn random_creates_patches_batches_and_deletes_never_answer_5xx() {
     assert!(eventually(5, || count(&s) == layers.len()));
     // The stream keeps rendering with whatever was accepted, and after everything is removed.
     let r0 = rendered(&s);
-    assert!(eventually(10, || rendered(&s) > r0 + 5), "rendering stopped");
+    assert!(
+        eventually(10, || rendered(&s) > r0 + 5),
+        "rendering stopped: {} {}",
+        s.get("/stream/status").json(),
+        s.get("/stream/layers").json()
+    );
     for (id, _) in &layers {
         assert_eq!(s.req("DELETE", &format!("/stream/layers/{id}"), b"").status, 200);
     }

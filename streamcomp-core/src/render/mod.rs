@@ -427,7 +427,14 @@ impl Compositor {
                 continue;
             }
             let plain = is_plain(&s);
-            let p = self.prepare(scene, index, layer, &s, (t, clock), !plain)?;
+            let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
+                // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
+                // it at its own size and let the transform resample it up instead.
+                Err(e) if !plain && e.kind() == crate::error::ErrorKind::Limit => {
+                    self.prepare(scene, index, layer, &s, (t, clock), false)?
+                }
+                r => r?,
+            };
             if plain {
                 ops.push(DrawOp {
                     key: p.key,
