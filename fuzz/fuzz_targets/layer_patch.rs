@@ -27,7 +27,12 @@ fn base() -> Scene {
 
 fn change(op: &Value) -> Option<LayerChange> {
     let a = op.as_array()?;
-    let id = || a.get(1).and_then(Value::as_str).unwrap_or("box").to_string();
+    let id = || {
+        a.get(1)
+            .and_then(Value::as_str)
+            .unwrap_or("box")
+            .to_string()
+    };
     match a.first()?.as_str()? {
         "add" => Some(LayerChange::Add(a.get(1)?.clone())),
         "patch" => LayerChange::patch(id(), a.get(2)?.clone(), a.get(3)).ok(),
@@ -42,8 +47,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut scene = base();
     // Confined to the examples' folder: their images load, nothing else on disk does.
-    let assets = AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
-        .with_system_fonts(false);
+    let assets =
+        AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
+            .with_system_fonts(false);
     let mut comp = Compositor::new(CompositorOptions::default().with_threads(1), assets);
     for (i, op) in ops.iter().take(16).enumerate() {
         let Some(c) = change(op) else { continue };

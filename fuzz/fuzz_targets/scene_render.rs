@@ -23,8 +23,9 @@ fuzz_target!(|data: &[u8]| {
     scene.height = scene.height.min(180);
     scene.layers.truncate(16);
     // Confined to the examples' folder: their images load, nothing else on disk does.
-    let assets = AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
-        .with_system_fonts(false);
+    let assets =
+        AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
+            .with_system_fonts(false);
     let mut comp = Compositor::new(CompositorOptions::default().with_threads(1), assets);
     for k in 0..2 {
         if let Ok(frame) = comp.render(&scene, t + f64::from(k) / scene.fps) {

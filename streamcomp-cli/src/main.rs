@@ -44,14 +44,15 @@ enum Command {
 fn main() -> ExitCode {
     panic::install();
     let cli = Cli::parse();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match cli.command {
-        Command::Frame(a) => cmd::frame::run(a),
-        Command::Render(a) => cmd::render::run(a),
-        Command::Stream(a) => cmd::stream::run(a),
-        Command::Validate(a) => cmd::validate::run(a),
-        Command::Schema => cmd::schema::run(),
-        Command::Bench(a) => cmd::bench::run(a),
-    }));
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match cli.command {
+            Command::Frame(a) => cmd::frame::run(a),
+            Command::Render(a) => cmd::render::run(a),
+            Command::Stream(a) => cmd::stream::run(a),
+            Command::Validate(a) => cmd::validate::run(a),
+            Command::Schema => cmd::schema::run(),
+            Command::Bench(a) => cmd::bench::run(a),
+        }));
     match result {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {

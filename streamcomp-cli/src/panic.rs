@@ -27,7 +27,10 @@ pub(crate) fn install() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let line: String = format!("{message}{place}").lines().collect::<Vec<_>>().join(" ");
+        let line: String = format!("{message}{place}")
+            .lines()
+            .collect::<Vec<_>>()
+            .join(" ");
         *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(line);
     }));
 }

@@ -57,7 +57,11 @@ fn validate_answers_every_numeric_field_at_the_edges_as_the_core() {
         .map(|i| format!("error: {i}\n"))
         .collect();
     assert_eq!(stderr(&o), want);
-    assert!(expected.issues.len() > 100, "{} issues", expected.issues.len());
+    assert!(
+        expected.issues.len() > 100,
+        "{} issues",
+        expected.issues.len()
+    );
 }
 
 #[test]
@@ -65,7 +69,10 @@ fn the_crashes_of_issue_22_are_one_line_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("f.png");
     for (field, message) in [
-        ("font_size", "error: layers[0].font_size: must be at least 1, got 1e-308\n"),
+        (
+            "font_size",
+            "error: layers[0].font_size: must be at least 1, got 1e-308\n",
+        ),
         (
             "line_height",
             "error: layers[0].line_height: must be between 0.1 and 10, got 1e-308\n",

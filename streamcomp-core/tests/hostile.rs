@@ -25,8 +25,9 @@ fn scene_with(layer: Value) -> Result<Scene, streamcomp_core::SceneError> {
 }
 
 fn compositor() -> Compositor {
-    let assets = AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
-        .with_system_fonts(false);
+    let assets =
+        AssetResolver::confined(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/scenes"))
+            .with_system_fonts(false);
     Compositor::new(CompositorOptions::default().with_threads(1), assets)
 }
 
@@ -46,7 +47,10 @@ fn check_field(comp: &mut Compositor, f: &NumericField, v: f64) {
     let what = format!("{}.{} = {v:e}", f.kind, f.path);
     match scene_with(layer) {
         Ok(scene) => {
-            assert!(in_range(f, v), "{what}: accepted, outside the schema's range");
+            assert!(
+                in_range(f, v),
+                "{what}: accepted, outside the schema's range"
+            );
             for t in [0.0, 0.5, 3.0] {
                 let _ = comp.render(&scene, t);
                 for l in &scene.layers {
@@ -189,7 +193,9 @@ fn a_panic_in_one_layer_disables_it_and_the_frame_is_drawn() {
     .unwrap();
     let mut comp = compositor();
     test_hook::panic_on_layer(Some("hostile-boom"));
-    let drawn = comp.render(&scene, 0.0).map(|f| (f.pixel(4, 4), f.pixel(40, 20)));
+    let drawn = comp
+        .render(&scene, 0.0)
+        .map(|f| (f.pixel(4, 4), f.pixel(40, 20)));
     test_hook::panic_on_layer(None);
     assert_eq!(drawn.unwrap(), ([0, 255, 0, 255], [0, 0, 0, 255]));
     let failures = comp.take_failures();

@@ -10,7 +10,9 @@ mod common;
 mod hostile_gen;
 
 use common::{Server, eventually};
-use hostile_gen::{EDGE_VALUES, Rng, base_layer, num, numeric_fields, random_layer, random_patch, set};
+use hostile_gen::{
+    EDGE_VALUES, Rng, base_layer, num, numeric_fields, random_layer, random_patch, set,
+};
 use serde_json::json;
 use streamcomp_core::{Layer, Scene};
 
@@ -35,7 +37,12 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
             set(&mut layer, &f.path, num(v));
             let expected = Layer::from_value(&layer, |_| "x".into());
             let r = s.json("POST", "/stream/layers", &layer);
-            let what = format!("{}.{} = {v:e}: {}", f.kind, f.path, String::from_utf8_lossy(&r.body));
+            let what = format!(
+                "{}.{} = {v:e}: {}",
+                f.kind,
+                f.path,
+                String::from_utf8_lossy(&r.body)
+            );
             assert!(r.status < 500, "{what}");
             match expected {
                 Ok(_) => {
@@ -46,7 +53,11 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
                     assert_eq!(r.status, 422, "{what}");
                     let body = r.json();
                     assert_eq!(body["error"]["path"], e.first().path.as_str(), "{what}");
-                    assert_eq!(body["error"]["message"], e.to_string().replace('\n', "; "), "{what}");
+                    assert_eq!(
+                        body["error"]["message"],
+                        e.to_string().replace('\n', "; "),
+                        "{what}"
+                    );
                 }
             }
         }
@@ -56,7 +67,10 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
     // The two crashes of the issue: 422 naming the bound, no panic text.
     for (field, message) in [
         ("font_size", "font_size: must be at least 1, got 1e-308"),
-        ("line_height", "line_height: must be between 0.1 and 10, got 1e-308"),
+        (
+            "line_height",
+            "line_height: must be between 0.1 and 10, got 1e-308",
+        ),
     ] {
         let r = s.json(
             "POST",
@@ -67,7 +81,10 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
         assert_eq!(r.json()["error"]["message"], message);
     }
     let r0 = rendered(&s);
-    assert!(eventually(10, || rendered(&s) > r0 + 5), "the scene keeps rendering");
+    assert!(
+        eventually(10, || rendered(&s) > r0 + 5),
+        "the scene keeps rendering"
+    );
 }
 
 #[test]
@@ -148,8 +165,19 @@ fn random_creates_patches_batches_and_deletes_never_answer_5xx() {
             }
             _ if !layers.is_empty() => {
                 let i = rng.below(layers.len());
-                let fade = rng.pick(&["", "?fade=0", "?fade=0.2", "?fade=1e-308", "?fade=-0.0", "?fade=1e15"]);
-                let r = s.req("DELETE", &format!("/stream/layers/{}{fade}", layers[i].0), b"");
+                let fade = rng.pick(&[
+                    "",
+                    "?fade=0",
+                    "?fade=0.2",
+                    "?fade=1e-308",
+                    "?fade=-0.0",
+                    "?fade=1e15",
+                ]);
+                let r = s.req(
+                    "DELETE",
+                    &format!("/stream/layers/{}{fade}", layers[i].0),
+                    b"",
+                );
                 assert!(r.status < 500, "{}", what(&r));
                 if r.status == 200 {
                     layers.remove(i);
@@ -168,9 +196,18 @@ fn random_creates_patches_batches_and_deletes_never_answer_5xx() {
             );
         }
     }
-    eprintln!("seed {seed}, {steps} steps: statuses {statuses:?}, {} layers", layers.len());
-    assert!(statuses.get(&201).copied().unwrap_or(0) > 10, "{statuses:?}");
-    assert!(statuses.get(&422).copied().unwrap_or(0) > 10, "{statuses:?}");
+    eprintln!(
+        "seed {seed}, {steps} steps: statuses {statuses:?}, {} layers",
+        layers.len()
+    );
+    assert!(
+        statuses.get(&201).copied().unwrap_or(0) > 10,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.get(&422).copied().unwrap_or(0) > 10,
+        "{statuses:?}"
+    );
     assert!(eventually(5, || count(&s) == layers.len()));
     // The stream keeps rendering with whatever was accepted, and after everything is removed.
     let r0 = rendered(&s);
@@ -181,10 +218,16 @@ fn random_creates_patches_batches_and_deletes_never_answer_5xx() {
         s.get("/stream/layers").json()
     );
     for (id, _) in &layers {
-        assert_eq!(s.req("DELETE", &format!("/stream/layers/{id}"), b"").status, 200);
+        assert_eq!(
+            s.req("DELETE", &format!("/stream/layers/{id}"), b"").status,
+            200
+        );
     }
     let r1 = rendered(&s);
-    assert!(eventually(10, || rendered(&s) > r1 + 5), "rendering stopped");
+    assert!(
+        eventually(10, || rendered(&s) > r1 + 5),
+        "rendering stopped"
+    );
     let st = s.get("/stream/status").json();
     assert_eq!(st["layers"], 0, "{st}");
 }

@@ -61,11 +61,7 @@ fn environment_settings_take_the_tables_bounds() {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let s = Server::start(&env);
         let st = s.get("/stream/status").json();
-        assert_eq!(
-            st["fps"].as_f64(),
-            Some(pick(&settings::FPS)),
-            "{st}"
-        );
+        assert_eq!(st["fps"].as_f64(), Some(pick(&settings::FPS)), "{st}");
     }
 }
 

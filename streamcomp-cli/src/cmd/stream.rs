@@ -36,10 +36,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.audio = (!a.enc.no_audio).then_some((a.enc.audio_codec, a.enc.audio_bitrate));
     opts.quality = a.enc.quality;
     opts.threads = a.enc.threads;
-    opts.duration = a
-        .duration
-        .filter(|d| *d > 0.0)
-        .map(Duration::from_secs_f64);
+    opts.duration = a.duration.filter(|d| *d > 0.0).map(Duration::from_secs_f64);
     let targets = opts
         .outputs
         .iter()

@@ -44,7 +44,8 @@ impl Compositor {
             self.reset_after_panic();
             match self.find_failing_layer(scene, t) {
                 Some(layer) => {
-                    self.disabled.insert(layer.id.to_string(), layer.source.clone());
+                    self.disabled
+                        .insert(layer.id.to_string(), layer.source.clone());
                     self.failures.push(LayerFailure {
                         layer: layer.id.to_string(),
                         message: panic,

@@ -533,7 +533,8 @@ impl Compositor {
         let raster_scale = if transformed {
             let m = s.scale_x.abs().max(s.scale_y.abs());
             if m > 1.0 {
-                2f64.powf((m.log2() * 2.0).ceil() / 2.0).min(MAX_RASTER_SCALE)
+                2f64.powf((m.log2() * 2.0).ceil() / 2.0)
+                    .min(MAX_RASTER_SCALE)
             } else {
                 1.0
             }

@@ -121,7 +121,11 @@ const fn setting(s: Setting) -> Ty {
     Ty::Number {
         min: s.min,
         max: s.max,
-        range: if s.zero { Range::ZeroOr } else { Range::Between },
+        range: if s.zero {
+            Range::ZeroOr
+        } else {
+            Range::Between
+        },
     }
 }
 
@@ -173,7 +177,11 @@ pub(crate) const PROPERTIES: &[&str] = &[
 ];
 
 pub(crate) const BORDER: &[Field] = &[
-    req("width", zero_or(MIN_SIZE, 1000.0), "Border width in pixels."),
+    req(
+        "width",
+        zero_or(MIN_SIZE, 1000.0),
+        "Border width in pixels.",
+    ),
     req("color", Ty::Color, "Border colour."),
 ];
 
@@ -497,7 +505,12 @@ pub(crate) const SCENE: &[Field] = &[
         Ty::EvenInt { min: 16, max: 4320 },
         "Frame height in pixels, even.",
     ),
-    f("fps", setting(settings::FPS), Some("30"), "Frames per second."),
+    f(
+        "fps",
+        setting(settings::FPS),
+        Some("30"),
+        "Frames per second.",
+    ),
     f(
         "background",
         Ty::Color,

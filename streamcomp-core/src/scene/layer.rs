@@ -310,7 +310,9 @@ fn check_scaled_size(map: &Map<String, Value>, issues: &mut Issues) {
     for (dim, axis) in [("width", "scale_x"), ("height", "scale_y")] {
         let (Some(size), Some((key, k))) = (
             get_opt_f64(map, dim),
-            get_opt_f64(map, axis).map(|k| (axis, k)).or(scale.map(|k| ("scale", k))),
+            get_opt_f64(map, axis)
+                .map(|k| (axis, k))
+                .or(scale.map(|k| ("scale", k))),
         ) else {
             continue;
         };
