@@ -37,4 +37,10 @@ step "cargo test (all features)" cargo test --workspace --all-features --quiet
 step "python binding (maturin + pytest)" scripts/test-python.sh
 step "node binding (napi + node --test)" scripts/test-node.sh
 step "web panel (headless Chromium)" scripts/test-panel.sh
+# Fuzz targets (fuzz/): a short run of each; FUZZ_SECONDS=0 skips the step. Its build compiles
+# the core's dependencies again with coverage instrumentation (see README "Fuzzing").
+fuzz_seconds="${FUZZ_SECONDS:-15}"
+if [ "$fuzz_seconds" != 0 ]; then
+  step "fuzz targets (${fuzz_seconds} s each)" scripts/fuzz.sh "$fuzz_seconds"
+fi
 echo "total: $(( $(date +%s) - start )) s"

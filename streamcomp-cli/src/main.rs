@@ -4,6 +4,7 @@
 //! each and a non-zero exit code.
 
 mod cmd;
+mod panic;
 
 use std::process::ExitCode;
 
@@ -41,20 +42,27 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    panic::install();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Frame(a) => cmd::frame::run(a),
-        Command::Render(a) => cmd::render::run(a),
-        Command::Stream(a) => cmd::stream::run(a),
-        Command::Validate(a) => cmd::validate::run(a),
-        Command::Schema => cmd::schema::run(),
-        Command::Bench(a) => cmd::bench::run(a),
-    };
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match cli.command {
+            Command::Frame(a) => cmd::frame::run(a),
+            Command::Render(a) => cmd::render::run(a),
+            Command::Stream(a) => cmd::stream::run(a),
+            Command::Validate(a) => cmd::validate::run(a),
+            Command::Schema => cmd::schema::run(),
+            Command::Bench(a) => cmd::bench::run(a),
+        }));
     match result {
-        Ok(code) => code,
-        Err(e) => {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
             cmd::print_error(&e);
             ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("error: internal error: {}", panic::last());
+            // EX_SOFTWARE: a bug, not a mistake in the input.
+            ExitCode::from(70)
         }
     }
 }

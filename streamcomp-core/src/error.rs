@@ -116,6 +116,23 @@ pub enum RenderError {
         /// Sizes and limit.
         detail: String,
     },
+    /// Drawing a layer panicked while it was measured or checked: the layer is refused. The
+    /// panic message is kept for logs, not shown (it can name internals).
+    #[error("{path} (layer `{layer}`): this layer cannot be drawn (the renderer failed on it)")]
+    LayerPanicked {
+        /// JSON path of the layer.
+        path: String,
+        /// The layer id.
+        layer: String,
+        /// The panic message.
+        message: String,
+    },
+    /// Rendering panicked and no single layer was at fault.
+    #[error("internal error while rendering")]
+    Panicked {
+        /// The panic message, for logs.
+        message: String,
+    },
 }
 
 impl RenderError {
@@ -124,6 +141,18 @@ impl RenderError {
         match self {
             RenderError::Asset { source, .. } => source.kind(),
             RenderError::TooLarge { .. } => ErrorKind::Limit,
+            RenderError::LayerPanicked { .. } => ErrorKind::Invalid,
+            RenderError::Panicked { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The JSON path of the layer or field at fault (empty when none).
+    pub fn path(&self) -> &str {
+        match self {
+            RenderError::Asset { path, .. }
+            | RenderError::TooLarge { path, .. }
+            | RenderError::LayerPanicked { path, .. } => path,
+            RenderError::Panicked { .. } => "",
         }
     }
 }
@@ -146,6 +175,8 @@ pub enum ErrorKind {
     Io,
     /// The network failed (502).
     Network,
+    /// A bug: a panic no layer explains (500, `internal error`).
+    Internal,
 }
 
 /// Any error of the core.

@@ -45,6 +45,8 @@
 //! - [`SceneSession`]: a scene and its compositor for embedding (what the Python and Node
 //!   bindings wrap); [`RenderOptions::from_value`], [`LiveOptions::from_value`] read options
 //!   given as JSON objects.
+//! - [`settings`]: the settings of renders and streams with their ranges, one table every
+//!   front end reads.
 //! - [`bench_render`]: the throughput measurement behind `streamcomp bench`.
 
 mod assets;
@@ -59,6 +61,7 @@ mod output;
 mod pipeline;
 mod render;
 mod scene;
+pub mod settings;
 
 pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
 pub use audio::{Mixer, frame_samples};
@@ -80,7 +83,9 @@ pub use pipeline::{
     Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,
     RenderSummary, SceneSession, Status, StreamState, render_to_file,
 };
-pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, Quality, test_hook};
+pub use render::{
+    Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, Quality, test_hook,
+};
 pub use scene::diff;
 pub use scene::{
     ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use streamcomp_core::settings::{self, Setting};
 use streamcomp_core::{
     AudioCodec, FFMPEG_HWACCELS, FFMPEG_PRESETS, LayerId, OutputTarget, Quality, VideoCodec,
 };
@@ -202,31 +203,10 @@ impl Config {
                 &format!("must be WIDTHxHEIGHT, even, 16x16 to {MAX_W}x{MAX_H}"),
             )
         })?;
-        let fps = ranged::<f64>(
-            &var,
-            "TARGET_FPS",
-            30.0,
-            1.0,
-            120.0,
-            "a number from 1 to 120",
-        )?;
+        let fps = setting(&var, &settings::FPS)?;
         let quality = choice(&var, "RENDER_QUALITY", "high", &["low", "medium", "high"])?;
-        let max_layers = ranged::<usize>(
-            &var,
-            "MAX_LAYERS",
-            50,
-            1,
-            10_000,
-            "an integer from 1 to 10000",
-        )?;
-        let bitrate_kbps = ranged::<u32>(
-            &var,
-            "STREAM_BITRATE",
-            4000,
-            50,
-            100_000,
-            "kbit/s, an integer from 50 to 100000",
-        )?;
+        let max_layers = setting(&var, &settings::MAX_LAYERS)? as usize;
+        let bitrate_kbps = setting(&var, &settings::BITRATE)? as u32;
         let stream_urls_raw: Vec<String> = var("STREAM_URL")
             .map(|v| split_list(&v))
             .unwrap_or_default();
@@ -252,14 +232,7 @@ impl Config {
         };
         let audio_enabled = boolean(&var, "AUDIO_ENABLED", true)?;
         let audio_codec = choice(&var, "AUDIO_CODEC", "aac", &["aac", "opus"])?;
-        let audio_bitrate_kbps = ranged::<u32>(
-            &var,
-            "AUDIO_BITRATE",
-            128,
-            16,
-            512,
-            "kbit/s, an integer from 16 to 512",
-        )?;
+        let audio_bitrate_kbps = setting(&var, &settings::AUDIO_BITRATE)? as u32;
         let remote_images = var("REMOTE_IMAGES")
             .map(|v| split_list(&v))
             .unwrap_or_default();
@@ -342,22 +315,12 @@ fn parse_resolution(s: &str) -> Option<(u32, u32)> {
     ok.then_some((w, h))
 }
 
-fn ranged<T: FromStr + PartialOrd + Copy>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-    min: T,
-    max: T,
-    allowed: &str,
-) -> Result<T, String> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse::<T>()
-            .ok()
-            .filter(|x| *x >= min && *x <= max)
-            .ok_or_else(|| bad(name, &v, &format!("must be {allowed}"))),
+/// A number setting read through the core's settings table (range, message and default in
+/// one place): `TARGET_FPS=0: must be between 1 and 120, got 0`.
+fn setting(var: &impl Fn(&str) -> Option<String>, s: &Setting) -> Result<f64, String> {
+    match var(s.env) {
+        None => Ok(s.default.expect("server settings have defaults")),
+        Some(v) => s.parse(&v).map_err(|m| bad(s.env, &v, &m)),
     }
 }
 
@@ -471,7 +434,7 @@ mod tests {
             ),
             (
                 ("TARGET_FPS", "0"),
-                "TARGET_FPS=0: must be a number from 1 to 120",
+                "TARGET_FPS=0: must be between 1 and 120, got 0",
             ),
             (
                 ("RENDER_QUALITY", "ultra"),
@@ -479,7 +442,7 @@ mod tests {
             ),
             (
                 ("MAX_LAYERS", "-3"),
-                "MAX_LAYERS=-3: must be an integer from 1 to 10000",
+                "MAX_LAYERS=-3: must be a whole number between 1 and 10000, got -3",
             ),
             (
                 ("STREAM_CODEC", "hevc"),

@@ -74,9 +74,17 @@ impl ApiError {
         )
     }
 
-    /// 500 for our own failures (the store, a task).
-    pub(crate) fn internal(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
+    /// 500 for our own failures (the store, a task, a panic). What went wrong goes to the log
+    /// with an id; the client gets `internal error` and the id only, never the details (a
+    /// panic message or a path).
+    pub(crate) fn internal(code: &'static str, detail: impl std::fmt::Display) -> Self {
+        let id = error_id();
+        tracing::error!(error_id = %id, code, "internal error: {detail}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            format!("internal error (id {id}; the server log has the details)"),
+        )
     }
 
     /// 503: not available yet.
@@ -88,6 +96,22 @@ impl ApiError {
     pub(crate) fn body(&self) -> Value {
         json!({"error": {"code": self.code, "message": self.message, "path": self.path}})
     }
+}
+
+/// A short id that ties a 500 to its log line: random per process, then counting.
+fn error_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static BASE: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let base = *BASE.get_or_init(|| {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:012x}", base.wrapping_add(n) & 0xffff_ffff_ffff)
 }
 
 impl From<SceneError> for ApiError {
@@ -120,13 +144,25 @@ impl From<Error> for ApiError {
             ErrorKind::Limit => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ErrorKind::Unsupported => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
             ErrorKind::Network => (StatusCode::BAD_GATEWAY, "network"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "io"),
+            ErrorKind::Io => return ApiError::internal("io", error_detail(&e)),
+            _ => return ApiError::internal("internal", error_detail(&e)),
         };
         let path = match &e {
-            Error::Render(streamcomp_core::RenderError::Asset { path, .. }) => path.clone(),
+            Error::Render(r) => r.path().to_string(),
             _ => String::new(),
         };
         ApiError::new(status, code, e.to_string()).at(path)
+    }
+}
+
+/// An error with what the core keeps for logs (a panic message) added.
+fn error_detail(e: &Error) -> String {
+    match e {
+        Error::Render(
+            streamcomp_core::RenderError::Panicked { message }
+            | streamcomp_core::RenderError::LayerPanicked { message, .. },
+        ) => format!("{e}: {message}"),
+        _ => e.to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) struct Args {
     #[arg(long, default_value = "high")]
     quality: Quality,
     /// Compositor threads (0: every core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::ranges::threads)]
     threads: usize,
 }
 
@@ -48,7 +48,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .with_threads(a.threads);
     opts.clock_start = a.clock.clock_start;
     let mut comp = Compositor::new(opts, assets);
-    let frame = comp.render(&scene, a.at)?;
+    let rendered = comp.render(&scene, a.at).map(|_| ());
+    super::print_layer_failures(&comp.take_failures());
+    rendered?;
+    let frame = comp.frame();
     let raw = a
         .output
         .extension()

@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod frame;
+pub(crate) mod ranges;
 pub(crate) mod render;
 pub(crate) mod schema;
 pub(crate) mod stream;
@@ -30,6 +31,17 @@ pub(crate) fn print_error(e: &anyhow::Error) {
     }
 }
 
+/// Reports layers the compositor left out because drawing them failed, one line each, as
+/// `stream` reports its `LayerFailed` events.
+pub(crate) fn print_layer_failures(failures: &[streamcomp_core::LayerFailure]) {
+    for f in failures {
+        eprintln!(
+            "warning: layer `{}` failed and is disabled: {}",
+            f.layer, f.message
+        );
+    }
+}
+
 /// Encoding options `render` and `stream` share.
 #[derive(clap::Args, Debug)]
 pub(crate) struct EncodeArgs {
@@ -37,7 +49,7 @@ pub(crate) struct EncodeArgs {
     #[arg(long, default_value = "h264")]
     pub(crate) codec: VideoCodec,
     /// Video bitrate in kbit/s.
-    #[arg(long, default_value_t = 4000, value_name = "KBPS")]
+    #[arg(long, default_value_t = 4000, value_name = "KBPS", value_parser = ranges::bitrate)]
     pub(crate) bitrate: u32,
     /// Video encoder: auto (built-in for h264 and av1, FFmpeg for vp8/vp9 or --hwaccel),
     /// builtin, or ffmpeg (needs a build with the `ffmpeg` feature and the ffmpeg program).
@@ -53,7 +65,7 @@ pub(crate) struct EncodeArgs {
     #[arg(long, default_value = "aac")]
     pub(crate) audio_codec: AudioCodec,
     /// Audio bitrate in kbit/s.
-    #[arg(long, default_value_t = 128, value_name = "KBPS")]
+    #[arg(long, default_value_t = 128, value_name = "KBPS", value_parser = ranges::audio_bitrate)]
     pub(crate) audio_bitrate: u32,
     /// No audio track (by default there is one, silent unless audio layers play).
     #[arg(long)]
@@ -61,8 +73,8 @@ pub(crate) struct EncodeArgs {
     /// Resampling quality: low, medium or high.
     #[arg(long, default_value = "high")]
     pub(crate) quality: Quality,
-    /// Threads (0: every core).
-    #[arg(long, default_value_t = 0)]
+    /// Threads for composing and encoding (0: every core).
+    #[arg(long, default_value_t = 0, value_parser = ranges::threads)]
     pub(crate) threads: usize,
 }
 
@@ -74,6 +86,7 @@ impl EncodeArgs {
         v.backend = self.encoder;
         v.ffmpeg_preset = self.preset.clone();
         v.ffmpeg_hwaccel = self.hwaccel.clone();
+        v.threads = self.threads;
     }
 }
 

@@ -21,7 +21,7 @@ pub(crate) struct Args {
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
     /// Seconds of video.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = super::ranges::render_duration)]
     duration: f64,
     #[command(flatten)]
     enc: super::EncodeArgs,
@@ -29,7 +29,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: Option<(u32, u32)>,
     /// Frame rate; default: the scene's.
-    #[arg(long)]
+    #[arg(long, value_parser = super::ranges::fps)]
     fps: Option<f64>,
 }
 
@@ -86,6 +86,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    super::print_layer_failures(&summary.failed_layers);
     let secs = summary.elapsed.as_secs_f64();
     let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / secs.max(1e-9);
     eprintln!(

@@ -21,20 +21,14 @@ pub(crate) struct Args {
     /// to record at the same time. Repeat for several; the stream is encoded once.
     #[arg(long = "url", value_name = "URL", required = true)]
     urls: Vec<OutputTarget>,
-    /// Stop after this many seconds (default: run until Ctrl-C).
-    #[arg(long, value_name = "SECONDS")]
+    /// Stop after this many seconds (default, or 0: run until Ctrl-C).
+    #[arg(long, value_name = "SECONDS", value_parser = super::ranges::live_duration)]
     duration: Option<f64>,
     #[command(flatten)]
     enc: super::EncodeArgs,
 }
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if let Some(d) = a.duration {
-        anyhow::ensure!(
-            d > 0.0 && d.is_finite(),
-            "--duration must be a positive number of seconds, got {d}"
-        );
-    }
     let (scene, assets) = super::load_scene(&a.scene, &a.assets)?;
     let mut opts = LiveOptions::default();
     opts.outputs = a.urls;
@@ -42,7 +36,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.audio = (!a.enc.no_audio).then_some((a.enc.audio_codec, a.enc.audio_bitrate));
     opts.quality = a.enc.quality;
     opts.threads = a.enc.threads;
-    opts.duration = a.duration.map(Duration::from_secs_f64);
+    opts.duration = a.duration.filter(|d| *d > 0.0).map(Duration::from_secs_f64);
     let targets = opts
         .outputs
         .iter()

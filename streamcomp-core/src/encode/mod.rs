@@ -203,23 +203,15 @@ impl VideoSettings {
                 self.width, self.height
             )));
         }
-        if !(1.0..=120.0).contains(&self.fps) {
-            return Err(EncodeError::Invalid(format!(
-                "fps must be between 1 and 120, got {}",
-                self.fps
-            )));
-        }
-        if !(50..=100_000).contains(&self.bitrate_kbps) {
-            return Err(EncodeError::Invalid(format!(
-                "bitrate must be between 50 and 100000 kbit/s, got {}",
-                self.bitrate_kbps
-            )));
-        }
-        if !(0.1..=60.0).contains(&self.keyframe_interval) {
-            return Err(EncodeError::Invalid(format!(
-                "key frame interval must be between 0.1 and 60 s, got {}",
-                self.keyframe_interval
-            )));
+        use crate::settings::{BITRATE, FPS, KEYFRAME_INTERVAL, THREADS};
+        for (s, v) in [
+            (FPS, self.fps),
+            (BITRATE, f64::from(self.bitrate_kbps)),
+            (KEYFRAME_INTERVAL, self.keyframe_interval),
+            (THREADS, self.threads as f64),
+        ] {
+            s.check(v)
+                .map_err(|m| EncodeError::Invalid(format!("{} {m}", s.key)))?;
         }
         Ok(())
     }
@@ -350,11 +342,9 @@ pub fn new_audio_encoder(
     codec: AudioCodec,
     bitrate_kbps: u32,
 ) -> Result<Box<dyn AudioEncoder>, EncodeError> {
-    if !(16..=512).contains(&bitrate_kbps) {
-        return Err(EncodeError::Invalid(format!(
-            "audio bitrate must be between 16 and 512 kbit/s, got {bitrate_kbps}"
-        )));
-    }
+    crate::settings::AUDIO_BITRATE
+        .check(f64::from(bitrate_kbps))
+        .map_err(|m| EncodeError::Invalid(format!("audio_bitrate {m}")))?;
     match codec {
         AudioCodec::Aac => Ok(Box::new(AacEncoder::new(bitrate_kbps)?)),
         AudioCodec::Opus => Ok(Box::new(opus::OpusEncoder::new(bitrate_kbps)?)),

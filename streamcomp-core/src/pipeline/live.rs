@@ -9,11 +9,10 @@
 //! whose time has passed are skipped (counted). Nothing queues without bound and timestamps
 //! come from frame numbers, so they never drift.
 //!
-//! A panic while rendering is caught: the layer at fault is found, disabled and reported, the
-//! compositor is rebuilt (a worker restart, counted) and the stream goes on.
+//! A panic while rendering is caught by the compositor: the layer at fault is found, disabled
+//! and reported here, the compositor's caches are rebuilt (a worker restart, counted) and the
+//! stream goes on.
 
-use std::collections::HashSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -562,8 +561,6 @@ impl LiveStream {
                 render_loop(
                     &sh,
                     comp,
-                    copts,
-                    assets,
                     duration,
                     has_encoder.then_some((work_tx, free_rx)),
                 );
@@ -689,8 +686,6 @@ type FrameChannels = (SyncSender<(u64, YuvFrame)>, Receiver<YuvFrame>);
 fn render_loop(
     sh: &Shared,
     mut comp: Compositor,
-    copts: CompositorOptions,
-    assets: AssetResolver,
     duration: Option<Duration>,
     encoder: Option<FrameChannels>,
 ) {
@@ -698,8 +693,6 @@ fn render_loop(
     let total = duration.map(|d| (d.as_secs_f64() * fps).round() as u64);
     let mut scene = Arc::clone(&lock(&sh.scene));
     let mut version = sh.version.load(Ordering::Acquire);
-    let mut disabled: HashSet<String> = HashSet::new();
-    let mut filtered: Option<Scene> = None;
     let mut n: u64 = 0;
     let mut last_drop_event = (Instant::now(), 0u64);
     let mut last_preview = Instant::now() - Duration::from_secs(10);
@@ -725,37 +718,31 @@ fn render_loop(
         if v != version {
             version = v;
             scene = Arc::clone(&lock(&sh.scene));
-            filtered = without(&scene, &disabled);
         }
         let t = n as f64 / fps;
-        let current_scene = filtered.as_ref().unwrap_or(&scene);
+        let current_scene: &Scene = &scene;
         let began = Instant::now();
-        let rendered = catch_unwind(AssertUnwindSafe(|| {
-            comp.render(current_scene, t).map(|_| ())
-        }));
+        let rendered = comp.render(current_scene, t).map(|_| ());
+        // Layers the compositor disabled because drawing them panicked.
+        for failure in comp.take_failures() {
+            sh.counters.restarts.fetch_add(1, Ordering::Relaxed);
+            sh.emit(Event::LayerFailed {
+                layer: failure.layer,
+                message: failure.message,
+            });
+        }
         match rendered {
-            Ok(Ok(())) => {
+            Ok(()) => {
                 // A no-op unless the program installed a `metrics` recorder (the server does).
                 metrics::histogram!("streamcomp_frame_render_seconds")
                     .record(began.elapsed().as_secs_f64());
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 // A broken asset or similar: report once per change, keep the clock.
                 sh.fail(format!("rendering failed at {t:.3} s: {e}"));
                 sh.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 n += 1;
                 continue;
-            }
-            Err(panic) => {
-                let message = panic_message(&panic);
-                let culprit = find_failing_layer(current_scene, t, &copts, &assets);
-                let layer = culprit.unwrap_or_else(|| "(unknown)".into());
-                disabled.insert(layer.clone());
-                filtered = without(&scene, &disabled);
-                comp = Compositor::new(copts.clone(), assets.clone());
-                sh.counters.restarts.fetch_add(1, Ordering::Relaxed);
-                sh.emit(Event::LayerFailed { layer, message });
-                continue; // render this frame again without the layer
             }
         }
         let frame = comp.frame();
@@ -802,39 +789,6 @@ fn render_loop(
             std::thread::sleep((end - now).min(Duration::from_millis(50)));
         }
     }
-}
-
-/// The scene without the disabled layers (`None` when nothing is disabled).
-fn without(scene: &Scene, disabled: &HashSet<String>) -> Option<Scene> {
-    if disabled.is_empty() {
-        return None;
-    }
-    let mut s = scene.clone();
-    s.layers.retain(|l| !disabled.contains(l.id.as_str()));
-    Some(s)
-}
-
-/// Renders each layer alone to find the one whose rendering panics.
-fn find_failing_layer(
-    scene: &Scene,
-    t: f64,
-    copts: &CompositorOptions,
-    assets: &AssetResolver,
-) -> Option<String> {
-    scene.layers.iter().find_map(|l| {
-        let mut one = scene.clone();
-        one.layers = vec![l.clone()];
-        let mut comp = Compositor::new(copts.clone().with_threads(1), assets.clone());
-        let ok = catch_unwind(AssertUnwindSafe(|| comp.render(&one, t).map(|_| ()))).is_ok();
-        (!ok).then(|| l.id.to_string())
-    })
-}
-
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic while rendering".into())
 }
 
 /// Encodes the frames the render thread sends and hands the packets to every output.

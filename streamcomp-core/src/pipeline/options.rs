@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::output::{FileFormat, OutputTarget};
 use crate::render::Quality;
 use crate::scene::{SceneError, TemplateClock};
+use crate::settings::{self, Setting};
 
 /// Keys shared by file renders and live streams.
 const ENCODING_KEYS: &[&str] = &[
@@ -94,22 +95,9 @@ impl<'a> Reader<'a> {
             .transpose()
     }
 
-    fn num(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>, Error> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Number(n)) => {
-                let x = n.as_f64().unwrap_or(f64::NAN);
-                if x.is_finite() && x >= min && x <= max {
-                    Ok(Some(x))
-                } else {
-                    Err(bad(
-                        key,
-                        format!("must be between {min} and {max}, got {n}"),
-                    ))
-                }
-            }
-            Some(other) => Err(bad(key, format!("must be a number, got {other}"))),
-        }
+    /// A number read through its entry in the settings table.
+    fn setting(&self, s: &Setting) -> Result<Option<f64>, Error> {
+        s.read(self.get(s.key)).map_err(|m| bad(s.key, m))
     }
 
     fn int(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, Error> {
@@ -137,13 +125,13 @@ impl<'a> Reader<'a> {
     fn encoding(&self) -> Result<Encoding, Error> {
         Ok(Encoding {
             codec: self.parse("codec", str::parse::<VideoCodec>)?,
-            bitrate: self.int("bitrate", 50, 200_000)?.map(|x| x as u32),
+            bitrate: self.setting(&settings::BITRATE)?.map(|x| x as u32),
             audio: self.bool("audio")?,
             audio_codec: self.parse("audio_codec", str::parse::<AudioCodec>)?,
-            audio_bitrate: self.int("audio_bitrate", 16, 512)?.map(|x| x as u32),
-            keyframe_interval: self.num("keyframe_interval", 0.1, 60.0)?,
+            audio_bitrate: self.setting(&settings::AUDIO_BITRATE)?.map(|x| x as u32),
+            keyframe_interval: self.setting(&settings::KEYFRAME_INTERVAL)?,
             quality: self.parse("quality", str::parse::<Quality>)?,
-            threads: self.int("threads", 0, 256)?.map(|x| x as usize),
+            threads: self.setting(&settings::THREADS)?.map(|x| x as usize),
             backend: self.parse("encoder", str::parse::<EncoderBackend>)?,
             preset: self.str("preset")?.map(str::to_owned),
             hwaccel: self.str("hwaccel")?.map(str::to_owned),
@@ -169,8 +157,7 @@ impl RenderOptions {
     pub fn from_value(v: &Value) -> Result<RenderOptions, Error> {
         let r = Reader::new(v, &["duration", "width", "height", "fps", "clock_start"])?;
         let duration = r
-            .num("duration", 0.0, 86_400.0)?
-            .filter(|d| *d > 0.0)
+            .setting(&settings::RENDER_DURATION)?
             .ok_or_else(|| bad("duration", "required: seconds of video, more than 0"))?;
         let mut o = RenderOptions::new(duration);
         let e = r.encoding()?;
@@ -180,7 +167,7 @@ impl RenderOptions {
             (Some(_), None) => return Err(bad("height", "required when width is given")),
             (None, Some(_)) => return Err(bad("width", "required when height is given")),
         }
-        o.fps = r.num("fps", 1.0, 240.0)?;
+        o.fps = r.setting(&settings::FPS)?;
         o.codec = e.codec.unwrap_or(o.codec);
         o.bitrate_kbps = e.bitrate.unwrap_or(o.bitrate_kbps);
         o.audio = e.audio.unwrap_or(o.audio);
@@ -254,7 +241,7 @@ impl LiveOptions {
             Some(other) => return Err(bad("urls", format!("must be a list of URLs, got {other}"))),
         }
         o.duration = r
-            .num("duration", 0.0, 31_536_000.0)?
+            .setting(&settings::LIVE_DURATION)?
             .filter(|d| *d > 0.0)
             .map(Duration::from_secs_f64);
         let e = r.encoding()?;
@@ -272,6 +259,8 @@ impl LiveOptions {
         o.audio = (e.audio != Some(false)).then_some((audio_codec, audio_bitrate));
         o.quality = e.quality.unwrap_or(o.quality);
         o.threads = e.threads.unwrap_or(o.threads);
+        // The threads setting reaches the encoder too, as in file renders.
+        o.video.threads = o.threads;
         Ok(o)
     }
 }

@@ -12,7 +12,7 @@ use crate::encode::{AudioCodec, EncodeError, EncoderBackend, VideoCodec, VideoSe
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
 use crate::output::{FileFormat, FileOutput, Output, OutputError, StreamInfo};
-use crate::render::{Compositor, CompositorOptions, Quality};
+use crate::render::{Compositor, CompositorOptions, LayerFailure, Quality};
 use crate::scene::Scene;
 
 /// How to render a file.
@@ -108,6 +108,8 @@ pub struct RenderSummary {
     pub mux: Duration,
     /// Whether an audio track was written.
     pub audio: bool,
+    /// Layers left out because drawing them failed (panicked), each once, in the order found.
+    pub failed_layers: Vec<LayerFailure>,
 }
 
 fn invalid(msg: String) -> Error {
@@ -124,12 +126,9 @@ pub fn render_to_file(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<RenderSummary, Error> {
     // Everything is checked before any work starts.
-    if !(opts.duration > 0.0 && opts.duration <= 86_400.0) {
-        return Err(invalid(format!(
-            "duration must be between 0 and 86400 seconds, got {}",
-            opts.duration
-        )));
-    }
+    let dur = crate::settings::RENDER_DURATION;
+    dur.check(opts.duration)
+        .map_err(|m| invalid(format!("{} {m}", dur.key)))?;
     let format = FileFormat::from_path(path)?;
     format.check_codec(opts.codec)?;
     let fps = opts.fps.unwrap_or(scene.fps);
@@ -187,7 +186,10 @@ pub fn render_to_file(
     let mut scaled = Frame::new(width, height);
     for n in 0..total {
         let t0 = Instant::now();
-        let frame = comp.render(scene, n as f64 / fps)?;
+        let rendered = comp.render(scene, n as f64 / fps).map(|_| ());
+        s.failed_layers.extend(comp.take_failures());
+        rendered?;
+        let frame = comp.frame();
         let t1 = Instant::now();
         if (frame.width(), frame.height()) == (width, height) {
             frame.to_i420(&mut yuv);

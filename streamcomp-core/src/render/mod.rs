@@ -5,6 +5,7 @@
 mod bands;
 mod blend;
 mod cache;
+mod guard;
 mod image;
 mod place;
 mod raster;
@@ -27,6 +28,8 @@ use crate::assets::{AssetResolver, DecodedImage, FontLibrary};
 use crate::error::{AssetError, RenderError};
 use crate::frame::Frame;
 use crate::scene::{Layer, LayerKind, Sampled, Scene, TemplateClock};
+
+pub use self::guard::LayerFailure;
 
 /// Resampling quality for scaled and rotated images (`RENDER_QUALITY`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -53,6 +56,11 @@ impl FromStr for Quality {
         }
     }
 }
+
+/// The largest multiple of its box size a transformed text or image layer is drawn at before
+/// it is resampled (a scale of 1000 is drawn at 16 and resampled up, instead of asking for a
+/// raster a thousand times its size).
+const MAX_RASTER_SCALE: f64 = 16.0;
 
 /// How a [`Compositor`] works.
 #[derive(Clone, Debug)]
@@ -152,6 +160,11 @@ pub struct Compositor {
     order: Vec<(i64, usize)>,
     pool: Option<rayon::ThreadPool>,
     stats: CompositorStats,
+    /// Layers whose rendering panicked, by id, with the document they had then: they are
+    /// left out until their document changes.
+    disabled: HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Layers disabled since the last [`Compositor::take_failures`].
+    failures: Vec<LayerFailure>,
 }
 
 impl std::fmt::Debug for Compositor {
@@ -206,6 +219,8 @@ impl Compositor {
             order: Vec::new(),
             pool,
             stats: CompositorStats::default(),
+            disabled: HashMap::new(),
+            failures: Vec::new(),
         }
     }
 
@@ -242,8 +257,8 @@ impl Compositor {
         &self.frame
     }
 
-    /// Renders `scene` at scene time `t` (seconds). The frame is borrowed until the next call.
-    pub fn render(&mut self, scene: &Scene, t: f64) -> Result<&Frame, RenderError> {
+    /// Renders one frame without the panic guard of [`Compositor::render`].
+    fn render_frame(&mut self, scene: &Scene, t: f64) -> Result<(), RenderError> {
         let clock = TemplateClock::at(self.clock_start, t, scene.fps);
         if self.frame.width() != scene.width || self.frame.height() != scene.height {
             self.frame.ensure_size(scene.width, scene.height);
@@ -297,7 +312,7 @@ impl Compositor {
         self.prev_background = Some(background);
         self.ops = std::mem::replace(&mut self.prev_ops, ops);
         self.rasters.end_frame();
-        Ok(&self.frame)
+        Ok(())
     }
 
     /// The canvas box of `layer` (in `scene`) at time `t`: after text layout, image sizing,
@@ -334,7 +349,7 @@ impl Compositor {
             .iter()
             .position(|l| l.id == layer.id)
             .unwrap_or(0);
-        let p = self.prepare(scene, index, layer, &s, (t, &clock), false);
+        let p = self.prepare_guarded(scene, index, layer, &s, (t, &clock));
         // Each call counts as a frame for the raster cache, so that a compositor used only
         // to measure (a live stream's inspector) drops what it no longer needs.
         self.rasters.end_frame();
@@ -365,7 +380,7 @@ impl Compositor {
                     })?;
             } else {
                 let s = layer.sample(layer.born);
-                self.prepare(scene, i, layer, &s, (layer.born, &clock), false)?;
+                self.prepare_guarded(scene, i, layer, &s, (layer.born, &clock))?;
             }
         }
         Ok(())
@@ -402,14 +417,24 @@ impl Compositor {
             if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
                 continue;
             }
+            if !self.disabled.is_empty() && self.is_disabled(layer) {
+                continue;
+            }
             test_hook::check(layer.id.as_str());
             let s = layer.sample(t);
             let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
-            if opacity == 0 {
+            if opacity == 0 || place::collapses(&s) {
                 continue;
             }
             let plain = is_plain(&s);
-            let p = self.prepare(scene, index, layer, &s, (t, clock), !plain)?;
+            let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
+                // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
+                // it at its own size and let the transform resample it up instead.
+                Err(e) if !plain && e.kind() == crate::error::ErrorKind::Limit => {
+                    self.prepare(scene, index, layer, &s, (t, clock), false)?
+                }
+                r => r?,
+            };
             if plain {
                 ops.push(DrawOp {
                     key: p.key,
@@ -509,6 +534,7 @@ impl Compositor {
             let m = s.scale_x.abs().max(s.scale_y.abs());
             if m > 1.0 {
                 2f64.powf((m.log2() * 2.0).ceil() / 2.0)
+                    .min(MAX_RASTER_SCALE)
             } else {
                 1.0
             }

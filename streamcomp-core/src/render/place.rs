@@ -78,6 +78,19 @@ pub(crate) fn is_plain(s: &Sampled) -> bool {
     s.rotation.rem_euclid(360.0) == 0.0 && s.scale_x == 1.0 && s.scale_y == 1.0
 }
 
+/// True when the layer cannot be drawn at these values and draws nothing: a value that is not
+/// finite, or a scale that collapses it to nothing (under a millionth: less than a tenth of a
+/// pixel for the largest box). The validator bounds every field; animations, transitions and
+/// easings can still carry values here that no field holds.
+pub(crate) fn collapses(s: &Sampled) -> bool {
+    let finite = [s.x, s.y, s.rotation, s.scale_x, s.scale_y, s.opacity]
+        .iter()
+        .chain(s.width.iter())
+        .chain(s.height.iter())
+        .all(|v| v.is_finite());
+    !finite || s.scale_x.abs() < 1e-6 || s.scale_y.abs() < 1e-6
+}
+
 /// The canvas bounding box of a `w`×`h` rectangle at `(x, y)` in the space `t` maps from.
 pub(crate) fn mapped_bounds(t: &Transform, x: f32, y: f32, w: f32, h: f32) -> (f32, f32, f32, f32) {
     let mut pts = [

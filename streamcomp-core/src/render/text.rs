@@ -22,6 +22,9 @@ fn paint(c: Color) -> Paint<'static> {
     p
 }
 
+/// The smallest font size and line height, in pixels, that text is laid out at.
+const MIN_LAYOUT_PX: f32 = 0.01;
+
 /// Lays out text and returns the glyph outlines as one path (box coordinates: the box's
 /// top-left is 0,0), the box size and the number of lines.
 fn layout(
@@ -33,6 +36,14 @@ fn layout(
 ) -> (Option<SkPath>, f32, f32) {
     let size = props.font_size as f32;
     let line_h = size * props.line_height as f32;
+    let wrap_width = wrap_width.map(|w| if w.is_finite() { w.max(0.0) } else { 0.0 });
+    // The validator keeps font sizes at 1 px or more and line heights at 0.1 or more; sizes
+    // that still cannot be laid out (cosmic-text asserts on a zero line height) lay out to
+    // nothing instead of reaching it.
+    if !(size.is_finite() && size >= MIN_LAYOUT_PX && line_h.is_finite() && line_h >= MIN_LAYOUT_PX)
+    {
+        return (None, wrap_width.unwrap_or(0.0), 0.0);
+    }
     let fs = &mut fonts.system;
     let mut buffer = Buffer::new(fs, Metrics::new(size, line_h));
     buffer.set_wrap(if wrap_width.is_some() {

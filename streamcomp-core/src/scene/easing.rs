@@ -42,6 +42,10 @@ impl Easing {
     }
 }
 
+/// The largest overshoot of a `cubic-bezier` curve's `y1`/`y2` (CSS leaves them unbounded; a
+/// curve beyond this is no easing anyone means, and it would carry values out of their ranges).
+const MAX_Y: f64 = 10.0;
+
 /// One coordinate of the cubic Bézier with end points 0 and 1 and control values `a`, `b`.
 fn sample(a: f64, b: f64, t: f64) -> f64 {
     // B(t) = 3(1-t)^2 t a + 3(1-t) t^2 b + t^3, in Horner form.
@@ -125,6 +129,11 @@ impl FromStr for Easing {
         if !(0.0..=1.0).contains(&nums[0]) || !(0.0..=1.0).contains(&nums[2]) {
             return Err(EasingParseError(format!(
                 "`{s}`: x1 and x2 must be between 0 and 1"
+            )));
+        }
+        if !(-MAX_Y..=MAX_Y).contains(&nums[1]) || !(-MAX_Y..=MAX_Y).contains(&nums[3]) {
+            return Err(EasingParseError(format!(
+                "`{s}`: y1 and y2 must be between -{MAX_Y} and {MAX_Y}"
             )));
         }
         Ok(Easing::CubicBezier(nums[0], nums[1], nums[2], nums[3]))

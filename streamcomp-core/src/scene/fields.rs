@@ -6,16 +6,14 @@
 use serde_json::{Map, Value, json};
 
 use super::validate::{Issues, join_path};
+use crate::settings::{self, Setting, fmt_bound};
 
 /// The type and range of one field.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Ty {
-    /// A finite number in `min..=max` (`min` excluded when `min_exclusive`).
-    Number {
-        min: f64,
-        max: f64,
-        min_exclusive: bool,
-    },
+    /// A finite number in `min..=max`; `range` says whether 0 is accepted besides and how the
+    /// messages name the bounds.
+    Number { min: f64, max: f64, range: Range },
     /// A whole number in `min..=max`.
     Int { min: i64, max: i64 },
     /// An even whole number in `min..=max` (frame sizes).
@@ -38,6 +36,21 @@ pub(crate) enum Ty {
     Array(&'static [Field], usize),
     /// The scene's layer array: only its shape is checked here, each layer separately.
     Layers,
+}
+
+/// How a number's range reads, and so what its messages say.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Range {
+    /// `min..=max`: "must be between 0 and 1".
+    Between,
+    /// `min..=max` with `min` above 0: "must be at least 1" or "must be at most 2000".
+    AtLeast,
+    /// `min..=max` with `min` above 0, and 0 or less is "must be greater than 0".
+    Positive,
+    /// 0, or `min..=max`: "must be 0 or at least 0.01" below `min`, "must be between 0 and
+    /// 1000" otherwise (sizes and durations that are either nothing or a value a person would
+    /// mean).
+    ZeroOr,
 }
 
 /// One field of an object.
@@ -75,20 +88,85 @@ const fn num(min: f64, max: f64) -> Ty {
     Ty::Number {
         min,
         max,
-        min_exclusive: false,
+        range: Range::Between,
     }
 }
 
-const fn positive(max: f64) -> Ty {
+const fn at_least(min: f64, max: f64) -> Ty {
     Ty::Number {
-        min: 0.0,
+        min,
         max,
-        min_exclusive: true,
+        range: Range::AtLeast,
     }
 }
 
-/// Coordinates and sizes are bounded to keep arithmetic sane.
-const COORD: f64 = 1.0e6;
+const fn positive(min: f64, max: f64) -> Ty {
+    Ty::Number {
+        min,
+        max,
+        range: Range::Positive,
+    }
+}
+
+const fn zero_or(min: f64, max: f64) -> Ty {
+    Ty::Number {
+        min,
+        max,
+        range: Range::ZeroOr,
+    }
+}
+
+/// A number field with the range of a setting of the settings table.
+const fn setting(s: Setting) -> Ty {
+    Ty::Number {
+        min: s.min,
+        max: s.max,
+        range: if s.zero {
+            Range::ZeroOr
+        } else {
+            Range::Between
+        },
+    }
+}
+
+/// The largest canvas side ([`SCENE`]'s `width` maximum).
+pub(crate) const CANVAS_MAX: f64 = 7680.0;
+/// Positions and box sizes stay within the largest canvas times this margin, so that any
+/// layer can start or end well off screen and arithmetic stays exact.
+pub(crate) const MARGIN: f64 = 13.0;
+/// Positions (`x`, `y`, animation values) are within ±`COORD` pixels, about 100,000.
+pub(crate) const COORD: f64 = CANVAS_MAX * MARGIN;
+/// The smallest non-zero size in pixels (box sizes, widths of borders, radii): less cannot be
+/// seen, and values like `1e-308` only reach the renderer's arithmetic.
+pub(crate) const MIN_SIZE: f64 = 0.01;
+/// Scales: at least 0.001 and at most 1000 (a layer's size times its scale stays within the
+/// raster limits, checked when it is drawn).
+pub(crate) const MIN_SCALE: f64 = 0.001;
+/// See [`MIN_SCALE`].
+pub(crate) const MAX_SCALE: f64 = 1000.0;
+/// Rotations in degrees: ±1,000,000 (enough turns for any spin).
+pub(crate) const MAX_ROTATION: f64 = 1.0e6;
+/// The smallest non-zero duration, seconds: a millisecond.
+pub(crate) const MIN_DURATION: f64 = 0.001;
+/// The longest animation cycle or delay, seconds (about 115 days).
+pub(crate) const MAX_ANIMATION_SECONDS: f64 = 1.0e7;
+/// Font sizes in pixels.
+pub(crate) const FONT_SIZE: (f64, f64) = (1.0, 2000.0);
+/// Line heights as a multiple of the font size.
+pub(crate) const LINE_HEIGHT: (f64, f64) = (0.1, 10.0);
+
+/// The range of an animated property's `from` and `to`: the layer field's own range, with 0
+/// allowed for scales and sizes (an animation may start or end at nothing) and negative scales
+/// (a flip).
+pub(crate) fn property_range(property: &str) -> Ty {
+    match property {
+        "width" | "height" => num(0.0, COORD),
+        "rotation" => num(-MAX_ROTATION, MAX_ROTATION),
+        "scale" | "scale_x" | "scale_y" => num(-MAX_SCALE, MAX_SCALE),
+        "opacity" => num(0.0, 1.0),
+        _ => num(-COORD, COORD),
+    }
+}
 
 pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio"];
 pub(crate) const BLEND_MODES: &[&str] = &["normal", "add", "multiply", "screen"];
@@ -99,14 +177,18 @@ pub(crate) const PROPERTIES: &[&str] = &[
 ];
 
 pub(crate) const BORDER: &[Field] = &[
-    req("width", num(0.0, 1000.0), "Border width in pixels."),
+    req(
+        "width",
+        zero_or(MIN_SIZE, 1000.0),
+        "Border width in pixels.",
+    ),
     req("color", Ty::Color, "Border colour."),
 ];
 
 pub(crate) const OUTLINE: &[Field] = &[
     req(
         "width",
-        num(0.0, 100.0),
+        zero_or(MIN_SIZE, 100.0),
         "Outline width in pixels around each glyph.",
     ),
     req("color", Ty::Color, "Outline colour."),
@@ -127,7 +209,7 @@ pub(crate) const SHADOW: &[Field] = &[
     ),
     f(
         "blur",
-        num(0.0, 100.0),
+        zero_or(MIN_SIZE, 100.0),
         Some("0"),
         "Blur radius in pixels (standard deviation is half of it).",
     ),
@@ -138,13 +220,13 @@ pub(crate) const TEXT_BACKGROUND: &[Field] = &[
     req("color", Ty::Color, "Box colour."),
     f(
         "padding",
-        num(0.0, 1000.0),
+        zero_or(MIN_SIZE, 1000.0),
         Some("0"),
         "Space between the text box and the background's edge, pixels.",
     ),
     f(
         "radius",
-        num(0.0, 1000.0),
+        zero_or(MIN_SIZE, 1000.0),
         Some("0"),
         "Corner radius in pixels.",
     ),
@@ -154,23 +236,27 @@ pub(crate) const ANIMATION: &[Field] = &[
     req("property", Ty::Enum(PROPERTIES), "The animated property."),
     f(
         "from",
-        num(-COORD, COORD),
+        num(-MAX_ROTATION, MAX_ROTATION),
         None,
-        "Start value; default: the layer's own value.",
+        "Start value; default: the layer's own value. Within the property's own range (-1000 to 1000 for scales, 0 to 1 for opacity).",
     ),
     f(
         "to",
-        num(-COORD, COORD),
+        num(-MAX_ROTATION, MAX_ROTATION),
         None,
         "End value; default: the layer's own value.",
     ),
     f(
         "start",
-        num(0.0, 1.0e7),
+        num(0.0, MAX_ANIMATION_SECONDS),
         Some("0"),
         "Seconds after the layer appeared.",
     ),
-    req("duration", positive(1.0e7), "Seconds one cycle takes."),
+    req(
+        "duration",
+        positive(MIN_DURATION, MAX_ANIMATION_SECONDS),
+        "Seconds one cycle takes.",
+    ),
     f(
         "easing",
         Ty::Easing,
@@ -195,7 +281,11 @@ pub(crate) const ANIMATION: &[Field] = &[
 ];
 
 pub(crate) const TRANSITION: &[Field] = &[
-    req("duration", num(0.0, 3600.0), "Seconds the change takes."),
+    req(
+        "duration",
+        setting(settings::TRANSITION),
+        "Seconds the change takes (0: at once).",
+    ),
     f(
         "easing",
         Ty::Easing,
@@ -227,13 +317,13 @@ pub(crate) const COMMON: &[Field] = &[
     ),
     f(
         "width",
-        num(0.0, COORD),
+        zero_or(MIN_SIZE, COORD),
         None,
         "Box width in pixels; default: natural size (required for rect and ellipse).",
     ),
     f(
         "height",
-        num(0.0, COORD),
+        zero_or(MIN_SIZE, COORD),
         None,
         "Box height in pixels; default: natural size (required for rect and ellipse).",
     ),
@@ -251,20 +341,25 @@ pub(crate) const COMMON: &[Field] = &[
     ),
     f(
         "rotation",
-        num(-COORD, COORD),
+        num(-MAX_ROTATION, MAX_ROTATION),
         Some("0"),
         "Degrees, clockwise.",
     ),
-    f("scale", positive(1000.0), Some("1"), "Scale on both axes."),
+    f(
+        "scale",
+        positive(MIN_SCALE, MAX_SCALE),
+        Some("1"),
+        "Scale on both axes.",
+    ),
     f(
         "scale_x",
-        positive(1000.0),
+        positive(MIN_SCALE, MAX_SCALE),
         None,
         "Horizontal scale; default: `scale`.",
     ),
     f(
         "scale_y",
-        positive(1000.0),
+        positive(MIN_SCALE, MAX_SCALE),
         None,
         "Vertical scale; default: `scale`.",
     ),
@@ -307,7 +402,7 @@ pub(crate) const RECT: &[Field] = &[
     f("color", Ty::Color, Some("\"#ffffff\""), "Fill colour."),
     f(
         "radius",
-        num(0.0, COORD),
+        zero_or(MIN_SIZE, COORD),
         Some("0"),
         "Corner radius in pixels.",
     ),
@@ -357,7 +452,7 @@ pub(crate) const TEXT: &[Field] = &[
     ),
     f(
         "font_size",
-        positive(2000.0),
+        at_least(FONT_SIZE.0, FONT_SIZE.1),
         Some("32"),
         "Em size in pixels, as CSS font-size.",
     ),
@@ -370,7 +465,7 @@ pub(crate) const TEXT: &[Field] = &[
     ),
     f(
         "line_height",
-        positive(10.0),
+        num(LINE_HEIGHT.0, LINE_HEIGHT.1),
         Some("1.2"),
         "Line box height as a multiple of font_size.",
     ),
@@ -410,7 +505,12 @@ pub(crate) const SCENE: &[Field] = &[
         Ty::EvenInt { min: 16, max: 4320 },
         "Frame height in pixels, even.",
     ),
-    f("fps", num(1.0, 120.0), Some("30"), "Frames per second."),
+    f(
+        "fps",
+        setting(settings::FPS),
+        Some("30"),
+        "Frames per second.",
+    ),
     f(
         "background",
         Ty::Color,
@@ -458,12 +558,24 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
+/// What is wrong with number `n` in the range, naming the bound it broke (`None`: nothing).
+/// `-0.0` counts as 0.
+pub(crate) fn number_issue(n: f64, min: f64, max: f64, range: Range) -> Option<String> {
+    let (lo, hi) = (fmt_bound(min), fmt_bound(max));
+    if !n.is_finite() {
+        return Some("must be a finite number".into());
     }
+    if (range == Range::ZeroOr && n == 0.0) || (n >= min && n <= max) {
+        return None;
+    }
+    Some(match range {
+        Range::Between => format!("must be between {lo} and {hi}"),
+        Range::ZeroOr if n > 0.0 && n < min => format!("must be 0 or at least {lo}"),
+        Range::ZeroOr => format!("must be between 0 and {hi}"),
+        Range::Positive if n <= 0.0 => "must be greater than 0".into(),
+        Range::AtLeast | Range::Positive if n < min => format!("must be at least {lo}"),
+        Range::AtLeast | Range::Positive => format!("must be at most {hi}"),
+    })
 }
 
 /// Whether `s` is a valid layer id.
@@ -476,33 +588,12 @@ pub(crate) fn valid_id(s: &str) -> bool {
 /// Checks one value against its type, pushing issues at `path`.
 pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
     match ty {
-        Ty::Number {
-            min,
-            max,
-            min_exclusive,
-        } => match v.as_f64() {
-            Some(n) if !n.is_finite() => issues.push(path, "must be a finite number"),
-            Some(n) if (min_exclusive && n <= min) || n < min || n > max => {
-                let msg = if min_exclusive && max >= 1000.0 {
-                    format!("must be greater than {}, got {}", fmt_num(min), show(v))
-                } else if min_exclusive {
-                    format!(
-                        "must be greater than {} and at most {}, got {}",
-                        fmt_num(min),
-                        fmt_num(max),
-                        show(v)
-                    )
-                } else {
-                    format!(
-                        "must be between {} and {}, got {}",
-                        fmt_num(min),
-                        fmt_num(max),
-                        show(v)
-                    )
-                };
-                issues.push(path, msg)
+        Ty::Number { min, max, range } => match v.as_f64() {
+            Some(n) => {
+                if let Some(msg) = number_issue(n, min, max, range) {
+                    issues.push(path, format!("{msg}, got {}", show(v)))
+                }
             }
-            Some(_) => {}
             None => issues.push(path, format!("must be a number, got {}", type_name(v))),
         },
         Ty::Int { min, max } | Ty::EvenInt { min, max } => {
@@ -657,15 +748,12 @@ fn similar(a: &str, b: &str) -> bool {
 
 fn schema_of(ty: Ty) -> Value {
     match ty {
-        Ty::Number {
-            min,
-            max,
-            min_exclusive,
-        } => {
-            if min_exclusive {
-                json!({"type": "number", "exclusiveMinimum": min, "maximum": max})
+        Ty::Number { min, max, range } => {
+            let between = json!({"type": "number", "minimum": min, "maximum": max});
+            if range == Range::ZeroOr {
+                json!({"anyOf": [{"const": 0}, between]})
             } else {
-                json!({"type": "number", "minimum": min, "maximum": max})
+                between
             }
         }
         Ty::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
@@ -726,6 +814,7 @@ pub(crate) fn scene_schema() -> Value {
     scene["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
     scene["title"] = json!("streamcomp scene");
     scene["$defs"] = json!({
+        "options": settings::settings_schema(),
         "color": {"type": "string", "description": "#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r,g,b), rgba(r,g,b,a), transparent or a CSS basic colour name"},
         "easing": {"type": "string", "pattern": "^(linear|ease|ease-in|ease-out|ease-in-out|cubic-bezier\\(.*\\))$"}
     });

@@ -293,12 +293,66 @@ pub struct Layer {
     pub(crate) source: Map<String, Value>,
 }
 
+/// A number field; `-0.0` is read as 0.
 fn get_f64(m: &Map<String, Value>, k: &str, default: f64) -> f64 {
-    m.get(k).and_then(Value::as_f64).unwrap_or(default)
+    get_opt_f64(m, k).unwrap_or(default)
 }
 
+/// A number field when present; `-0.0` is read as 0.
 fn get_opt_f64(m: &Map<String, Value>, k: &str) -> Option<f64> {
-    m.get(k).and_then(Value::as_f64)
+    m.get(k).and_then(Value::as_f64).map(|v| v + 0.0)
+}
+
+/// Checks that a box's size times its scale stays within the position range: the scaled layer
+/// must fit where layers can be.
+fn check_scaled_size(map: &Map<String, Value>, issues: &mut Issues) {
+    let scale = get_opt_f64(map, "scale");
+    for (dim, axis) in [("width", "scale_x"), ("height", "scale_y")] {
+        let (Some(size), Some((key, k))) = (
+            get_opt_f64(map, dim),
+            get_opt_f64(map, axis)
+                .map(|k| (axis, k))
+                .or(scale.map(|k| ("scale", k))),
+        ) else {
+            continue;
+        };
+        if k <= fields::MAX_SCALE && size <= fields::COORD && size * k > fields::COORD {
+            issues.push(
+                key,
+                format!(
+                    "{dim} × {key} must be at most {}, got {}",
+                    fields::COORD,
+                    size * k
+                ),
+            );
+        }
+    }
+}
+
+/// Checks each animation's `from` and `to` against its property's own range (the table
+/// checked them against the widest one).
+fn check_animation_values(map: &Map<String, Value>, issues: &mut Issues) {
+    let Some(items) = map.get("animations").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, a) in items.iter().enumerate() {
+        let Some(property) = a.get("property").and_then(Value::as_str) else {
+            continue;
+        };
+        if !fields::PROPERTIES.contains(&property) {
+            continue;
+        }
+        for end in ["from", "to"] {
+            if let Some(v) = a.get(end).filter(|v| v.is_number()) {
+                fields::check_value(
+                    v,
+                    fields::property_range(property),
+                    &format!("animations[{i}].{end}"),
+                    issues,
+                );
+            }
+        }
+    }
 }
 
 fn get_str<'a>(m: &'a Map<String, Value>, k: &str, default: &'a str) -> &'a str {
@@ -386,6 +440,8 @@ impl Layer {
         } else {
             None
         };
+        check_animation_values(map, &mut issues);
+        check_scaled_size(map, &mut issues);
         issues.into_result()?;
 
         let kind = match ty {

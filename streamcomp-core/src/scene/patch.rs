@@ -81,19 +81,16 @@ impl LayerChange {
         })
     }
 
-    /// The removal of layer `id`, faded out over `fade` seconds (0 to 3600) when given.
+    /// The removal of layer `id`, faded out over `fade` seconds when given (the range of
+    /// [`settings::FADE`](crate::settings::FADE): 0, or 0.001 to 3600).
     pub fn remove(id: impl Into<String>, fade: Option<f64>) -> Result<LayerChange, SceneError> {
         let fade = match fade {
             None => None,
-            Some(s) if s.is_finite() && (0.0..=3600.0).contains(&s) => {
-                Some(Duration::from_secs_f64(s))
-            }
-            Some(s) => {
-                return Err(SceneError::invalid(
-                    "fade",
-                    format!("must be between 0 and 3600 seconds, got {s}"),
-                ));
-            }
+            Some(s) => Some(Duration::from_secs_f64(
+                crate::settings::FADE
+                    .check(s)
+                    .map_err(|m| SceneError::invalid("fade", m))?,
+            )),
         };
         Ok(LayerChange::Remove {
             id: id.into(),

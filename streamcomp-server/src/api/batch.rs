@@ -5,15 +5,13 @@ use std::time::Duration;
 
 use axum::extract::State;
 use serde_json::{Map, Value, json};
-use streamcomp_core::{LayerChange, Transition};
+use streamcomp_core::{LayerChange, Transition, settings};
 
 use crate::error::{ApiError, ApiJson};
 use crate::state::AppState;
 
 /// Most operations in one batch.
 const MAX_OPS: usize = 1000;
-/// Longest fade-out accepted, seconds.
-const MAX_FADE: f64 = 600.0;
 
 /// `{"ops": [...]}` → `{"results": [layer or null, ...]}`.
 pub(crate) async fn apply(
@@ -156,17 +154,14 @@ pub(crate) fn change_from(
     }
 }
 
-/// A fade-out time: 0 to 600 seconds (0: at once).
+/// A fade-out time in the range of the core's settings table (`settings::FADE`: 0, at once,
+/// or 0.001 to 3600 seconds). `None`: the value is not a number.
 pub(crate) fn fade(secs: Option<f64>, path: &str) -> Result<Option<Duration>, ApiError> {
-    match secs {
-        Some(s) if s.is_finite() && (0.0..=MAX_FADE).contains(&s) => {
-            Ok((s > 0.0).then(|| Duration::from_secs_f64(s)))
-        }
-        _ => Err(ApiError::invalid(
-            path,
-            format!("must be a number of seconds from 0 to {MAX_FADE}"),
-        )),
-    }
+    let secs = secs.ok_or_else(|| ApiError::invalid(path, "must be a number of seconds"))?;
+    let secs = settings::FADE
+        .check(secs)
+        .map_err(|m| ApiError::invalid(path, m))?;
+    Ok((secs > 0.0).then(|| Duration::from_secs_f64(secs)))
 }
 
 #[cfg(test)]
