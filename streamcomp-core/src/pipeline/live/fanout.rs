@@ -1,0 +1,221 @@
+//! The encode thread: encodes each frame once and fans the packets out to every output, then
+//! refreshes the outputs' status and forwards their events.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
+
+use super::events::{Event, OutputStatus, StreamState};
+use super::shared::{Shared, lock};
+use crate::pipeline::encoder::EncodeStage;
+
+use crate::assets::AssetResolver;
+use crate::error::Error;
+use crate::frame::YuvFrame;
+use crate::output::{
+    FileFormat, FileOutput, Output, OutputTarget, RtmpEvent, RtmpOptions, RtmpOutput,
+    RtmpStatsHandle, StreamInfo,
+};
+
+/// One open output and what the encode thread knows of it.
+pub(super) struct OpenOutput {
+    pub(super) label: String,
+    pub(super) out: Box<dyn Output>,
+    pub(super) rtmp: Option<(Receiver<RtmpEvent>, RtmpStatsHandle)>,
+    pub(super) failed: bool,
+    /// Finished (files: closed).
+    pub(super) finished: bool,
+    /// (time, bytes) a few seconds back, for the bitrate.
+    pub(super) window: (Instant, u64),
+    pub(super) bitrate: f64,
+}
+
+pub(super) fn open_output(
+    t: &OutputTarget,
+    info: &StreamInfo,
+    rtmp: &RtmpOptions,
+) -> Result<OpenOutput, Error> {
+    let (out, ev): (Box<dyn Output>, _) = match t {
+        OutputTarget::File(p) => {
+            let format = FileFormat::from_path(p)?;
+            (Box::new(FileOutput::create(p, format, info.clone())?), None)
+        }
+        OutputTarget::Rtmp(url) => {
+            let o = RtmpOutput::new(url.clone(), info.into(), rtmp.clone())?;
+            let ev = o.subscribe();
+            let stats = o.stats_handle();
+            (Box::new(o), Some((ev, stats)))
+        }
+    };
+    Ok(OpenOutput {
+        label: t.to_string(),
+        out,
+        rtmp: ev,
+        failed: false,
+        finished: false,
+        window: (Instant::now(), 0),
+        bitrate: 0.0,
+    })
+}
+
+pub(super) fn initial_status(o: &OpenOutput) -> OutputStatus {
+    OutputStatus {
+        target: o.label.clone(),
+        state: if o.rtmp.is_some() {
+            "connecting".into()
+        } else {
+            "writing".into()
+        },
+        bytes: 0,
+        bitrate_kbps: 0.0,
+        reconnects: 0,
+        dropped_packets: 0,
+        last_error: None,
+    }
+}
+
+/// Encodes the frames the render thread sends and hands the packets to every output.
+pub(super) fn encode_loop(
+    sh: &Shared,
+    mut stage: EncodeStage,
+    mut outputs: Vec<OpenOutput>,
+    work: Receiver<(u64, YuvFrame)>,
+    free: SyncSender<YuvFrame>,
+    assets: &AssetResolver,
+) -> Result<(), Error> {
+    let mut version = sh.version.load(Ordering::Acquire);
+    loop {
+        let (n, yuv) = match work.recv_timeout(Duration::from_millis(200)) {
+            Ok(w) => w,
+            Err(RecvTimeoutError::Timeout) => {
+                poll_outputs(sh, &mut outputs);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let v = sh.version.load(Ordering::Acquire);
+        if v != version {
+            version = v;
+            let scene = Arc::clone(&lock(&sh.scene));
+            if let Err(e) = stage.update_scene(&scene, assets) {
+                sh.fail(format!("audio: {e}"));
+            }
+        }
+        let began = Instant::now();
+        let packets = stage.encode(n, &yuv);
+        let _ = free.try_send(yuv);
+        let packets = packets?;
+        metrics::histogram!("streamcomp_frame_encode_seconds")
+            .record(began.elapsed().as_secs_f64());
+        sh.counters.encoded.fetch_add(1, Ordering::Relaxed);
+        for o in outputs.iter_mut().filter(|o| !o.failed) {
+            for p in packets {
+                if let Err(e) = o.out.write(p) {
+                    o.failed = true;
+                    sh.fail(format!("{}: {e}", o.label));
+                    break;
+                }
+            }
+        }
+        poll_outputs(sh, &mut outputs);
+    }
+    sh.set_state(StreamState::Stopping);
+    let tail = stage.finish()?;
+    for o in outputs.iter_mut().filter(|o| !o.failed) {
+        for p in tail {
+            if o.out.write(p).is_err() {
+                break;
+            }
+        }
+    }
+    let mut first_error = None;
+    for o in &mut outputs {
+        match o.out.finish() {
+            Ok(()) => o.finished = true,
+            Err(e) if !o.failed => {
+                o.failed = true;
+                sh.fail(format!("{}: {e}", o.label));
+                first_error.get_or_insert(e);
+            }
+            Err(_) => {}
+        }
+    }
+    poll_outputs(sh, &mut outputs);
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// Forwards output events and refreshes the outputs' status and the stream's state.
+pub(super) fn poll_outputs(sh: &Shared, outputs: &mut [OpenOutput]) {
+    let mut any_reconnecting = false;
+    let mut all_live = true;
+    let mut statuses = Vec::with_capacity(outputs.len());
+    for o in outputs.iter_mut() {
+        let elapsed = o.window.0.elapsed();
+        if elapsed >= Duration::from_secs(2) {
+            let bytes = o.out.bytes();
+            o.bitrate = (bytes - o.window.1) as f64 * 8.0 / 1000.0 / elapsed.as_secs_f64();
+            o.window = (Instant::now(), bytes);
+        }
+        let mut st = OutputStatus {
+            target: o.label.clone(),
+            state: if o.failed {
+                "failed"
+            } else if o.finished {
+                "stopped"
+            } else {
+                "writing"
+            }
+            .into(),
+            bytes: o.out.bytes(),
+            bitrate_kbps: (o.bitrate * 10.0).round() / 10.0,
+            reconnects: 0,
+            dropped_packets: 0,
+            last_error: None,
+        };
+        if let Some((events, stats)) = &o.rtmp {
+            while let Ok(e) = events.try_recv() {
+                let output = o.label.clone();
+                sh.emit(match e {
+                    RtmpEvent::Started => Event::OutputStarted { output },
+                    RtmpEvent::Reconnecting { attempt, delay } => Event::Reconnecting {
+                        output,
+                        attempt,
+                        delay,
+                    },
+                    RtmpEvent::Reconnected => Event::Reconnected { output },
+                    RtmpEvent::Error(message) => Event::Error {
+                        message: format!("{output}: {message}"),
+                    },
+                    _ => continue,
+                });
+            }
+            let s = stats.get();
+            st.state = format!("{:?}", s.state).to_ascii_lowercase();
+            st.bytes = s.bytes_sent;
+            st.reconnects = s.reconnects;
+            st.dropped_packets = s.dropped_packets;
+            st.last_error = s.last_error.clone();
+            any_reconnecting |= st.state == "reconnecting";
+            all_live &= st.state == "live";
+        }
+        statuses.push(st);
+    }
+    *lock(&sh.outputs) = statuses;
+    let mut state = lock(&sh.state);
+    if matches!(
+        state.0,
+        StreamState::Starting | StreamState::Live | StreamState::Reconnecting
+    ) {
+        state.0 = if any_reconnecting {
+            StreamState::Reconnecting
+        } else if all_live {
+            StreamState::Live
+        } else {
+            StreamState::Starting
+        };
+    }
+}

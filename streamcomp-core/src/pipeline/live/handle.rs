@@ -1,0 +1,138 @@
+//! [`LiveHandle`]: changes the scene of a running stream from any thread and reads its state.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use super::events::{Event, LayerView, Status, StreamState};
+use super::shared::{Shared, lock};
+
+use crate::error::Error;
+use crate::frame::Frame;
+use crate::scene::{LayerChange, Scene};
+
+/// A handle on a running stream: change the scene, read its status, subscribe to events.
+/// `Clone + Send + Sync`; every method returns at once (changes are applied to the scene under
+/// a lock and picked up by the next frame).
+#[derive(Clone)]
+pub struct LiveHandle {
+    pub(super) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for LiveHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveHandle").finish_non_exhaustive()
+    }
+}
+
+impl LiveHandle {
+    /// Applies `ops` all together at the current scene time, or none of them. Returns each
+    /// layer as it now is (`None` for removed ones) with its computed bounds. New and changed
+    /// layers' files are loaded first, so a missing image is an error here, not a blank layer.
+    pub fn apply(&self, ops: Vec<LayerChange>) -> Result<Vec<Option<LayerView>>, Error> {
+        let _one_at_a_time = lock(&self.shared.applying);
+        let t = self.shared.scene_time();
+        let mut next = (**lock(&self.shared.scene)).clone();
+        let mut ids = Vec::with_capacity(ops.len());
+        for op in ops {
+            ids.push(next.apply(op, t)?.map(|l| l.id.clone()));
+        }
+        next.prune(t);
+        let mut views = Vec::with_capacity(ids.len());
+        {
+            let mut inspector = lock(&self.shared.inspector);
+            for id in ids {
+                let Some(id) = id else {
+                    views.push(None);
+                    continue;
+                };
+                let layer = next.layer(id.as_str()).expect("applied above").clone();
+                let bounds = inspector.bounds(&next, &layer, t)?;
+                views.push(Some(LayerView { layer, bounds }));
+            }
+        }
+        // New audio layers' files are decoded now: a broken one is this change's error, and
+        // the encode thread does not stop to decode it.
+        if let Some(clips) = &self.shared.audio {
+            clips.load_scene(&next, &self.shared.assets)?;
+        }
+        *lock(&self.shared.scene) = Arc::new(next);
+        self.shared.version.fetch_add(1, Ordering::Release);
+        Ok(views)
+    }
+
+    /// The scene as it now is.
+    pub fn scene(&self) -> Scene {
+        (**lock(&self.shared.scene)).clone()
+    }
+
+    /// Every layer in stacking order, with its bounds now.
+    pub fn layers(&self) -> Result<Vec<LayerView>, Error> {
+        let scene = Arc::clone(&lock(&self.shared.scene));
+        let t = self.shared.scene_time();
+        let mut inspector = lock(&self.shared.inspector);
+        scene
+            .stacking_order()
+            .into_iter()
+            .map(|l| {
+                Ok(LayerView {
+                    layer: l.clone(),
+                    bounds: inspector.bounds(&scene, l, t)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A snapshot of the stream's state and counters.
+    pub fn status(&self) -> Status {
+        let s = &self.shared;
+        let (state, last_error) = lock(&s.state).clone();
+        let scene = Arc::clone(&lock(&s.scene));
+        Status {
+            state,
+            uptime: lock(&s.ran).unwrap_or_else(|| s.start.elapsed()),
+            frames_rendered: s.counters.rendered.load(Ordering::Relaxed),
+            frames_encoded: s.counters.encoded.load(Ordering::Relaxed),
+            frames_dropped: s.counters.dropped.load(Ordering::Relaxed),
+            worker_restarts: s.counters.restarts.load(Ordering::Relaxed),
+            codec: s.codec,
+            width: scene.width,
+            height: scene.height,
+            fps: scene.fps,
+            layers: scene.layers.len(),
+            outputs: lock(&s.outputs).clone(),
+            last_error,
+        }
+    }
+
+    /// The latest composed frame (refreshed a few times a second while previews are asked
+    /// for; the first call may return the frame from the start).
+    pub fn preview(&self) -> Option<Arc<Frame>> {
+        let ms = self.shared.start.elapsed().as_millis() as u64;
+        self.shared
+            .preview_wanted
+            .store(ms.max(1), Ordering::Relaxed);
+        lock(&self.shared.preview).clone()
+    }
+
+    /// A new receiver of events. Events are dropped for a receiver that does not keep up
+    /// (it holds at most `capacity`), never queued without bound.
+    pub fn subscribe(&self, capacity: usize) -> Receiver<Event> {
+        let (tx, rx) = sync_channel(capacity.max(1));
+        lock(&self.shared.subscribers).push(tx);
+        rx
+    }
+
+    /// Asks the stream to stop (as [`LiveStream::stop`] does, without waiting).
+    pub fn request_stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+    }
+
+    /// Whether the stream has stopped (by the duration, a stop request or an error).
+    pub fn is_stopped(&self) -> bool {
+        matches!(
+            lock(&self.shared.state).0,
+            StreamState::Stopped | StreamState::Error
+        )
+    }
+}
