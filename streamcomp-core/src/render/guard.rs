@@ -98,7 +98,9 @@ impl Compositor {
 
     /// Forgets everything a panic may have left half-done: caches, fonts, the previous frame.
     fn reset_after_panic(&mut self) {
+        let handoff = self.rasters.handoff();
         self.rasters = RasterCache::new(self.assets.limits().max_cache_bytes);
+        self.rasters.set_handoff(handoff);
         self.images.clear();
         self.fonts = None;
         self.ops.clear();

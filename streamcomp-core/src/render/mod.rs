@@ -21,6 +21,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 
 use self::bands::{DrawOp, compose};
+pub(crate) use self::cache::RasterHandoff;
 use self::cache::{RasterCache, hash_f64, key_of};
 use self::place::{IRect, box_transform, is_plain, mapped_bounds, transform_raster};
 use self::raster::Raster;
@@ -242,6 +243,12 @@ impl Compositor {
     /// Sets the wall-clock time of scene time 0 (templates).
     pub fn set_clock_start(&mut self, start: DateTime<FixedOffset>) {
         self.clock_start = start;
+    }
+
+    /// Shares the rasters it draws with the compositors given the same handoff, and takes
+    /// theirs instead of drawing a layer again (a live stream's inspector and render thread).
+    pub(crate) fn share_rasters(&mut self, handoff: RasterHandoff) {
+        self.rasters.set_handoff(Some(handoff));
     }
 
     /// Forgets all cached rasters and decoded images (after asset files changed).

@@ -19,7 +19,7 @@ use crate::assets::AssetResolver;
 use crate::error::Error;
 use crate::frame::YuvFrame;
 use crate::output::{FileFormat, OutputTarget};
-use crate::render::{Compositor, CompositorOptions};
+use crate::render::{Compositor, CompositorOptions, RasterHandoff};
 use crate::scene::Scene;
 
 /// A running live stream. Dropping it stops it (as [`LiveStream::stop`], ignoring errors).
@@ -50,10 +50,20 @@ impl LiveStream {
         let copts = CompositorOptions::default()
             .with_quality(opts.quality)
             .with_threads(opts.threads);
+        // The inspector measures changed layers; the render thread's compositor takes the
+        // rasters it made instead of drawing those layers again.
+        let rasters = RasterHandoff::default();
         let mut comp = Compositor::new(copts.clone(), assets.clone());
+        comp.share_rasters(rasters.clone());
         comp.check_assets(&scene)?;
-        let mut inspector =
-            Compositor::new(CompositorOptions::default().with_threads(1), assets.clone());
+        // The same quality as the stream's: image rasters are made for it (bounds are not).
+        let mut inspector = Compositor::new(
+            CompositorOptions::default()
+                .with_threads(1)
+                .with_quality(opts.quality),
+            assets.clone(),
+        );
+        inspector.share_rasters(rasters);
         inspector.check_assets(&scene)?;
         for t in &opts.outputs {
             if let OutputTarget::File(p) = t {
