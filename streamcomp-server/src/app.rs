@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::routing::{get, post, put};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::api::{assets, batch, health, layers, openapi, preview, stream};
@@ -48,7 +49,20 @@ pub(crate) fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .layer(map_response(json_413))
         .layer(from_fn(metrics::track))
+        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// A handler that panicked answers like any internal error: `internal error` and an id, the
+/// panic message only in the log.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    ApiError::internal("internal", format!("a request handler panicked: {message}")).into_response()
 }
 
 /// `WS_PORT`: the WebSocket at `/` and `/ws`.
@@ -70,4 +84,15 @@ pub(crate) fn metrics_app() -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_answers_internal_error_without_the_message() {
+        let res = panic_response(Box::new("line height cannot be 0"));
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

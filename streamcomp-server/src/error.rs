@@ -259,6 +259,26 @@ mod tests {
     }
 
     #[test]
+    fn internal_errors_show_an_id_and_no_details() {
+        let e = ApiError::internal(
+            "task",
+            "task 12 panicked with message \"line height cannot be 0\" at /root/.cargo/x.rs",
+        );
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let m = e.body()["error"]["message"].as_str().unwrap().to_string();
+        assert!(m.starts_with("internal error (id "), "{m}");
+        assert!(!m.contains("panicked") && !m.contains("/root"), "{m}");
+        let other = ApiError::internal("task", "x").message;
+        assert_ne!(m, other, "each 500 has its own id");
+        let core: ApiError = Error::Render(streamcomp_core::RenderError::Panicked {
+            message: "secret".into(),
+        })
+        .into();
+        assert_eq!(core.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!core.message.contains("secret"), "{}", core.message);
+    }
+
+    #[test]
     fn scene_errors_map_to_spec_statuses() {
         let dup = scene_error(LayerChange::Add(
             json!({"id": "a", "type": "rect", "width": 1, "height": 1}),
