@@ -171,7 +171,9 @@ fn rtmps_with_a_private_ca_from_ca_file_or_ssl_cert_file() {
     );
     let url = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}");
     let ca = certs.ca.to_str().unwrap();
-    let runs: [(&str, &[&str], &[(&str, &Path)]); 3] = [
+    /// A run: its name, extra arguments and environment.
+    type Run<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a Path)]);
+    let runs: [Run<'_>; 3] = [
         ("untrusted", &[], &[]),
         ("--ca-file", &["--ca-file", ca], &[]),
         ("SSL_CERT_FILE", &[], &[("SSL_CERT_FILE", &certs.ca)]),

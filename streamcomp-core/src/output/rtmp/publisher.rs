@@ -336,13 +336,13 @@ impl Publisher {
 
     fn on_status(&mut self, c: &Command, stage: Stage) -> Result<(), Failure> {
         let (level, code, _) = c.info();
+        let publishing = matches!(stage, Stage::Publishing | Stage::Live);
+        let refused = level == "error"
+            || (stage == Stage::Publishing
+                && (code.contains("BadName") || code.contains("Failed")));
         if code == "NetStream.Publish.Start" && stage == Stage::Publishing {
             self.stage = Stage::Live;
-        } else if level == "error" && (stage == Stage::Publishing || stage == Stage::Live) {
-            return Err(Failure::Rejected(c.status()));
-        } else if stage == Stage::Publishing
-            && (code.contains("BadName") || code.contains("Failed"))
-        {
+        } else if publishing && refused {
             return Err(Failure::Rejected(c.status()));
         } else {
             self.note(format!("onStatus {code} ({level}) while {stage:?}"));
