@@ -11,6 +11,8 @@ seconds="${1:-60}"
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
+# No debug info in the instrumented release build: it is several GB smaller.
+export CARGO_PROFILE_RELEASE_DEBUG=false
 # Start from the workspace's versions of every dependency (the fuzz crate is not a member).
 [ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
 
