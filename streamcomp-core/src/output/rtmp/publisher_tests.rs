@@ -451,3 +451,38 @@ fn every_recording_replays_to_live_in_any_split() {
     }
     assert!(n >= 3, "recordings in {}: {n}", dir.display());
 }
+
+/// The fuzz target's entry point on its seed corpus and on random bytes (the fuzz run itself is
+/// `scripts/fuzz-rtmp.sh`).
+#[cfg(feature = "fuzzing")]
+#[test]
+fn the_fuzz_entry_takes_its_corpus_and_garbage() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/rtmp_session");
+    let mut seeds = 0;
+    for e in std::fs::read_dir(&corpus).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        super::fuzzing::rtmp_session(&data);
+        // Every prefix and every single flipped byte of a real conversation.
+        for cut in 0..data.len() {
+            super::fuzzing::rtmp_session(&data[..cut]);
+            let mut flipped = data.clone();
+            flipped[cut] ^= 0x5a;
+            super::fuzzing::rtmp_session(&flipped);
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 3, "{seeds} seeds in {}", corpus.display());
+    let mut rng = 0x853c_49e6_748f_ea9b_u64;
+    for _ in 0..3000 {
+        let len = (rng % 700) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng as u8
+            })
+            .collect();
+        super::fuzzing::rtmp_session(&bytes);
+    }
+}
