@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | nginx-rtmp 1.2.2 (Debian) | recorded by nginx, every frame and audio packet decodes | taken; its recorder keeps the Opus packets but no AV1 frame (it does not know Enhanced key frames); we warn |
 //! | FFmpeg 5.1 `-listen 1` | written by ffmpeg, every frame and audio packet decodes | taken, but FFmpeg 5.1 cannot read Enhanced RTMP and fails; we warn that the server did not list it |
-//! | Node-Media-Server 2.7 | relayed over HTTP-FLV, every frame and audio packet decodes | relayed as sent: every AV1 frame (decoded with libdav1d) and Opus packet; we warn all the same |
+//! | Node-Media-Server 2.7 | relayed over HTTP-FLV, every frame and audio packet decodes | relayed: every AV1 frame (re-packed by it as codec id 13 tags; decoded with libdav1d) and Opus packet; we warn all the same |
 //! | nginx-rtmp behind nginx's `stream` TLS terminator | `rtmps://` with the CA trusted; without it one clear certificate error | — |
 //!
 //! Each test publishes pre-encoded packets through [`RtmpOutput`] (as fast as the queue takes
