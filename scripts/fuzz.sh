@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs each fuzz target of fuzz/ for a few seconds (CI) or as long as you like:
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Default: 20 s each for scene_validate, layer_patch and scene_render. Installs cargo-fuzz when
+# Default: 20 s each for scene_validate, layer_patch, scene_render and rtmp_session (the RTMP
+# publisher's parser of what a server sends, seeded with recorded server conversations). Installs cargo-fuzz when
 # it is missing. cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the pinned stable
 # toolchain take them. FUZZ_SANITIZER picks the sanitizer (default `none`: libFuzzer's coverage
 # guidance and Rust's own checks (panics, overflow checks, debug assertions) without
@@ -16,7 +17,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(scene_validate layer_patch scene_render)
+  targets=(scene_validate layer_patch scene_render rtmp_session)
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 

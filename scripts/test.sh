@@ -13,11 +13,14 @@ source scripts/step.sh
 # - nasm: the assembler openh264 and rav1e need (build.rs refuses the slow no-assembly build);
 # - ffmpeg: ffprobe/ffmpeg decode what we write, and the FFmpeg encoder backend runs it;
 # - nginx-light + libnginx-mod-rtmp: a real RTMP server the streaming tests publish to;
+# - libnginx-mod-stream: nginx's stream module, the TLS terminator (rtmps://) of the RTMP
+#   interop tests (the other servers there: FFmpeg's listener, and Node-Media-Server, which the
+#   tests install with npm into streamcomp-core/tests/interop/nms);
 # - redis-server: the server's Redis store tests;
 # - openssl: makes the certificate of the RTMPS test's TLS proxy;
 # - chromium: the web panel's test drives it headless (through playwright-core from npm).
 need=()
-for pkg in nasm ffmpeg nginx-light libnginx-mod-rtmp redis-server openssl chromium; do
+for pkg in nasm ffmpeg nginx-light libnginx-mod-rtmp libnginx-mod-stream redis-server openssl chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

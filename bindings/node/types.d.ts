@@ -203,6 +203,12 @@ export interface LiveOptions extends EncodingOptions {
   urls?: string[]
   /** Seconds; absent: until stopped. */
   duration?: number
+  /**
+   * A CA certificate file (PEM or DER) trusted for `rtmps://` besides the system's store
+   * (which `SSL_CERT_FILE`/`SSL_CERT_DIR` replace), e.g. a private CA.
+   */
+  ca_file?: string
+  caFile?: string
 }
 
 /** Where a render is. */

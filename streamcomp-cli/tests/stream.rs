@@ -1,7 +1,9 @@
 //! `streamcomp stream` as a user runs it, against a real nginx-rtmp on a free loopback port
 //! (nginx-light + libnginx-mod-rtmp and ffmpeg must be installed; without them these tests
-//! fail): a timed run to RTMP and an MP4 file at once, and Ctrl-C (SIGINT) during an endless
-//! run, which must finish the file and exit with 130.
+//! fail): a timed run to RTMP and an MP4 file at once, Ctrl-C (SIGINT) during an endless
+//! run, which must finish the file and exit with 130, and `rtmps://` to nginx-rtmp behind
+//! nginx's `stream` TLS terminator (libnginx-mod-stream) with a private CA trusted through
+//! `--ca-file` or `SSL_CERT_FILE`, and without it one clear certificate error.
 
 #[path = "../../streamcomp-core/tests/support/mod.rs"]
 mod support;
@@ -13,7 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use support::{
-    Nginx, assert_decodes, assert_h264_aac, free_port, interrupt, settle, video_packets, wait_child,
+    Nginx, TlsFront, assert_decodes, assert_h264_aac, free_port, interrupt, make_test_certs,
+    settle, video_packets, wait_child,
 };
 
 const KEY: &str = "cli-key";
@@ -30,10 +33,22 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Runs `streamcomp stream` with stderr to a file; returns the child and that file.
 fn spawn_stream(dir: &Path, args: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    spawn_stream_env(dir, args, &[])
+}
+
+/// The same with environment variables set.
+fn spawn_stream_env(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> (std::process::Child, std::path::PathBuf) {
     let scene = dir.join("scene.json");
     std::fs::write(&scene, SCENE).unwrap();
-    let log = dir.join("stream.log");
+    let log = dir.join(format!("stream-{}.log", args.len() + env.len()));
     let child = Command::new(env!("CARGO_BIN_EXE_streamcomp"))
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .envs(env.iter().copied())
         .arg("stream")
         .arg(&scene)
         .args(args)
@@ -137,4 +152,79 @@ fn ctrl_c_stops_gracefully_with_the_file_finished_and_exit_130() {
     eprintln!("mp4: {} frames, {d:.3} s", packets.len());
     assert!(packets.len() >= 60, "{} frames", packets.len());
     assert!(d > 2.0 && d < 5.0, "{d}");
+}
+
+#[test]
+fn rtmps_with_a_private_ca_from_ca_file_or_ssl_cert_file() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let certs = make_test_certs(dir.path());
+    let tls_port = free_port();
+    let nginx = Nginx::start_with_tls(
+        dir.path(),
+        free_port(),
+        Some(TlsFront {
+            port: tls_port,
+            cert: &certs.leaf,
+            key: &certs.key,
+        }),
+    );
+    let url = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}");
+    let ca = certs.ca.to_str().unwrap();
+    /// A run: its name, extra arguments and environment.
+    type Run<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a Path)]);
+    let runs: [Run<'_>; 3] = [
+        ("untrusted", &[], &[]),
+        ("--ca-file", &["--ca-file", ca], &[]),
+        ("SSL_CERT_FILE", &[], &[("SSL_CERT_FILE", &certs.ca)]),
+    ];
+    for (what, extra, env) in runs {
+        let mut args = vec!["--duration", "2", "--no-audio", "--url", &url];
+        args.extend_from_slice(extra);
+        let (mut child, log) = spawn_stream_env(dir.path(), &args, env);
+        let status = wait_child(&mut child, Duration::from_secs(20)).expect("stream did not end");
+        let err = std::fs::read_to_string(&log).unwrap();
+        eprintln!("{what}: {status:?}:\n{err}");
+        assert!(!err.contains(KEY), "the key shows: {err}");
+        if what == "untrusted" {
+            let line = err
+                .lines()
+                .find(|l| l.contains("certificate"))
+                .unwrap_or_else(|| panic!("no certificate error: {err}"));
+            assert!(
+                line.contains("\"CN=127.0.0.1\" (issued by \"CN=streamcomp test CA\")")
+                    && line.contains("is not signed by a trusted certificate authority")
+                    && line.contains("--ca-file, RTMP_CA_FILE or SSL_CERT_FILE"),
+                "{line}"
+            );
+            assert!(!err.contains(": live"), "{err}");
+        } else {
+            assert_eq!(status.code(), Some(0), "{what}: {err}");
+            assert!(err.contains(": live"), "{what}: {err}");
+            assert!(!err.contains("certificate"), "{what}: {err}");
+            settle();
+            let frames = video_packets(&nginx.recording(KEY)).len();
+            assert!((50..=60).contains(&frames), "{what}: {frames} frames");
+        }
+    }
+    // A CA file that is not one: one line at start, nothing streamed.
+    let bad = dir.path().join("scene.json");
+    let (mut child, log) = spawn_stream(
+        dir.path(),
+        &[
+            "--duration",
+            "2",
+            "--url",
+            &url,
+            "--ca-file",
+            bad.to_str().unwrap(),
+        ],
+    );
+    let status = wait_child(&mut child, Duration::from_secs(10)).expect("stream did not end");
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--ca-file: ") && err.contains("holds no certificate"),
+        "{err}"
+    );
 }

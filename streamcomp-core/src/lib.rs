@@ -74,10 +74,14 @@ pub use encode::{
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, YuvFrame};
 pub use limits::Limits;
+/// The RTMP session parser's entry point for `fuzz/` (cargo feature `fuzzing`; not API).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use output::rtmp_fuzzing;
 pub use output::{
-    Backoff, FileFormat, FileOutput, Output, OutputError, OutputTarget, RTMP_PORT, RTMPS_PORT,
-    RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats, RtmpStatsHandle, RtmpStreamInfo,
-    RtmpUrl, RtmpUrlError,
+    Backoff, FileFormat, FileOutput, Output, OutputError, OutputTarget, RTMP_CA_FILE, RTMP_PORT,
+    RTMPS_PORT, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats, RtmpStatsHandle,
+    RtmpStreamInfo, RtmpUrl, RtmpUrlError, SSL_CERT_DIR, SSL_CERT_FILE, check_ca_file,
 };
 pub use pipeline::{
     Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,

@@ -10,7 +10,8 @@ use std::str::FromStr;
 
 use streamcomp_core::settings::{self, Setting};
 use streamcomp_core::{
-    AudioCodec, FFMPEG_HWACCELS, FFMPEG_PRESETS, LayerId, OutputTarget, Quality, VideoCodec,
+    AudioCodec, FFMPEG_HWACCELS, FFMPEG_PRESETS, LayerId, OutputTarget, Quality, RTMP_CA_FILE,
+    VideoCodec, check_ca_file,
 };
 
 /// The server's settings.
@@ -44,6 +45,9 @@ pub(crate) struct Config {
     pub stream_urls: Vec<OutputTarget>,
     /// The same, as written (they hold stream keys: never logged).
     pub stream_urls_raw: Vec<String>,
+    /// `RTMP_CA_FILE`: a CA certificate file trusted for `rtmps://` besides the system's store
+    /// (the core's rule: [`streamcomp_core::RTMP_CA_FILE`]). Default: none.
+    pub rtmp_ca_file: Option<PathBuf>,
     /// `STREAM_CODEC`. Default: h264.
     pub codec: VideoCodec,
     /// `FFMPEG_PRESET`. Default: medium.
@@ -217,6 +221,14 @@ impl Config {
                     .map_err(|e| format!("STREAM_URL: {e}: must be rtmp:// or rtmps:// URLs or file paths, comma-separated"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let rtmp_ca_file = match var(RTMP_CA_FILE) {
+            None => None,
+            Some(v) => {
+                let path = PathBuf::from(v.trim());
+                check_ca_file(&path).map_err(|e| bad(RTMP_CA_FILE, &v, &e))?;
+                Some(path)
+            }
+        };
         let codec = choice(&var, "STREAM_CODEC", "h264", &["h264", "av1", "vp8", "vp9"])?;
         let ffmpeg_preset = choice(&var, "FFMPEG_PRESET", "medium", &FFMPEG_PRESETS)?;
         let ffmpeg_hwaccel = match var("FFMPEG_HWACCEL") {
@@ -276,6 +288,7 @@ impl Config {
             bitrate_kbps,
             stream_urls,
             stream_urls_raw,
+            rtmp_ca_file,
             codec: VideoCodec::from_str(&codec).expect("checked by choice"),
             ffmpeg_preset,
             ffmpeg_hwaccel,
@@ -419,6 +432,23 @@ mod tests {
         assert_eq!(c.remote_images, ["cdn.example.com", "img.example.org"]);
         assert_eq!(c.api_token.as_deref(), Some("s3cret"));
         assert_eq!(c.log_level, "error");
+    }
+
+    #[test]
+    fn rtmp_ca_file_is_checked_at_start() {
+        let dir = std::env::temp_dir().join(format!("streamcomp-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_a_cert = dir.join("not-a-cert.pem");
+        std::fs::write(&not_a_cert, "hello\n").unwrap();
+        let err = parse(&[("RTMP_CA_FILE", not_a_cert.to_str().unwrap())]).unwrap_err();
+        assert!(
+            err.starts_with("RTMP_CA_FILE=") && err.contains("holds no certificate"),
+            "{err}"
+        );
+        let err = parse(&[("RTMP_CA_FILE", "/nonexistent/ca.pem")]).unwrap_err();
+        assert!(err.contains("cannot read the CA file"), "{err}");
+        assert!(parse(&[]).unwrap().rtmp_ca_file.is_none());
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -563,6 +563,7 @@ fn launch(
         .audio_enabled
         .then_some((c.audio_codec, c.audio_bitrate_kbps));
     opts.quality = c.quality;
+    opts.rtmp.ca_file = c.rtmp_ca_file.clone();
     LiveStream::start(scene, assets.clone(), opts)
 }
 

@@ -11,6 +11,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("audioBitrate", "audio_bitrate"),
     ("keyframeInterval", "keyframe_interval"),
     ("clockStart", "clock_start"),
+    ("caFile", "ca_file"),
 ];
 
 /// The options object as a map: `undefined`/`null` is empty, anything but an object is an

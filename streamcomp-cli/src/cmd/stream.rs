@@ -24,6 +24,10 @@ pub(crate) struct Args {
     /// Stop after this many seconds (default, or 0: run until Ctrl-C).
     #[arg(long, value_name = "SECONDS", value_parser = super::ranges::live_duration)]
     duration: Option<f64>,
+    /// A CA certificate file (PEM or DER) to trust for rtmps:// besides the system's store
+    /// (which SSL_CERT_FILE / SSL_CERT_DIR replace), e.g. a private CA.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     #[command(flatten)]
     enc: super::EncodeArgs,
 }
@@ -37,6 +41,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.quality = a.enc.quality;
     opts.threads = a.enc.threads;
     opts.duration = a.duration.filter(|d| *d > 0.0).map(Duration::from_secs_f64);
+    if let Some(ca) = &a.ca_file {
+        streamcomp_core::check_ca_file(ca).map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
+    }
+    opts.rtmp.ca_file = a.ca_file;
     let targets = opts
         .outputs
         .iter()

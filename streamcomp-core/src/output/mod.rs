@@ -6,9 +6,12 @@ pub(crate) mod rtmp;
 
 pub(crate) use file::StreamInfo;
 pub use file::{FileFormat, FileOutput};
+#[cfg(feature = "fuzzing")]
+pub use rtmp::fuzzing as rtmp_fuzzing;
 pub use rtmp::{
-    Backoff, RTMP_PORT, RTMPS_PORT, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats,
-    RtmpStatsHandle, RtmpStreamInfo, RtmpUrl, RtmpUrlError,
+    Backoff, RTMP_CA_FILE, RTMP_PORT, RTMPS_PORT, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState,
+    RtmpStats, RtmpStatsHandle, RtmpStreamInfo, RtmpUrl, RtmpUrlError, SSL_CERT_DIR, SSL_CERT_FILE,
+    check_ca_file,
 };
 
 use std::fmt;

@@ -191,7 +191,9 @@ impl LiveOptions {
     /// URLs and file paths; empty or absent: compose only), `duration` (seconds; absent: until
     /// stopped), and the encoding keys of [`RenderOptions::from_value`] (`codec`, `bitrate`,
     /// `audio`, `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`, `threads`,
-    /// `encoder`, `preset`, `hwaccel`). The frame size and rate are the scene's.
+    /// `encoder`, `preset`, `hwaccel`). The frame size and rate are the scene's. `ca_file`: a CA
+    /// certificate file trusted for `rtmps://` besides the system's (see
+    /// [`RtmpOptions::ca_file`](crate::RtmpOptions::ca_file)); it is read when the stream starts.
     ///
     /// ```
     /// use streamcomp_core::LiveOptions;
@@ -202,8 +204,9 @@ impl LiveOptions {
     /// # Ok::<(), streamcomp_core::Error>(())
     /// ```
     pub fn from_value(v: &Value) -> Result<LiveOptions, Error> {
-        let r = Reader::new(v, &["urls", "duration"])?;
+        let r = Reader::new(v, &["urls", "duration", "ca_file"])?;
         let mut o = LiveOptions::default();
+        o.rtmp.ca_file = r.str("ca_file")?.map(std::path::PathBuf::from);
         match r.get("urls") {
             None => {}
             Some(Value::Array(list)) => {
@@ -348,6 +351,13 @@ mod tests {
         assert_eq!(o.outputs.len(), 2);
         assert!(o.audio.is_none());
         assert_eq!(o.duration, Some(Duration::from_secs(2)));
+        let o = LiveOptions::from_value(&json!({"ca_file": "/etc/private-ca.pem"})).unwrap();
+        assert_eq!(
+            o.rtmp.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/private-ca.pem"))
+        );
+        let e = LiveOptions::from_value(&json!({"ca_file": 3})).unwrap_err();
+        assert!(e.to_string().starts_with("options.ca_file: "), "{e}");
         let o = LiveOptions::from_value(&json!({"audio_codec": "opus"})).unwrap();
         assert_eq!(o.audio, Some((AudioCodec::Opus, 128)));
         let e = LiveOptions::from_value(&json!({"urls": ["srt://h:9000"]})).unwrap_err();

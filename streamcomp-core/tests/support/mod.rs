@@ -13,6 +13,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub(crate) const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+/// nginx's `stream` module (Debian `libnginx-mod-stream`): the TLS terminator of the RTMPS tests.
+pub(crate) const STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+/// A TLS terminator for nginx's `stream` module: listen on `port` with this certificate chain
+/// (PEM) and key (PEM), and pass the bytes to the RTMP port.
+pub(crate) struct TlsFront<'a> {
+    pub(crate) port: u16,
+    pub(crate) cert: &'a Path,
+    pub(crate) key: &'a Path,
+}
 
 /// Panics with what to install when nginx, its RTMP module, ffmpeg or ffprobe is missing.
 pub(crate) fn require_tools() {
@@ -57,7 +67,39 @@ pub(crate) struct Nginx {
 
 impl Nginx {
     pub(crate) fn start(dir: &Path, port: u16) -> Nginx {
+        Nginx::start_with_tls(dir, port, None)
+    }
+
+    /// The same with nginx's `stream` module terminating TLS in front of the RTMP port.
+    pub(crate) fn start_with_tls(dir: &Path, port: u16, tls: Option<TlsFront<'_>>) -> Nginx {
         require_tools();
+        let (stream_module, stream_block) = match &tls {
+            None => (String::new(), String::new()),
+            Some(t) => {
+                assert!(
+                    Path::new(STREAM_MODULE).exists(),
+                    "{STREAM_MODULE} is missing: install libnginx-mod-stream \
+                     (apt-get install libnginx-mod-stream)"
+                );
+                (
+                    format!("load_module {STREAM_MODULE};\n"),
+                    format!(
+                        "stream {{
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        proxy_pass 127.0.0.1:{port};
+    }}
+}}
+",
+                        tls_port = t.port,
+                        cert = t.cert.display(),
+                        key = t.key.display()
+                    ),
+                )
+            }
+        };
         let rec = dir.join("rec");
         std::fs::create_dir_all(&rec).unwrap();
         let conf = dir.join("nginx.conf");
@@ -65,7 +107,7 @@ impl Nginx {
             &conf,
             format!(
                 "load_module {RTMP_MODULE};
-daemon off;
+{stream_module}daemon off;
 master_process off;
 error_log stderr warn;
 pid {dir}/nginx.pid;
@@ -82,7 +124,7 @@ rtmp {{
         }}
     }}
 }}
-",
+{stream_block}",
                 dir = dir.display(),
                 rec = rec.display()
             ),
@@ -100,9 +142,14 @@ rtmp {{
             .spawn()
             .expect("nginx starts");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not listen on {port}");
-            thread::sleep(Duration::from_millis(20));
+        for p in [Some(port), tls.as_ref().map(|t| t.port)]
+            .into_iter()
+            .flatten()
+        {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "nginx did not listen on {p}");
+                thread::sleep(Duration::from_millis(20));
+            }
         }
         Nginx {
             child: Some(child),
@@ -349,4 +396,79 @@ pub(crate) fn interrupt(child: &Child) {
         .status()
         .unwrap();
     assert!(ok.success(), "kill -INT failed");
+}
+
+/// Certificate files made by the `openssl` program for a TLS test server on 127.0.0.1.
+pub(crate) struct TestCerts {
+    /// The test CA (PEM), to trust.
+    pub(crate) ca: PathBuf,
+    /// The server's certificate for 127.0.0.1 and localhost, signed by the CA (PEM).
+    pub(crate) leaf: PathBuf,
+    /// The server's key (PEM).
+    pub(crate) key: PathBuf,
+}
+
+/// Makes a CA (`CN=streamcomp test CA`) and a server certificate (`CN=127.0.0.1`) in `dir`.
+/// Panics with what to install when `openssl` is missing.
+pub(crate) fn make_test_certs(dir: &Path) -> TestCerts {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl program is missing: apt-get install openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+    run(&[
+        &[
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=streamcomp test CA",
+        ][..],
+        &ec,
+        &["-keyout", "ca.key", "-out", "ca.pem"],
+    ]
+    .concat());
+    run(&[
+        &["req", "-nodes", "-subj", "/CN=127.0.0.1"][..],
+        &ec,
+        &["-keyout", "leaf.key", "-out", "leaf.csr"],
+    ]
+    .concat());
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "leaf.pem",
+    ]);
+    TestCerts {
+        ca: dir.join("ca.pem"),
+        leaf: dir.join("leaf.pem"),
+        key: dir.join("leaf.key"),
+    }
 }

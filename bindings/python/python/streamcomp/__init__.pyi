@@ -151,6 +151,7 @@ class Stream:
         encoder: Optional[str] = ...,
         preset: Optional[str] = ...,
         hwaccel: Optional[str] = ...,
+        ca_file: Optional[str] = ...,
     ) -> "Stream":
         """Options are checked here (``SceneError`` naming ``options.<key>``); nothing starts
         before ``start()`` or ``with``."""

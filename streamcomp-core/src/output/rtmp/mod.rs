@@ -10,15 +10,27 @@
 //! H.264 and AAC go as classic FLV tags; AV1 and Opus as Enhanced RTMP tags (the `connect`
 //! then carries a `fourCcList`).
 
+mod amf0;
 mod backoff;
+mod cert_check;
+mod chunk_reader;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+mod incoming;
+pub(crate) mod publisher;
+#[cfg(test)]
+mod publisher_tests;
 mod sender;
 mod session;
 mod tls;
+mod trust;
 mod url;
 
 pub use backoff::Backoff;
+pub use trust::{RTMP_CA_FILE, SSL_CERT_DIR, SSL_CERT_FILE, check_ca_file};
 pub use url::{RTMP_PORT, RTMPS_PORT, RtmpUrl, RtmpUrlError};
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -99,8 +111,12 @@ pub struct RtmpOptions {
     pub backoff_jitter: f64,
     /// Seed of the jitter, for reproducible delays. Default: none (from the clock).
     pub backoff_seed: Option<u64>,
-    /// Extra certificates (DER) trusted for `rtmps://` besides the web roots, e.g. a private
-    /// CA or a test server's own. Default: none.
+    /// A CA file (PEM, one or more certificates, or DER) trusted for `rtmps://` besides the
+    /// system's store, e.g. a private CA. Where else roots come from (`SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`): see [`SSL_CERT_FILE`]. Default: none.
+    pub ca_file: Option<PathBuf>,
+    /// Extra certificates (DER) trusted for `rtmps://` besides the others, e.g. a test
+    /// server's own. Default: none.
     pub extra_root_certs: Vec<Vec<u8>>,
     /// Where events go from the start (never blocks; events are dropped when it is full).
     /// More receivers: [`RtmpOutput::subscribe`]. Default: none.
@@ -119,6 +135,7 @@ impl Default for RtmpOptions {
             backoff_max: Duration::from_secs(30),
             backoff_jitter: 0.2,
             backoff_seed: None,
+            ca_file: None,
             extra_root_certs: Vec::new(),
             events: None,
         }
@@ -196,6 +213,9 @@ pub enum RtmpEvent {
     Reconnected,
     /// An error (connect, handshake, refused, lost); the output keeps trying.
     Error(String),
+    /// Something that may keep the server from using the stream, though it took it (e.g. AV1
+    /// or Opus to a server that did not say it reads Enhanced RTMP); publishing goes on.
+    Warning(String),
     /// The output finished.
     Stopped,
 }
@@ -311,10 +331,12 @@ impl RtmpOutput {
         }
         let tls = if url.is_tls() {
             Some(
-                tls::client_config(&opts.extra_root_certs).map_err(|reason| OutputError::Tls {
-                    url: url.to_string(),
-                    reason,
-                })?,
+                tls::client_config(opts.ca_file.as_deref(), &opts.extra_root_certs).map_err(
+                    |reason| OutputError::Tls {
+                        url: url.to_string(),
+                        reason,
+                    },
+                )?,
             )
         } else {
             None

@@ -133,6 +133,10 @@ impl Sender {
                     } else {
                         RtmpEvent::Started
                     });
+                    if !ever_live && let Some(w) = session.enhanced_warning() {
+                        tracing::warn!(target: "streamcomp::rtmp", "{}: {w}", self.url);
+                        self.shared.emit(RtmpEvent::Warning(w));
+                    }
                     ever_live = true;
                     let result = self.stream(&mut session);
                     self.shared.stats().bytes_sent += session.take_sent();

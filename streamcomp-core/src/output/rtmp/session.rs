@@ -1,58 +1,31 @@
-//! One RTMP publishing session on a blocking socket, built from rml_rtmp's sans-IO parts:
-//! the handshake, chunk (de)serialisation and messages, with AMF0 commands of our own.
+//! One RTMP publishing session on a blocking socket: TCP (+TLS) connect, the handshake (rml_rtmp's
+//! sans-IO [`Handshake`]), then the [`Publisher`] conversation driven over the socket until the
+//! server says `NetStream.Publish.Start`.
 //!
-//! [`Session::open`] does what OBS does: TCP (+TLS) connect, handshake, `SetChunkSize 4096`,
-//! `connect` (with `fourCcList` for Enhanced RTMP codecs), `releaseStream`, `FCPublish`,
-//! `createStream`, `publish(key, "live")`, and waits for `NetStream.Publish.Start`. Then
-//! [`Session::send`] writes FLV tag bodies as audio/video/data messages (video and audio on their
-//! own chunk streams), and [`Session::poll`] answers pings, window-size changes and
-//! acknowledgements without waiting. Malformed server data is an error, never a panic.
+//! [`Session::send`] writes FLV tag bodies as audio/video/data messages, and [`Session::poll`]
+//! reads whatever the server sent without waiting (pings, window and chunk sizes,
+//! acknowledgements, status changes). Malformed server data is an error, never a panic; what the
+//! server may leave out or add is tolerated (see [`super::publisher`]).
 
-use std::collections::HashMap;
-use std::io::{self, Cursor, Write};
+use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rml_amf0::Amf0Value;
-use rml_rtmp::chunk_io::{ChunkDeserializer, ChunkSerializer};
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
-use rml_rtmp::messages::{MessagePayload, RtmpMessage, UserControlEventType};
-use rml_rtmp::time::RtmpTimestamp;
 use rustls::ClientConfig;
 
+pub(crate) use super::publisher::MediaKind;
+use super::publisher::{Failure, Publisher};
 use super::tls::{Transport, tcp_connect, tls_connect};
 use super::url::RtmpUrl;
 use crate::output::OutputError;
 
-/// The chunk size we announce and send with.
-pub(crate) const CHUNK_SIZE: u32 = 4096;
-/// Largest AMF0 command or data message from the server we parse (bounds work and recursion).
-const MAX_AMF_MESSAGE: usize = 8 * 1024;
-/// Largest chunk size a server may announce.
-const MAX_SERVER_CHUNK: u32 = 1 << 24;
 /// Handshake bytes we accept before giving up (C0+C1+C2 are 3073).
 const MAX_HANDSHAKE_BYTES: usize = 16 * 1024;
-/// Server messages read per [`Session::poll`] at most.
-const MAX_POLL_MESSAGES: usize = 256;
-
-const TX_CONNECT: f64 = 1.0;
-const TX_RELEASE: f64 = 2.0;
-const TX_FCPUBLISH: f64 = 3.0;
-const TX_CREATE: f64 = 4.0;
-const TX_PUBLISH: f64 = 5.0;
-
-/// What an FLV tag body is, on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MediaKind {
-    /// Video message (type 9).
-    Video,
-    /// Audio message (type 8).
-    Audio,
-    /// AMF0 data (type 18), e.g. `@setDataFrame onMetaData`.
-    Data,
-}
+/// Reads per [`Session::poll`] at most.
+const MAX_POLL_READS: usize = 64;
 
 /// How to open a session.
 pub(crate) struct OpenParams<'a> {
@@ -69,20 +42,13 @@ pub(crate) struct OpenParams<'a> {
 /// A live publishing session.
 pub(crate) struct Session {
     io: Transport,
-    ser: ChunkSerializer,
-    de: ChunkDeserializer,
+    publisher: Publisher,
     url: RtmpUrl,
-    stream_id: u32,
     buf: Vec<u8>,
-    /// Received bytes not yet given to the deserializer.
-    stash: Vec<u8>,
-    received: u64,
-    ack_window: u64,
-    acked: u64,
     sent: u64,
     write_timeout: Duration,
-    /// Publishing started: error statuses now end the session.
-    live: bool,
+    /// We sent Enhanced RTMP (`fourCcList`).
+    enhanced: bool,
 }
 
 impl Session {
@@ -111,30 +77,40 @@ impl Session {
                 })?
             }
         };
+        let publisher = Publisher::new(url, p.four_cc).map_err(|f| failure(url, f))?;
         let mut s = Session {
             io,
-            ser: ChunkSerializer::new(),
-            de: ChunkDeserializer::new(),
+            publisher,
             url: url.clone(),
-            stream_id: 0,
             buf: vec![0; 16 * 1024],
-            stash: Vec::new(),
-            received: 0,
-            ack_window: 0,
-            acked: 0,
             sent: 0,
             write_timeout: p.write_timeout,
-            live: false,
+            enhanced: !p.four_cc.is_empty(),
         };
-        s.handshake(deadline)?;
-        s.publish(deadline, p.four_cc)?;
-        s.live = true;
+        let early = s.handshake(deadline)?;
+        s.flush_output()?;
+        s.feed(&early)?;
+        while !s.publisher.is_live() {
+            let n = match s.read_some(deadline) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(s.protocol(format!(
+                        "the server did not answer in time (waiting for {})",
+                        s.publisher.stage().waiting_for()
+                    )));
+                }
+                Err(e) => return Err(s.lost(&e)),
+            };
+            let data = s.buf[..n].to_vec();
+            s.feed(&data)?;
+        }
         s.io.set_timeouts(p.write_timeout, p.write_timeout)
             .map_err(|e| s.lost(&e))?;
         Ok(s)
     }
 
-    fn handshake(&mut self, deadline: Instant) -> Result<(), OutputError> {
+    /// The handshake; returns bytes the server sent after it (chunks already).
+    fn handshake(&mut self, deadline: Instant) -> Result<Vec<u8>, OutputError> {
         let herr = |url: &RtmpUrl, reason: String| OutputError::Handshake {
             url: url.to_string(),
             reason,
@@ -172,93 +148,26 @@ impl Session {
                         self.write_raw(&response_bytes)
                             .map_err(|e| herr(&self.url, io_reason(&e)))?;
                     }
-                    if !remaining_bytes.is_empty() {
-                        // Feed early chunks to the deserializer; messages are read later.
-                        self.pending_input(&remaining_bytes)?;
-                    }
-                    return Ok(());
+                    return Ok(remaining_bytes);
                 }
             }
         }
     }
 
-    fn publish(&mut self, deadline: Instant, four_cc: &[&str]) -> Result<(), OutputError> {
-        let packet = self
-            .ser
-            .set_max_chunk_size(CHUNK_SIZE, RtmpTimestamp::new(0))
-            .map_err(|e| self.protocol(e.to_string()))?;
-        self.write_raw(&packet.bytes).map_err(|e| self.lost(&e))?;
+    /// Gives server bytes to the publisher and sends what it answers.
+    fn feed(&mut self, data: &[u8]) -> Result<(), OutputError> {
+        let fed = self.publisher.feed(data);
+        // Answers queued before a failure (a pong, an ack) still go out.
+        self.flush_output()?;
+        fed.map_err(|f| failure(&self.url, f))
+    }
 
-        let mut obj = HashMap::new();
-        let s = |v: &str| Amf0Value::Utf8String(v.to_string());
-        obj.insert("app".into(), s(self.url.app()));
-        obj.insert("type".into(), s("nonprivate"));
-        obj.insert("flashVer".into(), s("FMLE/3.0 (compatible; streamcomp)"));
-        obj.insert("tcUrl".into(), s(&self.url.tc_url()));
-        obj.insert("swfUrl".into(), s(&self.url.tc_url()));
-        if !four_cc.is_empty() {
-            obj.insert(
-                "fourCcList".into(),
-                Amf0Value::StrictArray(four_cc.iter().map(|c| s(c)).collect()),
-            );
+    fn flush_output(&mut self) -> Result<(), OutputError> {
+        let out = self.publisher.take_output();
+        if out.is_empty() {
+            return Ok(());
         }
-        self.command(0, "connect", TX_CONNECT, Amf0Value::Object(obj), vec![])?;
-        self.wait(deadline, |c| match c.name.as_str() {
-            "_result" if c.tx == TX_CONNECT => Some(Ok(())),
-            "_error" if c.tx == TX_CONNECT => Some(Err(status_of(c))),
-            _ => None,
-        })?;
-
-        let key = s(self.url.key());
-        self.command(
-            0,
-            "releaseStream",
-            TX_RELEASE,
-            Amf0Value::Null,
-            vec![key.clone()],
-        )?;
-        self.command(
-            0,
-            "FCPublish",
-            TX_FCPUBLISH,
-            Amf0Value::Null,
-            vec![key.clone()],
-        )?;
-        self.command(0, "createStream", TX_CREATE, Amf0Value::Null, vec![])?;
-        let id = self.wait(deadline, |c| match c.name.as_str() {
-            "_result" if c.tx == TX_CREATE => Some(match c.args.first() {
-                Some(Amf0Value::Number(n)) if n.is_finite() && *n >= 0.0 && *n < 1e9 => {
-                    Ok(*n as u32)
-                }
-                _ => Err("createStream answered without a stream id".to_string()),
-            }),
-            "_error" if c.tx == TX_CREATE => Some(Err(status_of(c))),
-            _ => None,
-        })?;
-        self.stream_id = id;
-        self.command(
-            id,
-            "publish",
-            TX_PUBLISH,
-            Amf0Value::Null,
-            vec![key, s("live")],
-        )?;
-        self.wait(deadline, |c| {
-            if c.name == "_error" && c.tx == TX_PUBLISH {
-                return Some(Err(status_of(c)));
-            }
-            if c.name != "onStatus" {
-                return None;
-            }
-            let (level, code, _) = info_of(c);
-            if code == "NetStream.Publish.Start" {
-                Some(Ok(()))
-            } else if level == "error" || code.contains("BadName") || code.contains("Failed") {
-                Some(Err(status_of(c)))
-            } else {
-                None
-            }
-        })
+        self.write_raw(&out).map_err(|e| self.lost(&e))
     }
 
     /// Sends one FLV tag body as a message at `ms`.
@@ -268,32 +177,16 @@ impl Session {
         ms: u32,
         body: Bytes,
     ) -> Result<(), OutputError> {
-        let type_id = match kind {
-            MediaKind::Video => 9,
-            MediaKind::Audio => 8,
-            MediaKind::Data => 18,
-        };
-        let payload = MessagePayload {
-            timestamp: RtmpTimestamp::new(ms),
-            type_id,
-            message_stream_id: self.stream_id,
-            data: body,
-        };
-        let packet = self
-            .ser
-            .serialize(&payload, false, false)
-            .map_err(|e| self.protocol(e.to_string()))?;
-        self.write_raw(&packet.bytes).map_err(|e| self.lost(&e))
+        self.publisher
+            .media(kind, ms, body)
+            .map_err(|f| failure(&self.url, f))?;
+        self.flush_output()
     }
 
     /// Handles whatever the server sent, without waiting: pings, window sizes, chunk sizes,
     /// status changes. An error status or a closed connection is an error.
     pub(crate) fn poll(&mut self) -> Result<(), OutputError> {
-        for _ in 0..MAX_POLL_MESSAGES {
-            if let Some(p) = self.next_buffered()? {
-                self.dispatch(&p)?;
-                continue;
-            }
+        for _ in 0..MAX_POLL_READS {
             let n = match self.io.try_read(&mut self.buf) {
                 Ok(Some(0)) => {
                     return Err(self.lost(&io::Error::new(
@@ -305,11 +198,21 @@ impl Session {
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(self.lost(&e)),
             };
-            self.received += n as u64;
             let data = self.buf[..n].to_vec();
-            self.pending_input(&data)?;
+            self.feed(&data)?;
         }
         Ok(())
+    }
+
+    /// A warning for the user when we publish Enhanced RTMP (AV1, Opus) and the server did not
+    /// list it (`fourCcList`) in its answer to `connect`.
+    pub(crate) fn enhanced_warning(&self) -> Option<String> {
+        (self.enhanced && self.publisher.server_four_cc().is_none()).then(|| {
+            "the server did not list Enhanced RTMP (fourCcList) in its answer to connect: it \
+             may not read AV1 or Opus (FFmpeg before 6.1 cannot; nginx-rtmp and \
+             Node-Media-Server pass them on as they are)"
+                .to_string()
+        })
     }
 
     /// Bytes written since the last call.
@@ -321,154 +224,10 @@ impl Session {
     /// write timeout. Errors are ignored: the stream is over either way.
     pub(crate) fn close(mut self) {
         let _ = self.io.set_timeouts(self.write_timeout, self.write_timeout);
-        let key = Amf0Value::Utf8String(self.url.key().to_string());
-        let _ = self.command(0, "FCUnpublish", 6.0, Amf0Value::Null, vec![key]);
-        let id = Amf0Value::Number(self.stream_id as f64);
-        let _ = self.command(0, "deleteStream", 7.0, Amf0Value::Null, vec![id]);
+        self.publisher.close();
+        let _ = self.flush_output();
         let _ = self.io.flush();
         self.io.close();
-    }
-
-    fn command(
-        &mut self,
-        stream: u32,
-        name: &str,
-        tx: f64,
-        object: Amf0Value,
-        args: Vec<Amf0Value>,
-    ) -> Result<(), OutputError> {
-        let msg = RtmpMessage::Amf0Command {
-            command_name: name.to_string(),
-            transaction_id: tx,
-            command_object: object,
-            additional_arguments: args,
-        };
-        self.send_message(msg, stream)
-    }
-
-    fn send_message(&mut self, msg: RtmpMessage, stream: u32) -> Result<(), OutputError> {
-        let payload = msg
-            .into_message_payload(RtmpTimestamp::new(0), stream)
-            .map_err(|e| self.protocol(e.to_string()))?;
-        let packet = self
-            .ser
-            .serialize(&payload, false, false)
-            .map_err(|e| self.protocol(e.to_string()))?;
-        self.write_raw(&packet.bytes).map_err(|e| self.lost(&e))
-    }
-
-    /// Reads messages until `pick` decides on a command; handles control messages on the way.
-    fn wait<T>(
-        &mut self,
-        deadline: Instant,
-        mut pick: impl FnMut(&Command) -> Option<Result<T, String>>,
-    ) -> Result<T, OutputError> {
-        loop {
-            let p = match self.next_buffered()? {
-                Some(p) => p,
-                None => {
-                    let n = self.read_some(deadline).map_err(|e| {
-                        if matches!(e.kind(), io::ErrorKind::TimedOut) {
-                            self.protocol("the server did not answer in time".into())
-                        } else {
-                            self.lost(&e)
-                        }
-                    })?;
-                    self.received += n as u64;
-                    let data = self.buf[..n].to_vec();
-                    self.pending_input(&data)?;
-                    continue;
-                }
-            };
-            if let Some(cmd) = self.dispatch(&p)?
-                && let Some(r) = pick(&cmd)
-            {
-                return r.map_err(|status| OutputError::Rejected {
-                    url: self.url.to_string(),
-                    status: self.url.redact(&status),
-                });
-            }
-        }
-    }
-
-    /// Feeds received bytes to the deserializer (messages are taken by `next_buffered`).
-    fn pending_input(&mut self, data: &[u8]) -> Result<(), OutputError> {
-        self.stash.extend_from_slice(data);
-        Ok(())
-    }
-
-    fn next_buffered(&mut self) -> Result<Option<MessagePayload>, OutputError> {
-        let input = std::mem::take(&mut self.stash);
-        let de = &mut self.de;
-        match catch_unwind(AssertUnwindSafe(|| de.get_next_message(&input))) {
-            Ok(Ok(p)) => Ok(p),
-            Ok(Err(e)) => Err(self.protocol(format!("bad chunk from the server: {e}"))),
-            Err(_) => Err(self.protocol("malformed chunk stream from the server".into())),
-        }
-    }
-
-    /// Acts on a control message; returns the command, if it was one.
-    fn dispatch(&mut self, p: &MessagePayload) -> Result<Option<Command>, OutputError> {
-        let msg = decode(p).map_err(|e| self.protocol(e))?;
-        let mut cmd = None;
-        match msg {
-            RtmpMessage::SetChunkSize { size } => {
-                if size == 0 || size > MAX_SERVER_CHUNK {
-                    return Err(self.protocol(format!("the server set a chunk size of {size}")));
-                }
-                self.de
-                    .set_max_chunk_size(size as usize)
-                    .map_err(|e| self.protocol(e.to_string()))?;
-            }
-            RtmpMessage::WindowAcknowledgement { size } => self.ack_window = size as u64,
-            RtmpMessage::SetPeerBandwidth { size, .. } => {
-                self.send_message(RtmpMessage::WindowAcknowledgement { size }, 0)?;
-            }
-            RtmpMessage::UserControl {
-                event_type: UserControlEventType::PingRequest,
-                timestamp,
-                ..
-            } => {
-                let reply = RtmpMessage::UserControl {
-                    event_type: UserControlEventType::PingResponse,
-                    stream_id: None,
-                    buffer_length: None,
-                    timestamp: Some(timestamp.unwrap_or(RtmpTimestamp::new(0))),
-                };
-                self.send_message(reply, 0)?;
-            }
-            RtmpMessage::Amf0Command {
-                command_name,
-                transaction_id,
-                additional_arguments,
-                ..
-            } => {
-                let c = Command {
-                    name: command_name,
-                    tx: transaction_id,
-                    args: additional_arguments,
-                };
-                if c.name == "close" {
-                    return Err(self.protocol("the server closed the stream".into()));
-                }
-                if self.live && c.name == "onStatus" && info_of(&c).0 == "error" {
-                    return Err(OutputError::Rejected {
-                        url: self.url.to_string(),
-                        status: self.url.redact(&status_of(&c)),
-                    });
-                }
-                cmd = Some(c);
-            }
-            _ => {}
-        }
-        if self.ack_window > 0 && self.received - self.acked >= self.ack_window {
-            self.acked = self.received;
-            let ack = RtmpMessage::Acknowledgement {
-                sequence_number: self.received as u32,
-            };
-            self.send_message(ack, 0)?;
-        }
-        Ok(cmd)
     }
 
     fn read_some(&mut self, deadline: Instant) -> io::Result<usize> {
@@ -506,10 +265,7 @@ impl Session {
     }
 
     fn protocol(&self, reason: String) -> OutputError {
-        OutputError::Protocol {
-            url: self.url.to_string(),
-            reason: self.url.redact(&reason),
-        }
+        failure(&self.url, Failure::Protocol(reason))
     }
 
     fn lost(&self, e: &io::Error) -> OutputError {
@@ -520,81 +276,16 @@ impl Session {
     }
 }
 
-/// An AMF0 command from the server.
-#[derive(Debug)]
-struct Command {
-    name: String,
-    tx: f64,
-    args: Vec<Amf0Value>,
-}
-
-/// `(level, code, description)` of an `onStatus` / `_error` info object.
-fn info_of(c: &Command) -> (String, String, String) {
-    let mut out = (String::new(), String::new(), String::new());
-    for a in &c.args {
-        if let Amf0Value::Object(o) = a {
-            let get = |k: &str| match o.get(k) {
-                Some(Amf0Value::Utf8String(s)) => s.chars().take(200).collect(),
-                _ => String::new(),
-            };
-            out = (get("level"), get("code"), get("description"));
-            break;
-        }
-    }
-    out
-}
-
-/// `code: description` of an error answer, for [`OutputError::Rejected`].
-fn status_of(c: &Command) -> String {
-    let (_, code, description) = info_of(c);
-    match (code.is_empty(), description.is_empty()) {
-        (true, true) => format!("{} to transaction {}", c.name, c.tx),
-        (false, true) => code,
-        (true, false) => description,
-        (false, false) => format!("{code} ({description})"),
-    }
-}
-
-/// Decodes a message payload without trusting it.
-fn decode(p: &MessagePayload) -> Result<RtmpMessage, String> {
-    match p.type_id {
-        // AMF0 commands (and AMF3-flagged ones that are really AMF0).
-        20 | 17 => {
-            let data = match (p.type_id, p.data.first()) {
-                (17, Some(0)) => &p.data[1..],
-                _ => &p.data[..],
-            };
-            if data.len() > MAX_AMF_MESSAGE {
-                return Err(format!("a {} byte command from the server", data.len()));
-            }
-            let mut values = rml_amf0::deserialize(&mut Cursor::new(data))
-                .map_err(|e| format!("bad AMF0 command from the server: {e}"))?;
-            if values.len() < 3 {
-                return Err("an AMF0 command without name, transaction and object".into());
-            }
-            let args = values.split_off(3);
-            let mut it = values.into_iter();
-            let (Some(Amf0Value::Utf8String(name)), Some(Amf0Value::Number(tx)), Some(object)) =
-                (it.next(), it.next(), it.next())
-            else {
-                return Err("an AMF0 command without name or transaction id".into());
-            };
-            Ok(RtmpMessage::Amf0Command {
-                command_name: name,
-                transaction_id: tx,
-                command_object: object,
-                additional_arguments: args,
-            })
-        }
-        // Data, audio, video, shared objects: nothing a publisher needs to read.
-        8 | 9 | 15 | 16 | 18 | 19 | 22 => Ok(RtmpMessage::Unknown {
-            type_id: p.type_id,
-            data: Bytes::new(),
-        }),
-        _ => match catch_unwind(AssertUnwindSafe(|| p.to_rtmp_message())) {
-            Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(format!("bad message of type {}: {e}", p.type_id)),
-            Err(_) => Err(format!("malformed message of type {}", p.type_id)),
+/// The error for a failed conversation, key hidden.
+fn failure(url: &RtmpUrl, f: Failure) -> OutputError {
+    match f {
+        Failure::Rejected(status) => OutputError::Rejected {
+            url: url.to_string(),
+            status: url.redact(&status),
+        },
+        Failure::Protocol(reason) => OutputError::Protocol {
+            url: url.to_string(),
+            reason: url.redact(&reason),
         },
     }
 }
@@ -610,10 +301,17 @@ fn io_reason(e: &io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::io::Read;
     use std::net::{TcpListener, TcpStream};
     use std::thread;
 
+    use rml_amf0::Amf0Value;
+    use rml_rtmp::chunk_io::{ChunkDeserializer, ChunkSerializer};
+    use rml_rtmp::messages::{MessagePayload, RtmpMessage, UserControlEventType};
+    use rml_rtmp::time::RtmpTimestamp;
+
+    use super::super::publisher::{TX_CONNECT, TX_CREATE};
     use super::*;
 
     /// The server side of a scripted conversation, on rml_rtmp's parts.

@@ -1,14 +1,19 @@
 //! The byte pipe under an RTMP session: a blocking TCP socket, or TLS over it for `rtmps://`
-//! (rustls with the `ring` provider, Mozilla's roots from `webpki-roots`, plus any extra
-//! certificates the options trust, e.g. a test server's own).
+//! (rustls with the `ring` provider; the certificates trusted come from [`super::trust`], and a
+//! refused certificate is described by [`super::cert_check`]).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use std::path::Path;
+
+use rustls::pki_types::ServerName;
+use rustls::{CertificateError, ClientConfig, ClientConnection, StreamOwned};
+
+use super::cert_check::{NamingVerifier, Refused};
+use super::trust::trust;
 
 /// A connected socket, plain or TLS.
 pub(crate) enum Transport {
@@ -16,23 +21,36 @@ pub(crate) enum Transport {
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
-/// The client TLS configuration: web roots plus `extra_roots` (DER certificates).
-pub(crate) fn client_config(extra_roots: &[Vec<u8>]) -> Result<Arc<ClientConfig>, String> {
-    let mut roots = RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    for (i, der) in extra_roots.iter().enumerate() {
-        roots
-            .add(CertificateDer::from(der.clone()))
-            .map_err(|e| format!("extra trusted certificate #{i} is not usable: {e}"))?;
-    }
+/// The client TLS configuration: the roots of [`super::trust`] (the process environment's
+/// `SSL_CERT_FILE`/`SSL_CERT_DIR`, `ca_file`, `extra_roots` as DER certificates).
+pub(crate) fn client_config(
+    ca_file: Option<&Path>,
+    extra_roots: &[Vec<u8>],
+) -> Result<Arc<ClientConfig>, String> {
+    let trust = trust(ca_file, extra_roots, |name| std::env::var_os(name))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = NamingVerifier::new(trust, provider.clone())?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// A TLS failure in words: the description of a refused certificate, else rustls's own.
+fn tls_reason(e: &io::Error) -> String {
+    let refused = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .and_then(|r| match r {
+            rustls::Error::InvalidCertificate(CertificateError::Other(o)) => {
+                o.0.downcast_ref::<Refused>().map(|r| r.0.clone())
+            }
+            _ => None,
+        });
+    refused.unwrap_or_else(|| e.to_string())
 }
 
 /// Opens a TCP connection to `host:port`, trying each address until `timeout` is spent.
@@ -75,7 +93,7 @@ pub(crate) fn tls_connect(
                     "TLS handshake timed out".to_string()
                 }
                 io::ErrorKind::UnexpectedEof => "the server closed during the TLS handshake".into(),
-                _ => e.to_string(),
+                _ => tls_reason(&e),
             })?;
     }
     Ok(Transport::Tls(Box::new(stream)))
@@ -149,8 +167,8 @@ mod tests {
 
     #[test]
     fn bad_extra_root_is_an_error_not_a_panic() {
-        assert!(client_config(&[]).is_ok());
-        let err = client_config(&[vec![1, 2, 3]]).unwrap_err();
+        assert!(client_config(None, &[]).is_ok());
+        let err = client_config(None, &[vec![1, 2, 3]]).unwrap_err();
         assert!(err.contains("#0"), "{err}");
     }
 
@@ -166,7 +184,7 @@ mod tests {
         });
         let tcp = tcp_connect("127.0.0.1", port, Duration::from_secs(2)).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        let err = tls_connect(tcp, "127.0.0.1", client_config(&[]).unwrap())
+        let err = tls_connect(tcp, "127.0.0.1", client_config(None, &[]).unwrap())
             .err()
             .unwrap();
         assert!(!err.is_empty());

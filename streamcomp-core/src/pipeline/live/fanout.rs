@@ -187,7 +187,7 @@ pub(super) fn poll_outputs(sh: &Shared, outputs: &mut [OpenOutput]) {
                         delay,
                     },
                     RtmpEvent::Reconnected => Event::Reconnected { output },
-                    RtmpEvent::Error(message) => Event::Error {
+                    RtmpEvent::Error(message) | RtmpEvent::Warning(message) => Event::Error {
                         message: format!("{output}: {message}"),
                     },
                     _ => continue,
