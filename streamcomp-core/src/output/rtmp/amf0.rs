@@ -254,13 +254,9 @@ mod tests {
         let mut rng = 0x9e37_79b9_u64;
         for _ in 0..2000 {
             let len = (rng % 64) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    (rng % 20) as u8
-                })
+            let bytes: Vec<u8> = crate::output::rtmp::noise(&mut rng, len)
+                .into_iter()
+                .map(|b| b % 20)
                 .collect();
             let _ = read_all(&bytes);
         }

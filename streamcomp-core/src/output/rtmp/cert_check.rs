@@ -215,14 +215,8 @@ mod tests {
         assert_eq!(names(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
         let mut rng = 7u64;
         for _ in 0..2000 {
-            let bytes: Vec<u8> = (0..(rng % 80))
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    rng as u8
-                })
-                .collect();
+            let len = (rng % 80) as usize;
+            let bytes = crate::output::rtmp::noise(&mut rng, len);
             let _ = names(&bytes);
         }
     }

@@ -329,14 +329,7 @@ mod tests {
             let mut r = ChunkReader::default();
             r.set_chunk_size(1 + (rng % 300) as usize);
             let len = (rng % 400) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    rng as u8
-                })
-                .collect();
+            let bytes = crate::output::rtmp::noise(&mut rng, len);
             if r.push(&bytes).is_ok() {
                 while let Ok(Some(_)) = r.next_message() {}
             }

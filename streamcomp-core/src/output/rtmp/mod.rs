@@ -20,6 +20,19 @@ mod incoming;
 pub(crate) mod publisher;
 #[cfg(test)]
 mod publisher_tests;
+
+/// `len` pseudo-random bytes (xorshift64 from `state`), for the parsers' garbage tests.
+#[cfg(test)]
+pub(crate) fn noise(state: &mut u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state as u8
+        })
+        .collect()
+}
 mod sender;
 mod session;
 mod tls;

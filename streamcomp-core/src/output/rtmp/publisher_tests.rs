@@ -475,14 +475,7 @@ fn the_fuzz_entry_takes_its_corpus_and_garbage() {
     let mut rng = 0x853c_49e6_748f_ea9b_u64;
     for _ in 0..3000 {
         let len = (rng % 700) as usize;
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                rng as u8
-            })
-            .collect();
+        let bytes = crate::output::rtmp::noise(&mut rng, len);
         super::fuzzing::rtmp_session(&bytes);
     }
 }

@@ -589,14 +589,7 @@ mod tests {
         let mut random = Vec::new();
         for _ in 0..20 {
             let len = 1 + (rng % 300) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    rng as u8
-                })
-                .collect();
+            let bytes = crate::output::rtmp::noise(&mut rng, len);
             random.push(bytes);
         }
         for (i, garbage) in cases.into_iter().chain(random).enumerate() {
