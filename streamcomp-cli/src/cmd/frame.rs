@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use streamcomp_core::{Compositor, CompositorOptions, Quality};
+use streamcomp_core::{CompositorOptions, Quality, SceneSession};
 
 /// Arguments of `streamcomp frame`.
 #[derive(clap::Args, Debug)]
@@ -47,28 +47,27 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .with_quality(a.quality)
         .with_threads(a.threads);
     opts.clock_start = a.clock.clock_start;
-    let mut comp = Compositor::new(opts, assets);
-    let rendered = comp.render(&scene, a.at).map(|_| ());
-    super::print_layer_failures(&comp.take_failures());
-    rendered?;
-    let frame = comp.frame();
+    // The bindings' API: the same frame as `Scene.render` in Python and Node.
+    let mut session = SceneSession::new(scene, assets).with_options(opts);
     let raw = a
         .output
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("rgba"));
-    if raw {
-        let mut bytes = Vec::new();
-        frame.to_straight_rgba(&mut bytes);
+    let rendered = if raw {
+        session.render_rgba(a.at).map(Some)
+    } else {
+        session.save_png(&a.output, a.at).map(|()| None)
+    };
+    super::print_layer_failures(&session.take_failures());
+    if let Some(bytes) = rendered? {
         std::fs::write(&a.output, bytes)
             .with_context(|| format!("cannot write {}", a.output.display()))?;
-    } else {
-        frame.save_png(&a.output)?;
     }
     eprintln!(
         "wrote {} ({}x{}, t={}s)",
         a.output.display(),
-        frame.width(),
-        frame.height(),
+        session.width(),
+        session.height(),
         a.at
     );
     Ok(ExitCode::SUCCESS)

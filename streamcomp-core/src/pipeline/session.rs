@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::render::RenderOptions;
 use crate::assets::AssetResolver;
 use crate::error::Error;
-use crate::render::{Compositor, CompositorOptions};
+use crate::render::{Compositor, CompositorOptions, LayerFailure};
 use crate::scene::{LayerChange, LoadOptions, Scene, SceneError, TemplateClock};
 
 /// A scene and its compositor. Changes apply at the scene time of the last render (0 before
@@ -59,6 +59,19 @@ impl SceneSession {
             now: 0.0,
             clock_start: None,
         }
+    }
+
+    /// The same session drawn with `opts` (quality, threads, a pinned clock start).
+    pub fn with_options(mut self, opts: CompositorOptions) -> SceneSession {
+        self.clock_start = opts.clock_start;
+        self.comp = Compositor::new(opts, self.assets.clone());
+        self
+    }
+
+    /// The layers disabled since the last call because drawing them panicked (each reported
+    /// once; the frame was drawn without them).
+    pub fn take_failures(&mut self) -> Vec<LayerFailure> {
+        self.comp.take_failures()
     }
 
     /// Loads a scene file; relative asset paths resolve against the file's folder.
