@@ -526,74 +526,23 @@ fn rtmps_to_a_plain_server_reports_a_tls_error() {
 // ---------------------------------------------------------------------------------------------
 // RTMPS through a TLS-terminating proxy in front of nginx
 
-/// Makes a CA and a leaf certificate for 127.0.0.1 with the `openssl` program:
-/// (CA DER, leaf DER, leaf PKCS#8 key DER), or None without openssl.
-fn make_certs(dir: &Path) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-    let run = |args: &[&str]| -> bool {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .ok()?;
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-    let ok = run(&[
+/// A CA and a leaf certificate for 127.0.0.1 (made by [`support::make_test_certs`]) as DER:
+/// (CA, leaf, leaf's PKCS#8 key).
+fn make_certs(dir: &Path) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    support::make_test_certs(dir);
+    for args in [
+        &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"][..],
         &[
-            "req",
-            "-x509",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=streamcomp test CA",
-        ][..],
-        &ec,
-        &["-keyout", "ca.key", "-out", "ca.pem"],
-    ]
-    .concat())
-        && run(&[
-            &["req", "-nodes", "-subj", "/CN=127.0.0.1"][..],
-            &ec,
-            &["-keyout", "leaf.key", "-out", "leaf.csr"],
-        ]
-        .concat())
-        && run(&[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "leaf.pem",
-        ])
-        && run(&["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"])
-        && run(&[
             "x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der",
-        ])
-        && run(&[
+        ],
+        &[
             "pkcs8", "-topk8", "-nocrypt", "-in", "leaf.key", "-outform", "DER", "-out", "leaf.p8",
-        ]);
-    if !ok {
-        return None;
+        ],
+    ] {
+        support::openssl(dir, args);
     }
-    let read = |f: &str| std::fs::read(dir.join(f)).ok();
-    Some((read("ca.der")?, read("leaf.der")?, read("leaf.p8")?))
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    (read("ca.der"), read("leaf.der"), read("leaf.p8"))
 }
 
 /// Accepts TLS on a free port and relays each connection to `upstream` (one thread each).
@@ -686,9 +635,7 @@ fn write_all_nb(w: &mut impl Write, mut data: &[u8]) -> std::io::Result<()> {
 fn publishes_over_rtmps_through_a_tls_proxy() {
     support::require_tools();
     let dir = tempfile::tempdir().unwrap();
-    let Some((ca, leaf, key)) = make_certs(dir.path()) else {
-        panic!("the openssl program is missing or failed (scripts/test.sh installs it)");
-    };
+    let (ca, leaf, key) = make_certs(dir.path());
     let nginx = Nginx::start(dir.path(), free_port());
     let tls_port = tls_proxy(leaf, key, nginx.port);
     let url: RtmpUrl = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}")

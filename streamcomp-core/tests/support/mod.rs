@@ -398,6 +398,21 @@ pub(crate) fn interrupt(child: &Child) {
     assert!(ok.success(), "kill -INT failed");
 }
 
+/// Runs the `openssl` program with `args` in `dir`; panics with its complaint when it fails
+/// and with what to install when it is missing.
+pub(crate) fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl program is missing: apt-get install openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Certificate files made by the `openssl` program for a TLS test server on 127.0.0.1.
 pub(crate) struct TestCerts {
     /// The test CA (PEM), to trust.
@@ -411,18 +426,7 @@ pub(crate) struct TestCerts {
 /// Makes a CA (`CN=streamcomp test CA`) and a server certificate (`CN=127.0.0.1`) in `dir`.
 /// Panics with what to install when `openssl` is missing.
 pub(crate) fn make_test_certs(dir: &Path) -> TestCerts {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the openssl program is missing: apt-get install openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| openssl(dir, args);
     std::fs::write(
         dir.join("ext.cnf"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
