@@ -22,6 +22,8 @@
 //! encoders (rav1e or openh264; Opus or AAC), written as fast as the output takes them once it
 //! is live (the queue holds them all; timestamps, not pacing, carry the 3 s).
 
+mod support;
+
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver};
@@ -40,9 +42,8 @@ use rtmp_rs::session::{SessionContext, StreamContext};
 use rtmp_rs::{AuthResult, RtmpHandler, RtmpServer, ServerConfig};
 use serde_json::json;
 use streamcomp_core::{
-    AUDIO_RATE, AssetResolver, AudioCodec, Compositor, CompositorOptions, LoadOptions, Output,
-    Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStreamInfo, Scene, Track,
-    VIDEO_TIMESCALE, VideoCodec, VideoSettings, YuvFrame, new_audio_encoder, new_video_encoder,
+    AUDIO_RATE, AudioCodec, LoadOptions, Output, Packet, RtmpEvent, RtmpOptions, RtmpOutput,
+    RtmpState, RtmpStreamInfo, Scene, Track, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
 };
 
 const FPS: f64 = 30.0;
@@ -258,10 +259,6 @@ fn encode(video: VideoCodec, audio: AudioCodec) -> (RtmpStreamInfo, Vec<Packet>)
         &LoadOptions::default(),
     )
     .unwrap();
-    let mut comp = Compositor::new(
-        CompositorOptions::default(),
-        AssetResolver::default().with_system_fonts(false),
-    );
     let mut settings = VideoSettings::new(320, 180, FPS);
     settings.codec = video;
     // rav1e 0.8.1 panics on an i64 overflow in its rate control (rate.rs:1116, with overflow
@@ -269,33 +266,7 @@ fn encode(video: VideoCodec, audio: AudioCodec) -> (RtmpStreamInfo, Vec<Packet>)
     // its text layer (xiph/rav1e#2255). These settings do not hit it.
     settings.bitrate_kbps = 500;
     settings.keyframe_interval = 1.0;
-    let mut venc = new_video_encoder(&settings).unwrap();
-    let mut aenc = new_audio_encoder(audio, 128).unwrap();
-    let mut info = RtmpStreamInfo::new(320, 180, FPS).with_audio(audio, aenc.config());
-    info.video = video;
-    let mut yuv = YuvFrame::new(320, 180);
-    let mut packets = Vec::new();
-    let mut samples = 0u64;
-    for n in 0..(SECONDS * FPS) as u64 {
-        let frame = comp.render(&scene, n as f64 / FPS).unwrap();
-        frame.to_i420(&mut yuv);
-        let pts = (n as f64 * VIDEO_TIMESCALE as f64 / FPS).round() as i64;
-        venc.send_frame(Some(&yuv), pts).unwrap();
-        while let Some(p) = venc.receive_packet().unwrap() {
-            packets.push(p);
-        }
-        let until = ((n + 1) as f64 * AUDIO_RATE as f64 / FPS).round() as u64;
-        let tone: Vec<f32> = (samples..until)
-            .map(|i| 0.1 * (i as f32 * 440.0 * std::f32::consts::TAU / AUDIO_RATE as f32).sin())
-            .collect();
-        samples = until;
-        packets.extend(aenc.encode(&tone, &tone).unwrap());
-    }
-    venc.send_frame(None, 0).unwrap();
-    while let Some(p) = venc.receive_packet().unwrap() {
-        packets.push(p);
-    }
-    packets.extend(aenc.finish().unwrap());
+    let (info, mut packets) = support::encode_scene(&scene, &settings, (audio, 128), SECONDS);
     packets.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
     (info, packets)
 }

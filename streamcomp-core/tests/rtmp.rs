@@ -49,41 +49,11 @@ fn media() -> &'static (RtmpStreamInfo, Vec<Packet>) {
             &LoadOptions::default(),
         )
         .unwrap();
-        let mut comp = Compositor::new(
-            CompositorOptions::default(),
-            AssetResolver::default().with_system_fonts(false),
-        );
         let mut settings = VideoSettings::new(320, 180, FPS);
         settings.bitrate_kbps = 500;
         settings.keyframe_interval = 1.0;
-        let mut venc = new_video_encoder(&settings).unwrap();
-        let mut aenc = new_audio_encoder(AudioCodec::Aac, 96).unwrap();
-        let info = RtmpStreamInfo::new(320, 180, FPS).with_audio(AudioCodec::Aac, aenc.config());
-        let mut yuv = YuvFrame::new(320, 180);
-        let mut packets = Vec::new();
-        let frames = (10.0 * FPS) as u64;
-        let mut samples = 0u64;
-        for n in 0..frames {
-            let frame = comp.render(&scene, n as f64 / FPS).unwrap();
-            frame.to_i420(&mut yuv);
-            let pts = (n as f64 * VIDEO_TIMESCALE as f64 / FPS).round() as i64;
-            venc.send_frame(Some(&yuv), pts).unwrap();
-            while let Some(p) = venc.receive_packet().unwrap() {
-                packets.push(p);
-            }
-            let until = ((n + 1) as f64 * AUDIO_RATE as f64 / FPS).round() as u64;
-            // A quiet 440 Hz tone, so the audio track is not all zeros.
-            let tone: Vec<f32> = (samples..until)
-                .map(|i| 0.1 * (i as f32 * 440.0 * std::f32::consts::TAU / AUDIO_RATE as f32).sin())
-                .collect();
-            samples = until;
-            packets.extend(aenc.encode(&tone, &tone).unwrap());
-        }
-        venc.send_frame(None, 0).unwrap();
-        while let Some(p) = venc.receive_packet().unwrap() {
-            packets.push(p);
-        }
-        packets.extend(aenc.finish().unwrap());
+        let (info, mut packets) =
+            support::encode_scene(&scene, &settings, (AudioCodec::Aac, 96), 10.0);
         packets.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
         (info, packets)
     })

@@ -30,9 +30,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use streamcomp_core::{
-    AUDIO_RATE, AssetResolver, AudioCodec, Compositor, CompositorOptions, LoadOptions, Output,
-    Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpStats, RtmpStreamInfo, RtmpUrl, Scene, Track,
-    VIDEO_TIMESCALE, VideoCodec, VideoSettings, YuvFrame, new_audio_encoder, new_video_encoder,
+    AudioCodec, LoadOptions, Output, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpStats,
+    RtmpStreamInfo, RtmpUrl, Scene, Track, VideoCodec, VideoSettings,
 };
 use support::{Nginx, TlsFront, free_port, make_test_certs, settle};
 
@@ -55,42 +54,11 @@ fn encode(
         &LoadOptions::default(),
     )
     .unwrap();
-    let mut comp = Compositor::new(
-        CompositorOptions::default(),
-        AssetResolver::default().with_system_fonts(false),
-    );
     let mut settings = VideoSettings::new(w, h, fps);
     settings.codec = video;
     settings.bitrate_kbps = 300;
     settings.keyframe_interval = 1.0;
-    let mut venc = new_video_encoder(&settings).unwrap();
-    let mut aenc = new_audio_encoder(audio, 64).unwrap();
-    let mut info = RtmpStreamInfo::new(w, h, fps).with_audio(audio, aenc.config());
-    info.video = video;
-    let mut yuv = YuvFrame::new(w, h);
-    let mut packets = Vec::new();
-    let mut samples = 0u64;
-    for n in 0..(seconds * fps) as u64 {
-        comp.render(&scene, n as f64 / fps)
-            .unwrap()
-            .to_i420(&mut yuv);
-        let pts = (n as f64 * VIDEO_TIMESCALE as f64 / fps).round() as i64;
-        venc.send_frame(Some(&yuv), pts).unwrap();
-        while let Some(p) = venc.receive_packet().unwrap() {
-            packets.push(p);
-        }
-        let until = ((n + 1) as f64 * AUDIO_RATE as f64 / fps).round() as u64;
-        let tone: Vec<f32> = (samples..until)
-            .map(|i| 0.1 * (i as f32 * 440.0 * std::f32::consts::TAU / AUDIO_RATE as f32).sin())
-            .collect();
-        samples = until;
-        packets.extend(aenc.encode(&tone, &tone).unwrap());
-    }
-    venc.send_frame(None, 0).unwrap();
-    while let Some(p) = venc.receive_packet().unwrap() {
-        packets.push(p);
-    }
-    packets.extend(aenc.finish().unwrap());
+    let (info, mut packets) = support::encode_scene(&scene, &settings, (audio, 64), seconds);
     // Video first at equal times: the output starts on the first video key frame and skips
     // what comes before it.
     packets.sort_by(|a, b| {

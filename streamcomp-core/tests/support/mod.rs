@@ -12,6 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod media;
+#[allow(unused_imports)] // some test binaries do not publish
+pub(crate) use media::encode_scene;
+
 pub(crate) const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 /// nginx's `stream` module (Debian `libnginx-mod-stream`): the TLS terminator of the RTMPS tests.
 pub(crate) const STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
