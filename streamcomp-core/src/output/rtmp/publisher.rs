@@ -207,12 +207,7 @@ impl Publisher {
             message_stream_id: self.stream_id,
             data: body,
         };
-        let packet = self
-            .ser
-            .serialize(&payload, false, false)
-            .map_err(|e| Failure::Protocol(e.to_string()))?;
-        self.out.extend_from_slice(&packet.bytes);
-        Ok(())
+        self.queue(&payload)
     }
 
     /// Queues the polite goodbye: `FCUnpublish` and `deleteStream`.
@@ -371,9 +366,14 @@ impl Publisher {
         let payload = msg
             .into_message_payload(RtmpTimestamp::new(0), stream)
             .map_err(|e| Failure::Protocol(e.to_string()))?;
+        self.queue(&payload)
+    }
+
+    /// Serialises `payload` into chunks at the end of what is waiting to be sent.
+    fn queue(&mut self, payload: &MessagePayload) -> Result<(), Failure> {
         let packet = self
             .ser
-            .serialize(&payload, false, false)
+            .serialize(payload, false, false)
             .map_err(|e| Failure::Protocol(e.to_string()))?;
         self.out.extend_from_slice(&packet.bytes);
         Ok(())
