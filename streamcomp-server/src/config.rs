@@ -144,10 +144,6 @@ fn parse_redis(url: &str, password: Option<String>) -> Result<RedisConfig, Strin
     })
 }
 
-/// Largest frame the core accepts (SPEC section 2).
-const MAX_W: u32 = 7680;
-const MAX_H: u32 = 4320;
-
 impl Config {
     /// Reads the process environment.
     pub(crate) fn from_env() -> Result<Config, String> {
@@ -200,11 +196,16 @@ impl Config {
             ));
         }
         let res = var("STREAM_RESOLUTION").unwrap_or_else(|| "1920x1080".into());
-        let (width, height) = parse_resolution(&res).ok_or_else(|| {
+        let (width, height) = settings::parse_frame_size(&res).map_err(|_| {
             bad(
                 "STREAM_RESOLUTION",
                 &res,
-                &format!("must be WIDTHxHEIGHT, even, 16x16 to {MAX_W}x{MAX_H}"),
+                &format!(
+                    "must be WIDTHxHEIGHT, even, {0}x{0} to {1}x{2}",
+                    settings::MIN_SIDE,
+                    settings::MAX_WIDTH,
+                    settings::MAX_HEIGHT
+                ),
             )
         })?;
         let fps = setting(&var, &settings::FPS)?;
@@ -316,16 +317,6 @@ fn split_list(v: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect()
-}
-
-fn parse_resolution(s: &str) -> Option<(u32, u32)> {
-    let (w, h) = s.trim().split_once(['x', 'X'])?;
-    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
-    let ok = w.is_multiple_of(2)
-        && h.is_multiple_of(2)
-        && (16..=MAX_W).contains(&w)
-        && (16..=MAX_H).contains(&h);
-    ok.then_some((w, h))
 }
 
 /// A number setting read through the core's settings table (range, message and default in

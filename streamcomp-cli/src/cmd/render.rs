@@ -26,23 +26,11 @@ pub(crate) struct Args {
     #[command(flatten)]
     enc: super::EncodeArgs,
     /// Output size, e.g. 1280x720 (frames are scaled); default: the scene's.
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = streamcomp_core::settings::parse_frame_size)]
     size: Option<(u32, u32)>,
     /// Frame rate; default: the scene's.
     #[arg(long, value_parser = super::ranges::fps)]
     fps: Option<f64>,
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1280x720"))?;
-    let n = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("`{s}` is not WIDTHxHEIGHT, e.g. 1280x720"))
-    };
-    Ok((n(w)?, n(h)?))
 }
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {

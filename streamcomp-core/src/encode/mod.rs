@@ -160,15 +160,8 @@ impl VideoSettings {
 
     /// Checks the settings before any work starts.
     pub fn validate(&self) -> Result<(), EncodeError> {
-        if !self.width.is_multiple_of(2)
-            || !self.height.is_multiple_of(2)
-            || self.width < 16
-            || self.height < 16
-        {
-            return Err(EncodeError::Invalid(format!(
-                "frame size {}x{} must be even and at least 16x16",
-                self.width, self.height
-            )));
+        if let Some(problem) = crate::settings::frame_size_problem(self.width, self.height) {
+            return Err(EncodeError::Invalid(problem));
         }
         if !FFMPEG_PRESETS.contains(&self.ffmpeg_preset.as_str()) {
             return Err(EncodeError::Invalid(format!(

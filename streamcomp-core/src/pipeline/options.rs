@@ -161,7 +161,12 @@ impl RenderOptions {
             .ok_or_else(|| bad("duration", "required: seconds of video, more than 0"))?;
         let mut o = RenderOptions::new(duration);
         let e = r.encoding()?;
-        match (r.int("width", 16, 7680)?, r.int("height", 16, 4320)?) {
+        let (min, w, h) = (
+            u64::from(settings::MIN_SIDE),
+            u64::from(settings::MAX_WIDTH),
+            u64::from(settings::MAX_HEIGHT),
+        );
+        match (r.int("width", min, w)?, r.int("height", min, h)?) {
             (Some(w), Some(h)) => o.size = Some((w as u32, h as u32)),
             (None, None) => {}
             (Some(_), None) => return Err(bad("height", "required when width is given")),

@@ -497,12 +497,18 @@ pub(crate) const AUDIO: &[Field] = &[
 pub(crate) const SCENE: &[Field] = &[
     req(
         "width",
-        Ty::EvenInt { min: 16, max: 7680 },
+        Ty::EvenInt {
+            min: settings::MIN_SIDE as i64,
+            max: settings::MAX_WIDTH as i64,
+        },
         "Frame width in pixels, even.",
     ),
     req(
         "height",
-        Ty::EvenInt { min: 16, max: 4320 },
+        Ty::EvenInt {
+            min: settings::MIN_SIDE as i64,
+            max: settings::MAX_HEIGHT as i64,
+        },
         "Frame height in pixels, even.",
     ),
     f(
