@@ -77,21 +77,8 @@ pub const MAX_WIDTH: u32 = 7680;
 /// The largest frame height (8K), px.
 pub const MAX_HEIGHT: u32 = 4320;
 
-/// What is wrong with a `width`x`height` frame, if anything: both even (4:2:0 video needs it)
-/// and between [`MIN_SIDE`] and [`MAX_WIDTH`]x[`MAX_HEIGHT`].
-pub fn frame_size_problem(width: u32, height: u32) -> Option<String> {
-    let even = width.is_multiple_of(2) && height.is_multiple_of(2);
-    let fits = (MIN_SIDE..=MAX_WIDTH).contains(&width) && (MIN_SIDE..=MAX_HEIGHT).contains(&height);
-    (!even || !fits).then(|| {
-        format!(
-            "frame size {width}x{height} must be even and between {MIN_SIDE}x{MIN_SIDE} and \
-             {MAX_WIDTH}x{MAX_HEIGHT}"
-        )
-    })
-}
-
-/// Reads a frame size written `WIDTHxHEIGHT` (`1280x720`), checked as
-/// [`frame_size_problem`] does; the error says what is expected.
+/// Reads a frame size written `WIDTHxHEIGHT` (`1280x720`): both even (4:2:0 video needs it),
+/// from [`MIN_SIDE`] to [`MAX_WIDTH`]x[`MAX_HEIGHT`]; the error says what is expected.
 ///
 /// ```
 /// use streamcomp_core::settings::parse_frame_size;
@@ -110,9 +97,12 @@ pub fn parse_frame_size(s: &str) -> Result<(u32, u32), String> {
         w.trim().parse().map_err(|_| expected())?,
         h.trim().parse().map_err(|_| expected())?,
     );
-    match frame_size_problem(w, h) {
-        None => Ok((w, h)),
-        Some(_) => Err(expected()),
+    let even = w % 2 == 0 && h % 2 == 0;
+    let fits = (MIN_SIDE..=MAX_WIDTH).contains(&w) && (MIN_SIDE..=MAX_HEIGHT).contains(&h);
+    if even && fits {
+        Ok((w, h))
+    } else {
+        Err(expected())
     }
 }
 

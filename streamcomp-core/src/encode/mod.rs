@@ -160,8 +160,17 @@ impl VideoSettings {
 
     /// Checks the settings before any work starts.
     pub fn validate(&self) -> Result<(), EncodeError> {
-        if let Some(problem) = crate::settings::frame_size_problem(self.width, self.height) {
-            return Err(EncodeError::Invalid(problem));
+        // The upper bound is each encoder's own (AV1 and H.264 levels differ): checked there.
+        let min = crate::settings::MIN_SIDE;
+        if !self.width.is_multiple_of(2)
+            || !self.height.is_multiple_of(2)
+            || self.width < min
+            || self.height < min
+        {
+            return Err(EncodeError::Invalid(format!(
+                "frame size {}x{} must be even and at least {min}x{min}",
+                self.width, self.height
+            )));
         }
         if !FFMPEG_PRESETS.contains(&self.ffmpeg_preset.as_str()) {
             return Err(EncodeError::Invalid(format!(
