@@ -10,6 +10,8 @@ use hostile_gen::{
     EDGE_VALUES, NumericField, Rng, base_layer, error_path, in_range, num, numeric_fields,
     random_layer, random_patch, set,
 };
+use std::sync::Arc;
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use streamcomp_core::{
@@ -152,7 +154,7 @@ fn text_that_lays_out_to_nothing_renders_nothing_instead_of_panicking() {
         (f64::NAN, 1.0),
         (-5.0, 1.0),
     ] {
-        if let LayerKind::Text(tp) = &mut scene.layers[0].kind {
+        if let LayerKind::Text(tp) = &mut Arc::make_mut(&mut scene.layers[0]).kind {
             tp.font_size = size;
             tp.line_height = line;
         }
@@ -171,9 +173,10 @@ fn a_transform_collapsing_a_layer_or_a_huge_scale_draws_without_panicking() {
             let mut layer = base_layer(kind);
             layer["id"] = json!("l");
             let mut scene = scene_with(layer).unwrap();
-            scene.layers[0].scale_x = sx;
-            scene.layers[0].scale_y = sy;
-            scene.layers[0].rotation = 30.0;
+            let l = Arc::make_mut(&mut scene.layers[0]);
+            l.scale_x = sx;
+            l.scale_y = sy;
+            l.rotation = 30.0;
             let _ = comp.render(&scene, 0.5);
             let _ = comp.bounds(&scene, &scene.layers[0], 0.5);
             assert_eq!(comp.take_failures(), vec![], "{kind} {sx} {sy}");

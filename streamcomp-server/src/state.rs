@@ -219,6 +219,22 @@ impl AppState {
         // answer waits until the change is durable, and changes made meanwhile share the write.
         let mut snapshot = self.snapshot(&ctl);
         snapshot.motions = motions;
+        // The change itself goes to the store (a shared store publishes it as it is): each
+        // layer as it now is, or its removal (a layer fading out is gone from the saved list).
+        snapshot.changes = Some(
+            notes
+                .iter()
+                .zip(&views)
+                .filter_map(|((_, removed), view)| match view {
+                    Some(v) if v.layer.fade.is_none() => {
+                        Some((v.layer.id.to_string(), Some(v.layer.to_value())))
+                    }
+                    Some(v) => Some((v.layer.id.to_string(), None)),
+                    // Removed (a layer added and removed in one batch has no id here).
+                    None => removed.clone().map(|id| (id, None)),
+                })
+                .collect(),
+        );
         let seq = self.saves.submit(snapshot);
         drop(ctl);
         let saved = self.saved(seq);
@@ -514,6 +530,7 @@ impl AppState {
             outputs: ctl.live.clone().or(ctl.resume.clone()).unwrap_or_default(),
             version: 0,
             motions: Vec::new(),
+            changes: None,
         }
     }
 

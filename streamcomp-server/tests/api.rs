@@ -118,6 +118,17 @@ fn layers_crud_batch_and_error_codes() {
     assert_eq!(results[1]["y"], 50);
     assert_eq!(results[2], Value::Null);
     assert_eq!(ids(&s), ["a", "b"]);
+    // A layer made and removed in one batch: both answered, nothing left.
+    let r = s.json(
+        "POST",
+        "/stream/layers/batch",
+        &json!({"ops": [
+            {"op": "create", "id": "tmp", "layer": rect("tmp", 2)},
+            {"op": "delete", "id": "tmp"}]}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["results"], json!([null, null]));
+    assert_eq!(ids(&s), ["a", "b"]);
     let r = s.json(
         "POST",
         "/stream/layers/batch",

@@ -4,6 +4,7 @@
 //! and each disabled layer is reported once through [`Compositor::take_failures`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use super::{Compositor, CompositorOptions, Prepared, RasterCache};
 use crate::error::RenderError;
@@ -110,16 +111,17 @@ impl Compositor {
 
     /// Draws each enabled layer alone, on a fresh compositor, to find one that panics.
     fn find_failing_layer<'s>(&self, scene: &'s Scene, t: f64) -> Option<&'s Layer> {
-        scene.layers.iter().find(|l| {
+        let found = scene.layers.iter().find(|l| {
             if self.is_disabled(l) {
                 return false;
             }
             let mut one = scene.clone();
-            one.layers = vec![(*l).clone()];
+            one.layers = vec![Arc::clone(l)];
             let mut opts: CompositorOptions = self.opts.clone().with_threads(1);
             opts.clock_start = Some(self.clock_start);
             let mut comp = Compositor::new(opts, self.assets.clone());
             catch_unwind(AssertUnwindSafe(|| comp.render_frame(&one, t))).is_err()
-        })
+        });
+        found.map(|l| &**l)
     }
 }

@@ -3,6 +3,8 @@
 //! and the batch of live changes that makes a scene's layers equal a list received from
 //! elsewhere ([`sync_plan`]), built on JSON merge patches ([`merge_diff`]).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::{Layer, LayerChange};
@@ -67,7 +69,11 @@ pub struct SyncPlan {
 ///
 /// `motions` (layer id → [`LayerChange::motion`] of the writer's change) makes a patched layer
 /// move, and a removed one fade out, as they did where the change was made.
-pub fn sync_plan(current: &[Layer], target: &[Value], motions: &Map<String, Value>) -> SyncPlan {
+pub fn sync_plan(
+    current: &[Arc<Layer>],
+    target: &[Value],
+    motions: &Map<String, Value>,
+) -> SyncPlan {
     let id_of = |v: &Value| id_of(v).to_string();
     let target_ids: Vec<String> = target.iter().map(id_of).collect();
     let shown: Vec<(String, Value)> = current
@@ -224,7 +230,7 @@ mod tests {
         for op in plan.ops.clone() {
             s.apply(op, 0.0).unwrap();
         }
-        (s.layers.iter().map(Layer::to_value).collect(), plan)
+        (s.layers.iter().map(|l| l.to_value()).collect(), plan)
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod template;
 mod validate;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -76,8 +77,9 @@ pub struct Scene {
     pub fps: f64,
     /// Canvas colour. Default: opaque black.
     pub background: Color,
-    /// Layers in insertion order (see [`Scene::stacking_order`]).
-    pub layers: Vec<Layer>,
+    /// Layers in insertion order (see [`Scene::stacking_order`]). Shared: cloning a scene
+    /// copies pointers, and a change copies only the layer it changes.
+    pub layers: Vec<Arc<Layer>>,
     /// Folder relative asset paths resolve against, if any.
     pub base_dir: Option<PathBuf>,
     /// The most layers this scene may hold.
@@ -196,7 +198,7 @@ impl Scene {
                     .expect("unbounded")
             };
             match Layer::from_value(raw, generate) {
-                Ok(layer) => scene.layers.push(layer),
+                Ok(layer) => scene.layers.push(Arc::new(layer)),
                 Err(e) => issues.0.extend(e.prefixed(&format!("layers[{i}]")).issues),
             }
         }
@@ -211,7 +213,7 @@ impl Scene {
             "height": self.height,
             "fps": self.fps,
             "background": self.background.to_string(),
-            "layers": self.layers.iter().map(Layer::to_value).collect::<Vec<_>>(),
+            "layers": self.layers.iter().map(|l| l.to_value()).collect::<Vec<_>>(),
         })
     }
 
@@ -227,7 +229,7 @@ impl Scene {
 
     /// Layers bottom to top: by `z`, equal `z` in insertion order.
     pub fn stacking_order(&self) -> Vec<&Layer> {
-        let mut v: Vec<&Layer> = self.layers.iter().collect();
+        let mut v: Vec<&Layer> = self.layers.iter().map(|l| &**l).collect();
         v.sort_by_key(|l| l.z);
         v
     }

@@ -1,6 +1,7 @@
 //! Live changes to a scene: add a layer, update one by JSON merge patch (RFC 7386) with an
 //! optional transition, remove one with an optional fade-out.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -167,8 +168,8 @@ impl Scene {
                     ));
                 }
                 layer.born = at;
-                self.layers.push(layer);
-                Ok(self.layers.last())
+                self.layers.push(Arc::new(layer));
+                Ok(self.layers.last().map(|l| &**l))
             }
             LayerChange::Patch {
                 id,
@@ -232,14 +233,14 @@ impl Scene {
                         });
                     }
                 }
-                self.layers[i] = new;
+                self.layers[i] = Arc::new(new);
                 Ok(Some(&self.layers[i]))
             }
             LayerChange::Remove { id, fade } => {
                 let i = self.index_of(&id)?;
                 match fade.filter(|d| !d.is_zero()) {
                     Some(d) => {
-                        self.layers[i].fade = Some(FadeOut {
+                        Arc::make_mut(&mut self.layers[i]).fade = Some(FadeOut {
                             start: at,
                             duration: d.as_secs_f64(),
                         })
@@ -256,8 +257,13 @@ impl Scene {
     /// Drops layers whose fade-out has finished by `t`, and finished transitions.
     pub fn prune(&mut self, t: f64) {
         self.layers.retain(|l| !l.fade.is_some_and(|f| f.done(t)));
+        // Copy-on-write: only layers with a finished transition are cloned.
         for l in &mut self.layers {
-            l.transitions.retain(|tr| tr.start + tr.duration > t);
+            if l.transitions.iter().any(|tr| tr.start + tr.duration <= t) {
+                Arc::make_mut(l)
+                    .transitions
+                    .retain(|tr| tr.start + tr.duration > t);
+            }
         }
     }
 
@@ -268,6 +274,7 @@ impl Scene {
     /// fades go on where they were instead of waiting for the old clock's time to come again.
     pub fn shift_clock(&mut self, by: f64) {
         for l in &mut self.layers {
+            let l = Arc::make_mut(l);
             l.born -= by;
             for tr in &mut l.transitions {
                 tr.start -= by;
@@ -288,7 +295,10 @@ impl Scene {
 
     /// The layer with this id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
-        self.layers.iter().find(|l| l.id.as_str() == id)
+        self.layers
+            .iter()
+            .find(|l| l.id.as_str() == id)
+            .map(|l| &**l)
     }
 
     /// Checks that `id` is a valid layer id (for front ends that take ids from URLs).

@@ -96,6 +96,7 @@ mod tests {
             outputs: vec!["rtmp://h/live/key".into()],
             version: 0,
             motions: Vec::new(),
+            changes: None,
         };
         store.save(&s).unwrap();
         assert_eq!(store.load().unwrap(), Some(s.clone()));

@@ -58,11 +58,11 @@ impl GroupCommit {
         let mut q = lock(&self.queue);
         q.issued += 1;
         let seq = q.issued;
-        // The snapshot it replaces is not written on its own: its motions go with this one.
+        // The snapshot it replaces is not written on its own: its motions and changes go with
+        // this one.
         let mut state = state;
         if let Some((_, older)) = q.pending.take() {
-            let newer = std::mem::replace(&mut state.motions, older.motions);
-            state.motions.extend(newer);
+            state.absorb(older);
         }
         q.pending = Some((seq, state));
         seq

@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use streamcomp_core::diff::ListOp;
 
 /// The state kept for one stream.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,28 @@ pub(crate) struct Saved {
     /// show a transition or a fade-out as one, not as a jump. Never written to a file.
     #[serde(skip)]
     pub motions: Vec<(String, Value)>,
+    /// The layer operations that made `layers` from the state saved before (from the change
+    /// the server applied, oldest first), so a shared store writes and publishes the change
+    /// itself; `None` when they are not known (a start-up restore, a new stream), and a store
+    /// that needs them compares with what it saved last. Never written to a file.
+    #[serde(skip)]
+    pub changes: Option<Vec<ListOp>>,
+}
+
+impl Saved {
+    /// Folds the state queued before this one (and not written on its own) into this one:
+    /// its motions and changes come first.
+    pub(crate) fn absorb(&mut self, older: Saved) {
+        let newer = std::mem::replace(&mut self.motions, older.motions);
+        self.motions.extend(newer);
+        self.changes = match (older.changes, self.changes.take()) {
+            (Some(mut ops), Some(newer)) => {
+                ops.extend(newer);
+                Some(ops)
+            }
+            _ => None,
+        };
+    }
 }
 
 fn is_zero(v: &u64) -> bool {

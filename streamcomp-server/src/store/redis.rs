@@ -299,6 +299,7 @@ impl RedisStore {
                 outputs: cached.outputs,
                 version,
                 motions: Vec::new(),
+                changes: None,
             })),
             remote_rx: Mutex::new(Some(remote_rx)),
         })
@@ -317,7 +318,11 @@ impl Store for RedisStore {
     fn save(&self, state: &Saved) -> Result<(), StoreError> {
         let (save, connected, version) = {
             let mut s = lock(&self.inner.sync);
-            let ops = list_ops(&s.mem, &state.layers);
+            // The change as the server made it; compared with memory only when not known.
+            let ops = match &state.changes {
+                Some(ops) => ops.clone(),
+                None => list_ops(&s.mem, &state.layers),
+            };
             s.mem = state.layers.clone();
             let save = (!ops.is_empty()).then(|| {
                 s.ops.extend(ops);

@@ -42,11 +42,11 @@ impl LiveHandle {
         {
             let mut inspector = lock(&self.shared.inspector);
             for id in ids {
-                let Some(id) = id else {
+                // A layer removed by a later change of the same batch is `None` too.
+                let Some(layer) = id.and_then(|id| next.layer(id.as_str())).cloned() else {
                     views.push(None);
                     continue;
                 };
-                let layer = next.layer(id.as_str()).expect("applied above").clone();
                 let bounds = inspector.bounds(&next, &layer, t)?;
                 views.push(Some(LayerView { layer, bounds }));
             }
