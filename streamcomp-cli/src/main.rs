@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             cmd::print_error(&e);
-            ExitCode::FAILURE
+            cmd::exit_code(&e)
         }
         Err(_) => {
             eprintln!("error: internal error: {}", panic::last());

@@ -167,8 +167,10 @@ pub enum ErrorKind {
     NotFound,
     /// A duplicate (409).
     Conflict,
-    /// A limit was hit (413 / 409 for layer counts).
+    /// Something is too large: an asset, a raster (413).
     Limit,
+    /// A count is at its maximum: the scene holds the most layers it may (409).
+    Full,
     /// Not supported by this build or machine (501).
     Unsupported,
     /// Local I/O failed (500).
@@ -222,7 +224,7 @@ impl Error {
             Error::Scene(e) => match e.reason {
                 SceneErrorReason::NotFound => ErrorKind::NotFound,
                 SceneErrorReason::Duplicate => ErrorKind::Conflict,
-                SceneErrorReason::Limit => ErrorKind::Limit,
+                SceneErrorReason::Limit => ErrorKind::Full,
                 _ => ErrorKind::Invalid,
             },
             Error::SceneFile(e) if e.source.kind() == std::io::ErrorKind::NotFound => {
@@ -239,6 +241,16 @@ impl Error {
             Error::Output(e) if e.is_network() => ErrorKind::Network,
             Error::Output(_) => ErrorKind::Io,
             Error::Thread(_) => ErrorKind::Io,
+        }
+    }
+
+    /// The JSON path of the bad value (of the first problem of a scene error), or `""` when
+    /// the error is not about one value.
+    pub fn path(&self) -> &str {
+        match self {
+            Error::Scene(e) => e.first().path.as_str(),
+            Error::Render(e) => e.path(),
+            _ => "",
         }
     }
 

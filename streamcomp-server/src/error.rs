@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
-use streamcomp_core::{Error, ErrorKind, SceneError, SceneErrorReason};
+use streamcomp_core::{Error, ErrorKind, SceneError};
 
 /// An error answer: status, stable code, message and the JSON path of the bad value.
 #[derive(Debug, Clone)]
@@ -116,42 +116,27 @@ fn error_id() -> String {
 
 impl From<SceneError> for ApiError {
     fn from(e: SceneError) -> Self {
-        let (status, code) = match e.reason {
-            SceneErrorReason::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            SceneErrorReason::Duplicate => (StatusCode::CONFLICT, "duplicate"),
-            SceneErrorReason::Limit => (StatusCode::CONFLICT, "layer_limit"),
-            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        };
-        let message = e
-            .issues
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        ApiError::new(status, code, message).at(e.first().path.clone())
+        Error::from(e).into()
     }
 }
 
+/// The one mapping of core errors: status and code from [`Error::kind`], the path from
+/// [`Error::path`], the message on one line (a scene error's problems joined by `; `).
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        if let Error::Scene(s) = e {
-            return s.into();
-        }
         let (status, code) = match e.kind() {
             ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, "duplicate"),
+            ErrorKind::Full => (StatusCode::CONFLICT, "layer_limit"),
             ErrorKind::Limit => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ErrorKind::Unsupported => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
             ErrorKind::Network => (StatusCode::BAD_GATEWAY, "network"),
             ErrorKind::Io => return ApiError::internal("io", error_detail(&e)),
             _ => return ApiError::internal("internal", error_detail(&e)),
         };
-        let path = match &e {
-            Error::Render(r) => r.path().to_string(),
-            _ => String::new(),
-        };
-        ApiError::new(status, code, e.to_string()).at(path)
+        let message = e.to_string().replace('\n', "; ");
+        ApiError::new(status, code, message).at(e.path())
     }
 }
 

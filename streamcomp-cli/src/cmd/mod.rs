@@ -9,10 +9,11 @@ pub(crate) mod stream;
 pub(crate) mod validate;
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use streamcomp_core::{
-    AssetResolver, AudioCodec, EncoderBackend, Error, LoadOptions, Quality, RemotePolicy, Scene,
-    VideoCodec, VideoSettings,
+    AssetResolver, AudioCodec, EncoderBackend, Error, ErrorKind, LoadOptions, Quality,
+    RemotePolicy, Scene, VideoCodec, VideoSettings,
 };
 
 /// Prints an error as one line per problem, prefixed with `error: `.
@@ -28,6 +29,16 @@ pub(crate) fn print_error(e: &anyhow::Error) {
     };
     for line in text.lines() {
         eprintln!("error: {line}");
+    }
+}
+
+/// The exit code of a failed command, mapped once from the core's [`ErrorKind`]: 70
+/// (EX_SOFTWARE) for a bug (as a panic exits), 1 for everything else (bad input, files,
+/// encoders, outputs). Usage errors exit 2 from clap before any of this runs.
+pub(crate) fn exit_code(e: &anyhow::Error) -> ExitCode {
+    match e.downcast_ref::<Error>().map(Error::kind) {
+        Some(ErrorKind::Internal) => ExitCode::from(70),
+        _ => ExitCode::FAILURE,
     }
 }
 
