@@ -15,8 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use support::{
-    Nginx, TlsFront, assert_decodes, assert_h264_aac, free_port, interrupt, make_test_certs,
-    settle, video_packets, wait_child,
+    Nginx, assert_decodes, assert_h264_aac, free_port, interrupt, settle, video_packets, wait_child,
 };
 
 const KEY: &str = "cli-key";
@@ -158,18 +157,7 @@ fn ctrl_c_stops_gracefully_with_the_file_finished_and_exit_130() {
 fn rtmps_with_a_private_ca_from_ca_file_or_ssl_cert_file() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let certs = make_test_certs(dir.path());
-    let tls_port = free_port();
-    let nginx = Nginx::start_with_tls(
-        dir.path(),
-        free_port(),
-        Some(TlsFront {
-            port: tls_port,
-            cert: &certs.leaf,
-            key: &certs.key,
-        }),
-    );
-    let url = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}");
+    let (nginx, certs, url) = Nginx::behind_tls(dir.path(), KEY);
     let ca = certs.ca.to_str().unwrap();
     /// A run: its name, extra arguments and environment.
     type Run<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a Path)]);

@@ -33,7 +33,7 @@ use streamcomp_core::{
     AudioCodec, LoadOptions, Output, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpStats,
     RtmpStreamInfo, RtmpUrl, Scene, Track, VideoCodec, VideoSettings,
 };
-use support::{Nginx, TlsFront, free_port, make_test_certs, settle};
+use support::{Nginx, free_port, settle};
 
 const KEY: &str = "interop-key";
 
@@ -186,6 +186,21 @@ fn h264_aac_counts(file: &Path) -> (usize, usize) {
     (n("h264"), n("aac"))
 }
 
+/// Asserts that the FLV `file` holds every video and audio packet of `packets` (and decodes
+/// cleanly, see [`h264_aac_counts`]).
+fn assert_every_packet(file: &Path, packets: &[Packet]) {
+    let (v, a) = h264_aac_counts(file);
+    assert_eq!(v, count(packets, Track::Video));
+    assert_eq!(a, count(packets, Track::Audio));
+}
+
+/// Keeps what the recorder (if any) saw, as the session `name` (see `Recorder::save`).
+fn keep(rec: Option<recording::Recorder>, name: &str, about: &str) {
+    if let Some(r) = rec {
+        r.save(name, about);
+    }
+}
+
 /// The URL to publish to: the server's, or the recorder's in front of it when recording.
 fn through_recorder(url: &str, port: u16) -> (String, Option<recording::Recorder>) {
     if recording::recording() {
@@ -208,15 +223,12 @@ fn nginx_rtmp_records_every_frame_and_audio_packet() {
     let p = publish(&url, media, RtmpOptions::default());
     assert_clean(&p, media.1.len());
     settle();
-    let (v, a) = h264_aac_counts(&nginx.recording(KEY));
-    assert_eq!(v, count(&media.1, Track::Video));
-    assert_eq!(a, count(&media.1, Track::Audio));
-    if let Some(r) = rec {
-        r.save(
-            "nginx-rtmp-1.2.2",
-            "nginx 1.22.1 + libnginx-mod-rtmp 1.2.2 (Debian 12)",
-        );
-    }
+    assert_every_packet(&nginx.recording(KEY), &media.1);
+    keep(
+        rec,
+        "nginx-rtmp-1.2.2",
+        "nginx 1.22.1 + libnginx-mod-rtmp 1.2.2 (Debian 12)",
+    );
 }
 
 #[test]
@@ -230,12 +242,8 @@ fn ffmpeg_listener_gets_every_frame_and_audio_packet() {
     eprintln!("ffmpeg log:\n{}", ffmpeg.log());
     assert_clean(&p, media.1.len());
     assert!(status.is_some_and(|s| s.success()), "ffmpeg: {status:?}");
-    let (v, a) = h264_aac_counts(&ffmpeg.out);
-    assert_eq!(v, count(&media.1, Track::Video));
-    assert_eq!(a, count(&media.1, Track::Audio));
-    if let Some(r) = rec {
-        r.save("ffmpeg-5.1-listen", "ffmpeg 5.1 -listen 1 (Debian 12)");
-    }
+    assert_every_packet(&ffmpeg.out, &media.1);
+    keep(rec, "ffmpeg-5.1-listen", "ffmpeg 5.1 -listen 1 (Debian 12)");
 }
 
 #[test]
@@ -256,33 +264,19 @@ fn node_media_server_relays_every_frame_and_audio_packet() {
     let body = pull.join().unwrap();
     let file = dir.path().join("nms-pull.flv");
     std::fs::write(&file, &body).unwrap();
-    let (v, a) = h264_aac_counts(&file);
-    assert_eq!(v, count(&media.1, Track::Video));
-    assert_eq!(a, count(&media.1, Track::Audio));
-    if let Some(r) = rec {
-        r.save(
-            "node-media-server-2.7.4",
-            "Node-Media-Server 2.7.4 (npm) on Node 20",
-        );
-    }
+    assert_every_packet(&file, &media.1);
+    keep(
+        rec,
+        "node-media-server-2.7.4",
+        "Node-Media-Server 2.7.4 (npm) on Node 20",
+    );
 }
 
 #[test]
 fn rtmps_through_nginx_stream_tls_terminator() {
     let media = h264_aac();
     let dir = tempfile::tempdir().unwrap();
-    let certs = make_test_certs(dir.path());
-    let tls_port = free_port();
-    let nginx = Nginx::start_with_tls(
-        dir.path(),
-        free_port(),
-        Some(TlsFront {
-            port: tls_port,
-            cert: &certs.leaf,
-            key: &certs.key,
-        }),
-    );
-    let url = format!("rtmps://127.0.0.1:{tls_port}/live/{KEY}");
+    let (nginx, certs, url) = Nginx::behind_tls(dir.path(), KEY);
 
     // Without trusting the CA: one clear error naming the certificate and what to do.
     let mut opts = RtmpOptions::default();
@@ -314,9 +308,7 @@ fn rtmps_through_nginx_stream_tls_terminator() {
     let p = publish(&url, media, opts);
     assert_clean(&p, media.1.len());
     settle();
-    let (v, a) = h264_aac_counts(&nginx.recording(KEY));
-    assert_eq!(v, count(&media.1, Track::Video));
-    assert_eq!(a, count(&media.1, Track::Audio));
+    assert_every_packet(&nginx.recording(KEY), &media.1);
 }
 
 /// Checks an Enhanced FLV stream (a file or HTTP-FLV body): every AV1 frame and Opus packet

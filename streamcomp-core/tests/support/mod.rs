@@ -74,6 +74,27 @@ impl Nginx {
         Nginx::start_with_tls(dir, port, None)
     }
 
+    /// nginx-rtmp behind its TLS front, with a fresh private CA made in `dir`: the server, the
+    /// certificates and the front's `rtmps://` URL for stream `key`.
+    pub(crate) fn behind_tls(dir: &Path, key: &str) -> (Nginx, TestCerts, String) {
+        let certs = make_test_certs(dir);
+        let tls_port = free_port();
+        let nginx = Nginx::start_with_tls(
+            dir,
+            free_port(),
+            Some(TlsFront {
+                port: tls_port,
+                cert: &certs.leaf,
+                key: &certs.key,
+            }),
+        );
+        (
+            nginx,
+            certs,
+            format!("rtmps://127.0.0.1:{tls_port}/live/{key}"),
+        )
+    }
+
     /// The same with nginx's `stream` module terminating TLS in front of the RTMP port.
     pub(crate) fn start_with_tls(dir: &Path, port: u16, tls: Option<TlsFront<'_>>) -> Nginx {
         require_tools();
