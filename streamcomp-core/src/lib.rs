@@ -38,7 +38,8 @@
 //! - [`Scene`], [`Layer`], [`LayerKind`], [`LayerChange`]: the model, validation, live changes.
 //! - [`AssetResolver`], [`Limits`], [`RemotePolicy`]: where assets come from and what they may cost.
 //! - [`Compositor`], [`CompositorOptions`], [`Quality`]: rendering.
-//! - [`Frame`], [`YuvFrame`]: pictures, I420 conversion, PNG.
+//! - [`Frame`], [`YuvFrame`]: pictures, I420 conversion, PNG; [`scale`]: a picture that changes
+//!   every frame (a video frame) cropped, scaled into a box and composed.
 //! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
 //!   per video frame.
 //! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
@@ -72,7 +73,7 @@ pub use encode::{
     new_audio_encoder, new_video_encoder,
 };
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
-pub use frame::{Frame, YuvFrame};
+pub use frame::{Frame, YuvFrame, scale};
 pub use limits::Limits;
 /// The RTMP session parser's entry point for `fuzz/` (cargo feature `fuzzing`; not API).
 #[cfg(feature = "fuzzing")]

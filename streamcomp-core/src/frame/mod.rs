@@ -3,6 +3,7 @@
 
 mod convert;
 mod png;
+pub mod scale;
 
 /// A composed picture: premultiplied RGBA8, rows top to bottom, no padding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +139,12 @@ impl YuvFrame {
     /// Cr plane, `ceil(width/2)` bytes a row.
     pub fn v(&self) -> &[u8] {
         &self.v
+    }
+
+    /// The Y, U and V planes to write into (a decoder's output), laid out as [`YuvFrame::y`],
+    /// [`YuvFrame::u`] and [`YuvFrame::v`] say.
+    pub fn planes_mut(&mut self) -> (&mut [u8], &mut [u8], &mut [u8]) {
+        (&mut self.y, &mut self.u, &mut self.v)
     }
 
     /// Row lengths of the Y, U and V planes.

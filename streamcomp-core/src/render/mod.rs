@@ -3,7 +3,7 @@
 //! bands, redrawing only what changed since the previous frame.
 
 mod bands;
-mod blend;
+pub(crate) mod blend;
 mod cache;
 mod guard;
 mod image;
