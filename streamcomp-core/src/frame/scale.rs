@@ -325,6 +325,75 @@ mod tests {
         f
     }
 
+    /// A picture with detail in every plane: diagonal gradients and a checker.
+    fn busy(w: u32, h: u32) -> YuvFrame {
+        let mut f = YuvFrame::new(w, h);
+        let (cw, _) = (w.div_ceil(2) as usize, 0);
+        let (py, pu, pv) = f.planes_mut();
+        for (i, p) in py.iter_mut().enumerate() {
+            let (x, y) = (i % w as usize, i / w as usize);
+            *p = (16 + (x * 7 + y * 3) % 220 + ((x / 4 + y / 4) % 2) * 3) as u8;
+        }
+        for (i, (u, v)) in pu.iter_mut().zip(pv.iter_mut()).enumerate() {
+            let (x, y) = (i % cw, i / cw);
+            (*u, *v) = ((16 + (x * 5) % 224) as u8, (16 + (y * 9) % 224) as u8);
+        }
+        f
+    }
+
+    #[test]
+    #[allow(unsafe_code)] // forcing the resampler's CPU extensions is unsafe
+    fn every_simd_path_gives_the_same_bytes_as_the_scalar_one() {
+        use fast_image_resize::CpuExtensions;
+        let src = busy(199, 101);
+        let mut rgba = Frame::new(64, 48);
+        rgba.data_mut().iter_mut().enumerate().for_each(|(i, b)| {
+            *b = if i % 4 == 3 {
+                200
+            } else {
+                (i * 13 % 200) as u8
+            }
+        });
+        let run = |ext: CpuExtensions, pic: Picture<'_>, quality: Quality| {
+            let mut s = Scaler::new();
+            // SAFETY: only extensions this CPU reports are set (checked below).
+            unsafe { s.resizer.set_cpu_extensions(ext) };
+            let mut canvas = Frame::new(96, 64);
+            let dst = Placement {
+                x: -7,
+                y: 3,
+                width: 83,
+                height: 41,
+            };
+            let crop = Crop {
+                x: 3.5,
+                y: 1.25,
+                width: 40.0,
+                height: 30.0,
+            };
+            s.compose(&mut canvas, pic, Some(crop), dst, 0.8, quality);
+            canvas
+        };
+        let mut exts = vec![];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("sse4.1") {
+                exts.push(CpuExtensions::Sse4_1);
+            }
+            if is_x86_feature_detected!("avx2") {
+                exts.push(CpuExtensions::Avx2);
+            }
+        }
+        for quality in [Quality::Low, Quality::Medium, Quality::High] {
+            for pic in [Picture::I420(&src), Picture::Rgba(&rgba)] {
+                let scalar = run(CpuExtensions::None, pic, quality);
+                for &ext in &exts {
+                    assert!(run(ext, pic, quality) == scalar, "{ext:?} {quality:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_solid_picture_fills_exactly_its_visible_box() {
         // BT.709 limited: Y=63 U=102 V=240 is about rgb(255, 0, 0).
