@@ -4,6 +4,7 @@
 //! [`new_video_encoder`] is the only place that picks a backend for a codec.
 
 mod aac;
+mod context;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod openh264;
@@ -14,6 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use aac::AacEncoder;
+pub use context::{AudioSettings, AudioSource, EncoderContext};
 
 use crate::frame::YuvFrame;
 

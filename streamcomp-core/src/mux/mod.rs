@@ -6,6 +6,8 @@ mod interleave;
 pub(crate) mod ivf;
 mod nal;
 pub(crate) mod obu;
+mod stream_info;
 
 pub(crate) use interleave::Interleaver;
 pub(crate) use nal::{sps_pps, to_avcc};
+pub use stream_info::StreamInfo;

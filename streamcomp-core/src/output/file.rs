@@ -13,7 +13,7 @@ use muxide::fragmented::{FragmentAudioConfig, FragmentConfig, FragmentedMuxer};
 use super::{Output, OutputError};
 use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VIDEO_TIMESCALE, VideoCodec};
 use crate::frame::YuvFrame;
-use crate::mux::{Interleaver, flv, ivf, obu, sps_pps, to_avcc};
+use crate::mux::{Interleaver, StreamInfo, flv, ivf, obu, sps_pps, to_avcc};
 
 /// File containers, chosen by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,19 +80,6 @@ impl FileFormat {
             )))
         }
     }
-}
-
-/// What a file needs to know of the stream before the first packet.
-#[derive(Clone, Debug)]
-pub(crate) struct StreamInfo {
-    pub(crate) width: u32,
-    pub(crate) height: u32,
-    pub(crate) fps: f64,
-    /// The video codec of the packets.
-    pub(crate) video: VideoCodec,
-    /// The audio track, if any: its codec and its configuration (AAC AudioSpecificConfig,
-    /// Opus `OpusHead`).
-    pub(crate) audio: Option<(AudioCodec, Vec<u8>)>,
 }
 
 /// A file being written.

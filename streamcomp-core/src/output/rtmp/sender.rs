@@ -12,9 +12,9 @@ use rustls::ClientConfig;
 use super::backoff::Backoff;
 use super::session::{MediaKind, OpenParams, Session};
 use super::url::RtmpUrl;
-use super::{RtmpEvent, RtmpOptions, RtmpState, RtmpStreamInfo, Shared};
+use super::{RtmpEvent, RtmpOptions, RtmpState, Shared};
 use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VideoCodec};
-use crate::mux::{flv, obu, sps_pps};
+use crate::mux::{StreamInfo, flv, obu, sps_pps};
 use crate::output::OutputError;
 
 /// How often the server's messages are read while streaming.
@@ -32,7 +32,7 @@ enum End {
 
 pub(crate) struct Sender {
     url: RtmpUrl,
-    info: RtmpStreamInfo,
+    info: StreamInfo,
     tls: Option<Arc<ClientConfig>>,
     connect_timeout: Duration,
     write_timeout: Duration,
@@ -51,7 +51,7 @@ pub(crate) struct Sender {
 impl Sender {
     pub(crate) fn new(
         url: RtmpUrl,
-        info: RtmpStreamInfo,
+        info: StreamInfo,
         opts: &RtmpOptions,
         tls: Option<Arc<ClientConfig>>,
         rx: Receiver<Packet>,
