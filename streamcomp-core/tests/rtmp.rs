@@ -24,7 +24,7 @@ use streamcomp_core::{
     AudioCodec, LoadOptions, Output, OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput,
     RtmpState, RtmpStreamInfo, RtmpUrl, Scene, VideoSettings,
 };
-use support::{Nginx, ffprobe, free_port, settle};
+use support::{Nginx, assert_decodes, ffprobe, free_port, settle, video_packet_rows};
 
 const KEY: &str = "s3cret-key";
 const FPS: f64 = 30.0;
@@ -142,17 +142,7 @@ fn check_flv(file: &Path) -> (usize, f64) {
         streams.contains("codec_name=aac|codec_type=audio|sample_rate=48000|channels=2"),
         "{streams}"
     );
-    let frames = ffprobe(
-        &[
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-        ],
-        file,
-    );
+    let frames = video_packet_rows(file);
     let rows: Vec<(f64, &str)> = frames
         .lines()
         .filter_map(|l| {
@@ -167,17 +157,7 @@ fn check_flv(file: &Path) -> (usize, f64) {
         rows[0]
     );
     let span = rows[rows.len() - 1].0 - rows[0].0 + 1.0 / FPS;
-    let decode = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    let errors = String::from_utf8_lossy(&decode.stderr);
-    assert!(
-        decode.status.success() && errors.trim().is_empty(),
-        "ffmpeg decode errors: {errors}"
-    );
+    assert_decodes(file);
     eprintln!(
         "{}: {} video frames over {span:.3} s, first at {:.3} s",
         file.display(),
