@@ -13,7 +13,7 @@ use streamcomp_core::{
     AssetResolver, AudioCodec, LayerChange, Limits, LiveOptions, LiveStream, LoadOptions, Mixer,
     OutputTarget, RenderOptions, Scene, frame_samples, render_to_file,
 };
-use support::ffprobe;
+use support::{duration, ffprobe};
 
 const RATE: f64 = 48_000.0;
 
@@ -290,13 +290,7 @@ fn mp4_with_aac_and_with_opus_carries_the_mix() {
             a.trim(),
             format!("codec_name={name}|sample_rate=48000|channels=2")
         );
-        let dur: f64 = ffprobe(
-            &["-show_entries", "format=duration", "-of", "csv=p=0"],
-            &path,
-        )
-        .trim()
-        .parse()
-        .unwrap();
+        let dur: f64 = duration(&path);
         assert!((dur - 3.0).abs() < 0.1, "{name}: duration {dur}");
         let pcm = decode_audio(&path);
         let secs = pcm.len() as f64 / RATE;

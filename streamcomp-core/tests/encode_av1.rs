@@ -7,7 +7,6 @@
 //! rebuilt out of the tags.
 
 use std::path::Path;
-use std::process::Command;
 
 mod support;
 
@@ -16,7 +15,10 @@ use streamcomp_core::{
     AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene, VideoCodec,
     render_to_file,
 };
-use support::{decoded_frame, ffprobe, key_times, psnr, stream_lines};
+use support::{
+    assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,
+    stream_lines,
+};
 
 const W: u32 = 640;
 const H: u32 = 360;
@@ -63,27 +65,6 @@ fn streams(file: &Path) -> Vec<String> {
     )
 }
 
-/// ffmpeg decodes the whole file without a word on stderr.
-fn decodes_cleanly(path: &Path, input_format: Option<&str>) {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error"]);
-    if let Some(f) = input_format {
-        cmd.args(["-f", f]);
-    }
-    let out = cmd
-        .arg("-i")
-        .arg(path)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn ivf_and_mp4_hold_av1_that_ffmpeg_decodes() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,26 +88,9 @@ fn ivf_and_mp4_hold_av1_that_ffmpeg_decodes() {
                 && video.contains("color_primaries=bt709"),
             "{name}: BT.709 limited range expected: {video}"
         );
-        let aac = s.iter().find(|l| l.contains("codec_name=aac"));
-        assert_eq!(
-            aac.is_some(),
-            audio,
-            "{name}: audio expected {audio}: {s:?}"
-        );
-        if let Some(a) = aac {
-            assert!(
-                a.contains("sample_rate=48000") && a.contains("channels=2"),
-                "{name}: {a}"
-            );
-        }
+        assert_aac_track(name, &s, audio);
         decodes_cleanly(&path, None);
-        let d: f64 = ffprobe(
-            &["-show_entries", "format=duration", "-of", "csv=p=0"],
-            &path,
-        )
-        .trim()
-        .parse()
-        .unwrap();
+        let d: f64 = duration(&path);
         assert!((d - 3.0).abs() < 0.1, "{name}: duration {d}");
         let keys = key_times(&path);
         assert_eq!(keys.first(), Some(&0.0), "{name}: {keys:?}");

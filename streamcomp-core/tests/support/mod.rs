@@ -17,7 +17,10 @@ mod probe;
 #[allow(unused_imports)] // some test binaries do not publish
 pub(crate) use media::encode_scene;
 #[allow(unused_imports)] // each test binary uses a different subset
-pub(crate) use probe::{decoded_frame, ffprobe, key_times, psnr, stream_lines, video_packet_rows};
+pub(crate) use probe::{
+    assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,
+    stream_lines, video_packet_rows,
+};
 
 pub(crate) const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 /// nginx's `stream` module (Debian `libnginx-mod-stream`): the TLS terminator of the RTMPS tests.

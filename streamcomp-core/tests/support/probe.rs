@@ -98,3 +98,53 @@ pub(crate) fn psnr(decoded: &[u8], want: &Frame) -> f64 {
         / samples as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
 }
+
+/// The container's duration as ffprobe reads it, in seconds.
+pub(crate) fn duration(file: &Path) -> f64 {
+    ffprobe(
+        &["-show_entries", "format=duration", "-of", "csv=p=0"],
+        file,
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+/// ffmpeg decodes the whole file without a word on stderr (`input_format` names the demuxer
+/// when the extension does not tell).
+pub(crate) fn decodes_cleanly(path: &Path, input_format: Option<&str>) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-v", "error"]);
+    if let Some(f) = input_format {
+        cmd.args(["-f", f]);
+    }
+    let out = cmd
+        .arg("-i")
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts that the streams of file `name` (from [`stream_lines`]) hold an AAC track exactly
+/// when `audio`, at 48 kHz stereo.
+pub(crate) fn assert_aac_track(name: &str, s: &[String], audio: bool) {
+    let aac = s.iter().find(|l| l.contains("codec_name=aac"));
+    assert_eq!(
+        aac.is_some(),
+        audio,
+        "{name}: audio expected {audio}: {s:?}"
+    );
+    if let Some(a) = aac {
+        assert!(
+            a.contains("sample_rate=48000") && a.contains("channels=2"),
+            "{name}: {a}"
+        );
+    }
+}
