@@ -80,7 +80,8 @@ impl FileFormat {
     }
 }
 
-/// A file being written: a [`Muxer`] for its format, its bytes going to disk as they come.
+/// A file being written: the muxer of its format makes the bytes, which go to disk as they
+/// come.
 pub struct FileOutput {
     path: PathBuf,
     out: BufWriter<File>,
