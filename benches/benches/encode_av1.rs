@@ -1,56 +1,25 @@
 //! AV1 (rav1e, speed preset chosen by frame size, low latency, all cores) encoding of real
 //! composed frames at 320×180 (speed 9), 640×360 and 1280×720 (speed 10): the overlay
 //! scene's moving frames, pre-rendered and converted, encoded in a loop (one iteration = one
-//! frame sent and its packets taken). Frames per second = 1 / the time per iteration
-//! (criterion prints it as elem/s).
+//! frame sent through an `EncoderContext` and its packets taken). Frames per second = 1 / the
+//! time per iteration (criterion prints it as elem/s).
 //!
 //! `cargo bench -p streamcomp-benches --bench encode_av1`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use streamcomp_benches::load;
-use streamcomp_core::{
-    Frame, VIDEO_TIMESCALE, VideoCodec, VideoSettings, YuvFrame, new_video_encoder,
-};
-
-/// 60 frames (two seconds) of the overlay scene at `width`×`height`.
-fn frames(width: u32, height: u32) -> Vec<YuvFrame> {
-    let (scene, mut comp) = load("overlay.json", 1, true);
-    let mut scaled = Frame::new(width, height);
-    (0..60)
-        .map(|i| {
-            let f = comp.render(&scene, i as f64 / 30.0).expect("render");
-            let mut yuv = YuvFrame::new(width, height);
-            if (f.width(), f.height()) == (width, height) {
-                f.to_i420(&mut yuv);
-            } else {
-                f.resize_into(&mut scaled, Default::default());
-                scaled.to_i420(&mut yuv);
-            }
-            yuv
-        })
-        .collect()
-}
+use streamcomp_benches::{encode_step, overlay_frames};
+use streamcomp_core::{VideoCodec, VideoSettings};
 
 fn encode_av1(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode_av1");
     g.sample_size(10);
     g.throughput(Throughput::Elements(1));
     for (w, h, bitrate) in [(320, 180, 500), (640, 360, 1000), (1280, 720, 2500)] {
-        let input = frames(w, h);
         let mut settings = VideoSettings::new(w, h, 30.0);
         settings.codec = VideoCodec::Av1;
         settings.bitrate_kbps = bitrate;
-        let mut enc = new_video_encoder(&settings).expect("encoder");
-        let mut n = 0i64;
-        g.bench_function(format!("{w}x{h}"), |b| {
-            b.iter(|| {
-                let f = &input[n as usize % input.len()];
-                enc.send_frame(Some(f), n * VIDEO_TIMESCALE as i64 / 30)
-                    .expect("encode");
-                while enc.receive_packet().expect("packet").is_some() {}
-                n += 1;
-            })
-        });
+        let mut step = encode_step(&settings, overlay_frames(w, h));
+        g.bench_function(format!("{w}x{h}"), |b| b.iter(&mut step));
     }
     g.finish();
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::assets::AssetResolver;
-use crate::encode::{VIDEO_TIMESCALE, VideoCodec, VideoEncoder, VideoSettings, new_video_encoder};
+use crate::encode::{EncoderContext, VideoCodec, VideoSettings};
 use crate::error::Error;
 use crate::frame::YuvFrame;
 use crate::render::{Compositor, CompositorOptions, Quality};
@@ -156,13 +156,13 @@ pub fn bench_render(
         .with_incremental(opts.incremental);
     let mut comp = Compositor::new(copts, assets);
     let mut yuv = YuvFrame::new(scene.width, scene.height);
-    let mut encoders: Vec<(VideoCodec, Box<dyn VideoEncoder>, Vec<f64>)> = Vec::new();
+    let mut encoders: Vec<(VideoCodec, EncoderContext, Vec<f64>)> = Vec::new();
     for &codec in &opts.codecs {
         let mut vs = VideoSettings::new(scene.width, scene.height, scene.fps);
         vs.codec = codec;
         vs.bitrate_kbps = opts.bitrate_kbps;
         vs.threads = opts.encoder_threads;
-        encoders.push((codec, new_video_encoder(&vs)?, Vec::new()));
+        encoders.push((codec, EncoderContext::new(&vs)?, Vec::new()));
     }
     comp.render(scene, 0.0)?;
     let start_stats = comp.stats();
@@ -176,11 +176,10 @@ pub fn bench_render(
         let t2 = Instant::now();
         render.push((t1 - t0).as_secs_f64() * 1000.0);
         convert.push((t2 - t1).as_secs_f64() * 1000.0);
-        let pts = (i as f64 * VIDEO_TIMESCALE as f64 / scene.fps).round() as i64;
         for (_, enc, times) in &mut encoders {
             let t = Instant::now();
-            enc.send_frame(Some(&yuv), pts)?;
-            while enc.receive_packet()?.is_some() {}
+            enc.send_frame_at(u64::from(i), &yuv)?;
+            enc.packets().for_each(drop);
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
     }

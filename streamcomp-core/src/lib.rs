@@ -42,6 +42,8 @@
 //!   every frame (a video frame) cropped, scaled into a box and composed.
 //! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
 //!   per video frame.
+//! - [`EncoderContext`]: the encode stage (video and audio encoders on one timeline) as
+//!   `send_frame` / `receive_packet` / `finish`; [`StreamInfo`] describes its stream to outputs.
 //! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
 //! - [`SceneSession`]: a scene and its compositor for embedding (what the Python and Node
 //!   bindings wrap); [`RenderOptions::from_value`], [`LiveOptions::from_value`] read options
@@ -68,13 +70,14 @@ pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
 pub use audio::{Mixer, frame_samples};
 pub use bench::{BenchOptions, BenchReport, Timing, bench_render, builtin_bench_scene};
 pub use encode::{
-    AUDIO_RATE, AudioCodec, AudioEncoder, EncodeError, EncoderBackend, FFMPEG_HWACCELS,
-    FFMPEG_PRESETS, Packet, Track, VIDEO_TIMESCALE, VideoCodec, VideoEncoder, VideoSettings,
-    new_audio_encoder, new_video_encoder,
+    AUDIO_RATE, AudioCodec, AudioEncoder, AudioSettings, AudioSource, EncodeError, EncoderBackend,
+    EncoderContext, FFMPEG_HWACCELS, FFMPEG_PRESETS, Packet, Track, VIDEO_TIMESCALE, VideoCodec,
+    VideoEncoder, VideoSettings, new_audio_encoder, new_video_encoder,
 };
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, YuvFrame, scale};
 pub use limits::Limits;
+pub use mux::StreamInfo;
 /// The RTMP session parser's entry point for `fuzz/` (cargo feature `fuzzing`; not API).
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -6,11 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 use serde_json::{Value, json};
 use streamcomp_core::{
     AssetResolver, AudioCodec, LayerChange, Limits, LiveOptions, LiveStream, LoadOptions, Mixer,
     OutputTarget, RenderOptions, Scene, frame_samples, render_to_file,
 };
+use support::{duration, ffprobe};
 
 const RATE: f64 = 48_000.0;
 
@@ -82,21 +85,6 @@ fn rms(s: &[f32]) -> f64 {
 fn freq(s: &[f32], rate: f64) -> f64 {
     let ups = s.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
     ups as f64 * rate / s.len() as f64
-}
-
-fn ffprobe(args: &[&str], file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("ffprobe is installed");
-    assert!(
-        out.status.success(),
-        "ffprobe: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Decodes the first audio stream of `file` as mono f32 at 48 kHz.
@@ -302,13 +290,7 @@ fn mp4_with_aac_and_with_opus_carries_the_mix() {
             a.trim(),
             format!("codec_name={name}|sample_rate=48000|channels=2")
         );
-        let dur: f64 = ffprobe(
-            &["-show_entries", "format=duration", "-of", "csv=p=0"],
-            &path,
-        )
-        .trim()
-        .parse()
-        .unwrap();
+        let dur: f64 = duration(&path);
         assert!((dur - 3.0).abs() < 0.1, "{name}: duration {dur}");
         let pcm = decode_audio(&path);
         let secs = pcm.len() as f64 / RATE;

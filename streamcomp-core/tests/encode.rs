@@ -3,27 +3,16 @@
 //! compositor's own frame.
 
 use std::path::Path;
-use std::process::Command;
+
+mod support;
 
 use serde_json::json;
 use streamcomp_core::{
     AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene, render_to_file,
 };
-
-fn ffprobe(args: &[&str], file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("ffprobe is installed (scripts/test.sh installs ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{
+    assert_aac_track, decoded_frame, decodes_cleanly, duration, key_times, psnr, stream_lines,
+};
 
 fn scene() -> Scene {
     Scene::from_value(
@@ -38,45 +27,19 @@ fn scene() -> Scene {
     .unwrap()
 }
 
+/// Every stream of `file`: codec, size, decoded frame count, audio rate and channels.
+fn streams(file: &Path) -> Vec<String> {
+    stream_lines(
+        file,
+        "codec_name,width,height,nb_read_frames,sample_rate,channels",
+    )
+}
+
 fn render(path: &Path, seconds: f64, audio: bool) {
     let mut opts = RenderOptions::new(seconds);
     opts.audio = audio;
     let assets = AssetResolver::default().with_system_fonts(false);
     render_to_file(&scene(), assets, path, &opts, &mut |_| {}).unwrap();
-}
-
-fn streams(file: &Path) -> Vec<String> {
-    ffprobe(
-        &[
-            "-count_frames",
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames,sample_rate,channels",
-            "-of",
-            "compact=p=0:nk=0",
-        ],
-        file,
-    )
-    .lines()
-    .map(str::to_string)
-    .collect()
-}
-
-fn key_times(file: &Path) -> Vec<f64> {
-    ffprobe(
-        &[
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-        ],
-        file,
-    )
-    .lines()
-    .filter(|l| l.contains(",K"))
-    .map(|l| l.split(',').next().unwrap().parse().unwrap())
-    .collect()
 }
 
 #[test]
@@ -105,37 +68,10 @@ fn every_container_decodes_with_the_right_streams() {
             "codec_name=h264"
         };
         assert!(video.contains(codec), "{name}: {video}");
-        let aac = s.iter().find(|l| l.contains("codec_name=aac"));
-        assert_eq!(
-            aac.is_some(),
-            audio,
-            "{name}: audio expected {audio}: {s:?}"
-        );
-        if let Some(a) = aac {
-            assert!(
-                a.contains("sample_rate=48000") && a.contains("channels=2"),
-                "{name}: {a}"
-            );
-        }
-        let decoded = Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(&path)
-            .args(["-f", "null", "-"])
-            .output()
-            .unwrap();
-        assert!(
-            decoded.status.success() && decoded.stderr.is_empty(),
-            "{name}: {}",
-            String::from_utf8_lossy(&decoded.stderr)
-        );
+        assert_aac_track(name, &s, audio);
+        decodes_cleanly(&path, None);
         if name != "a.h264" {
-            let d: f64 = ffprobe(
-                &["-show_entries", "format=duration", "-of", "csv=p=0"],
-                &path,
-            )
-            .trim()
-            .parse()
-            .unwrap();
+            let d: f64 = duration(&path);
             assert!((d - 5.0).abs() < 0.1, "{name}: duration {d}");
         }
         if name.ends_with(".mp4") || name.ends_with(".flv") {
@@ -164,42 +100,13 @@ fn decoded_picture_matches_the_compositor() {
     let path = dir.path().join("q.mp4");
     render(&path, 3.0, false);
     let t = 1.5;
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args([
-            "-vf",
-            &format!("select=eq(n\\,{})", (t * 30.0) as u32),
-            "-frames:v",
-            "1",
-        ])
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let decoded = out.stdout;
+    let decoded = decoded_frame(&path, (t * 30.0) as u32);
     assert_eq!(decoded.len(), 1280 * 720 * 3);
     let mut comp = Compositor::new(
         CompositorOptions::default(),
         AssetResolver::default().with_system_fonts(false),
     );
-    let frame = comp.render(&scene(), t).unwrap();
-    let want = frame.premultiplied();
-    let mse: f64 = decoded
-        .chunks_exact(3)
-        .zip(want.chunks_exact(4))
-        .map(|(d, w)| {
-            (0..3)
-                .map(|c| (d[c] as f64 - w[c] as f64).powi(2))
-                .sum::<f64>()
-        })
-        .sum::<f64>()
-        / (1280.0 * 720.0 * 3.0);
-    let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
+    let psnr = psnr(&decoded, comp.render(&scene(), t).unwrap());
     assert!(psnr >= 35.0, "PSNR {psnr:.2} dB");
     eprintln!("PSNR at t={t}: {psnr:.2} dB");
 }

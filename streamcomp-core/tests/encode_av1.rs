@@ -7,32 +7,22 @@
 //! rebuilt out of the tags.
 
 use std::path::Path;
-use std::process::Command;
+
+mod support;
 
 use serde_json::json;
 use streamcomp_core::{
     AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene, VideoCodec,
     render_to_file,
 };
+use support::{
+    assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,
+    stream_lines,
+};
 
 const W: u32 = 640;
 const H: u32 = 360;
 const FPS: f64 = 30.0;
-
-fn ffprobe(args: &[&str], file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("ffprobe is installed (scripts/test.sh installs ffmpeg)");
-    assert!(
-        out.status.success(),
-        "ffprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn scene() -> Scene {
     Scene::from_value(
@@ -67,59 +57,12 @@ fn render(path: &Path, seconds: f64, audio: bool) {
     .unwrap();
 }
 
+/// Every stream of `file`: codec, size, decoded frame count, audio, colour description.
 fn streams(file: &Path) -> Vec<String> {
-    ffprobe(
-        &[
-            "-count_frames",
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames,sample_rate,channels,color_range,color_space,color_primaries",
-            "-of",
-            "compact=p=0:nk=0",
-        ],
+    stream_lines(
         file,
+        "codec_name,width,height,nb_read_frames,sample_rate,channels,color_range,color_space,color_primaries",
     )
-    .lines()
-    .map(str::to_string)
-    .collect()
-}
-
-fn key_times(file: &Path) -> Vec<f64> {
-    ffprobe(
-        &[
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-        ],
-        file,
-    )
-    .lines()
-    .filter(|l| l.contains(",K"))
-    .map(|l| l.split(',').next().unwrap().parse().unwrap())
-    .collect()
-}
-
-/// ffmpeg decodes the whole file without a word on stderr.
-fn decodes_cleanly(path: &Path, input_format: Option<&str>) {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error"]);
-    if let Some(f) = input_format {
-        cmd.args(["-f", f]);
-    }
-    let out = cmd
-        .arg("-i")
-        .arg(path)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -145,26 +88,9 @@ fn ivf_and_mp4_hold_av1_that_ffmpeg_decodes() {
                 && video.contains("color_primaries=bt709"),
             "{name}: BT.709 limited range expected: {video}"
         );
-        let aac = s.iter().find(|l| l.contains("codec_name=aac"));
-        assert_eq!(
-            aac.is_some(),
-            audio,
-            "{name}: audio expected {audio}: {s:?}"
-        );
-        if let Some(a) = aac {
-            assert!(
-                a.contains("sample_rate=48000") && a.contains("channels=2"),
-                "{name}: {a}"
-            );
-        }
+        assert_aac_track(name, &s, audio);
         decodes_cleanly(&path, None);
-        let d: f64 = ffprobe(
-            &["-show_entries", "format=duration", "-of", "csv=p=0"],
-            &path,
-        )
-        .trim()
-        .parse()
-        .unwrap();
+        let d: f64 = duration(&path);
         assert!((d - 3.0).abs() < 0.1, "{name}: duration {d}");
         let keys = key_times(&path);
         assert_eq!(keys.first(), Some(&0.0), "{name}: {keys:?}");
@@ -182,41 +108,11 @@ fn ivf_and_mp4_hold_av1_that_ffmpeg_decodes() {
 
 /// PSNR of a decoded rgb24 picture against the compositor's frame at `t`.
 fn psnr_against_compositor(decoded: &[u8], t: f64) -> f64 {
-    assert_eq!(decoded.len(), (W * H * 3) as usize);
     let mut comp = Compositor::new(
         CompositorOptions::default(),
         AssetResolver::default().with_system_fonts(false),
     );
-    let frame = comp.render(&scene(), t).unwrap();
-    let want = frame.premultiplied();
-    let mse: f64 = decoded
-        .chunks_exact(3)
-        .zip(want.chunks_exact(4))
-        .map(|(d, w)| {
-            (0..3)
-                .map(|c| (d[c] as f64 - w[c] as f64).powi(2))
-                .sum::<f64>()
-        })
-        .sum::<f64>()
-        / (W as f64 * H as f64 * 3.0);
-    10.0 * (255.0f64 * 255.0 / mse).log10()
-}
-
-/// Frame `n` of a file, decoded by ffmpeg as rgb24.
-fn decoded_frame(path: &Path, n: u32) -> Vec<u8> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1"])
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    psnr(decoded, comp.render(&scene(), t).unwrap())
 }
 
 /// The decoded picture matches the compositor's frame: PSNR ≥ 30 dB at 640x360, 2 Mbit/s.

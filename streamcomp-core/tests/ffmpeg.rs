@@ -4,13 +4,15 @@
 #![cfg(feature = "ffmpeg")]
 
 use std::path::Path;
-use std::process::Command;
+
+mod support;
 
 use serde_json::json;
 use streamcomp_core::{
     AssetResolver, Compositor, CompositorOptions, EncoderBackend, LoadOptions, RenderOptions,
     Scene, VideoCodec, render_to_file,
 };
+use support::{decoded_frame, psnr, stream_lines};
 
 fn scene() -> Scene {
     Scene::from_value(
@@ -36,52 +38,18 @@ fn render(path: &Path, codec: VideoCodec, audio: bool) -> Result<(), streamcomp_
 }
 
 fn probe(file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-show_entries"])
-        .arg("stream=codec_name,width,height,nb_read_frames")
-        .args(["-of", "compact=p=0:nk=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stream_lines(file, "codec_name,width,height,nb_read_frames").join("\n") + "\n"
 }
 
 /// PSNR (dB) of the decoded frame `n` against the compositor's frame at the same time.
 fn psnr_at(file: &Path, n: u32) -> f64 {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-vf", &format!("select=eq(n\\,{n})"), "-frames:v", "1"])
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let decoded = decoded_frame(file, n);
     let mut comp = Compositor::new(
         CompositorOptions::default(),
         AssetResolver::default().with_system_fonts(false),
     );
-    let frame = comp.render(&scene(), n as f64 / 30.0).unwrap();
-    let mut rgba = Vec::new();
-    frame.to_straight_rgba(&mut rgba);
-    assert_eq!(out.stdout.len(), 640 * 360 * 3);
-    let mut se = 0f64;
-    for (px, d) in rgba.chunks(4).zip(out.stdout.chunks(3)) {
-        for c in 0..3 {
-            let e = px[c] as f64 - d[c] as f64;
-            se += e * e;
-        }
-    }
-    let mse = se / (640.0 * 360.0 * 3.0);
-    10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
+    assert_eq!(decoded.len(), 640 * 360 * 3);
+    psnr(&decoded, comp.render(&scene(), n as f64 / 30.0).unwrap())
 }
 
 #[test]

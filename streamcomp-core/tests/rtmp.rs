@@ -21,11 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use streamcomp_core::{
-    AUDIO_RATE, AssetResolver, AudioCodec, Compositor, CompositorOptions, LoadOptions, Output,
-    OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStreamInfo, RtmpUrl,
-    Scene, VIDEO_TIMESCALE, VideoSettings, YuvFrame, new_audio_encoder, new_video_encoder,
+    AudioCodec, LoadOptions, Output, OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput,
+    RtmpState, RtmpStreamInfo, RtmpUrl, Scene, VideoSettings,
 };
-use support::{Nginx, ffprobe, free_port, settle};
+use support::{Nginx, assert_decodes, ffprobe, free_port, settle, video_packet_rows};
 
 const KEY: &str = "s3cret-key";
 const FPS: f64 = 30.0;
@@ -143,17 +142,7 @@ fn check_flv(file: &Path) -> (usize, f64) {
         streams.contains("codec_name=aac|codec_type=audio|sample_rate=48000|channels=2"),
         "{streams}"
     );
-    let frames = ffprobe(
-        &[
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=pts_time,flags",
-            "-of",
-            "csv=p=0",
-        ],
-        file,
-    );
+    let frames = video_packet_rows(file);
     let rows: Vec<(f64, &str)> = frames
         .lines()
         .filter_map(|l| {
@@ -168,17 +157,7 @@ fn check_flv(file: &Path) -> (usize, f64) {
         rows[0]
     );
     let span = rows[rows.len() - 1].0 - rows[0].0 + 1.0 / FPS;
-    let decode = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    let errors = String::from_utf8_lossy(&decode.stderr);
-    assert!(
-        decode.status.success() && errors.trim().is_empty(),
-        "ffmpeg decode errors: {errors}"
-    );
+    assert_decodes(file);
     eprintln!(
         "{}: {} video frames over {span:.3} s, first at {:.3} s",
         file.display(),
@@ -760,10 +739,6 @@ fn publishes_av1_and_opus_as_enhanced_rtmp() {
     settings.codec = "av1".parse().unwrap();
     settings.bitrate_kbps = 200;
     settings.keyframe_interval = 1.0;
-    let mut venc = new_video_encoder(&settings).unwrap();
-    let mut aenc = new_audio_encoder(AudioCodec::Opus, 64).unwrap();
-    let mut info = RtmpStreamInfo::new(128, 72, 15.0).with_audio(AudioCodec::Opus, aenc.config());
-    info.video = settings.codec;
     let scene = Scene::from_value(
         json!({"width": 128, "height": 72, "fps": 15, "background": "#1d3557", "layers": [
             {"type": "ellipse", "x": 0, "y": 10, "width": 40, "height": 40, "color": "#f1faee",
@@ -772,26 +747,7 @@ fn publishes_av1_and_opus_as_enhanced_rtmp() {
         &LoadOptions::default(),
     )
     .unwrap();
-    let mut comp = Compositor::new(CompositorOptions::default(), AssetResolver::default());
-    let mut yuv = YuvFrame::new(128, 72);
-    let mut packets = Vec::new();
-    for n in 0..30u64 {
-        comp.render(&scene, n as f64 / 15.0)
-            .unwrap()
-            .to_i420(&mut yuv);
-        venc.send_frame(Some(&yuv), (n * VIDEO_TIMESCALE as u64 / 15) as i64)
-            .unwrap();
-        while let Some(p) = venc.receive_packet().unwrap() {
-            packets.push(p);
-        }
-        let quiet = vec![0f32; (AUDIO_RATE / 15) as usize];
-        packets.extend(aenc.encode(&quiet, &quiet).unwrap());
-    }
-    venc.send_frame(None, 0).unwrap();
-    while let Some(p) = venc.receive_packet().unwrap() {
-        packets.push(p);
-    }
-    packets.extend(aenc.finish().unwrap());
+    let (info, mut packets) = support::encode_scene(&scene, &settings, (AudioCodec::Opus, 64), 2.0);
     packets.sort_by(|a, b| a.seconds().total_cmp(&b.seconds()));
 
     let url: RtmpUrl = format!("rtmp://127.0.0.1:{port}/live/{KEY}")

@@ -52,14 +52,7 @@ impl AudioEncoder for AacEncoder {
         let (ready, emitted) = (&mut self.ready, &mut self.emitted);
         self.inner
             .feed(&[left, right], |f| {
-                ready.push(Packet {
-                    track: Track::Audio,
-                    data: f.payload.to_vec(),
-                    pts: *emitted,
-                    dts: *emitted,
-                    key: true,
-                });
-                *emitted += f.samples as i64;
+                take_frame(ready, emitted, &f);
                 Ok(())
             })
             .map_err(|e| EncodeError::Backend(format!("AAC: {e}")))?;
@@ -75,17 +68,21 @@ impl AudioEncoder for AacEncoder {
         let (ready, emitted) = (&mut self.ready, &mut self.emitted);
         self.inner
             .finish(|f| {
-                ready.push(Packet {
-                    track: Track::Audio,
-                    data: f.payload.to_vec(),
-                    pts: *emitted,
-                    dts: *emitted,
-                    key: true,
-                });
-                *emitted += f.samples as i64;
+                take_frame(ready, emitted, &f);
                 Ok(())
             })
             .map_err(|e| EncodeError::Backend(format!("AAC: {e}")))?;
         Ok(std::mem::take(&mut self.ready))
     }
+}
+
+/// Turns a frame the encoder made into the next packet (its time: the samples before it).
+fn take_frame(ready: &mut Vec<Packet>, emitted: &mut i64, f: &syom::EncodedFrame<'_>) {
+    ready.push(Packet::new(
+        Track::Audio,
+        f.payload.to_vec(),
+        *emitted,
+        true,
+    ));
+    *emitted += f.samples as i64;
 }

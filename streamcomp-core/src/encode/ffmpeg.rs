@@ -254,13 +254,7 @@ impl FfmpegEncoder {
 
     fn packet(&mut self, u: Unit) -> Packet {
         let pts = self.pts.pop_front().unwrap_or(0);
-        Packet {
-            track: Track::Video,
-            data: u.data,
-            pts,
-            dts: pts,
-            key: u.key,
-        }
+        Packet::new(Track::Video, u.data, pts, u.key)
     }
 }
 

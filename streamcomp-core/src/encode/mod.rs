@@ -4,6 +4,7 @@
 //! [`new_video_encoder`] is the only place that picks a backend for a codec.
 
 mod aac;
+mod context;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod openh264;
@@ -12,8 +13,12 @@ mod rav1e;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
 
 use aac::AacEncoder;
+pub use context::{AudioSettings, AudioSource, EncoderContext};
 
 use crate::frame::YuvFrame;
 
@@ -246,23 +251,47 @@ pub enum Track {
     Audio,
 }
 
-/// One encoded access unit.
-#[derive(Clone, Debug, PartialEq)]
+/// One encoded access unit. Cloning it is cheap: the payload is shared ([`Bytes`]), so a
+/// live stream hands the same packet to every output without copying it.
+#[derive(Clone, Debug)]
 pub struct Packet {
     /// Video or audio.
     pub track: Track,
     /// The bytes: H.264 in Annex B (start codes), AV1 as one temporal unit of OBUs (a
     /// temporal delimiter first; the sequence header on key frames), AAC as a raw access unit.
-    pub data: Vec<u8>,
+    pub data: Bytes,
     /// Presentation time in the track's timescale.
     pub pts: i64,
     /// Decode time in the track's timescale (equal to `pts`: no B-frames).
     pub dts: i64,
     /// A key frame (every audio packet is one).
     pub key: bool,
+    /// A video payload as FLV and MP4 carry it (see `mux::samples`), made by the first output
+    /// that needs it and shared by every clone of the packet.
+    pub(crate) framed: Arc<OnceLock<Bytes>>,
+}
+
+impl PartialEq for Packet {
+    /// Packets are equal when their track, bytes, times and key flag are.
+    fn eq(&self, o: &Packet) -> bool {
+        (self.track, &self.data, self.pts, self.dts, self.key)
+            == (o.track, &o.data, o.pts, o.dts, o.key)
+    }
 }
 
 impl Packet {
+    /// A packet of `track` presented (and decoded) at `pts`, in the track's timescale.
+    pub fn new(track: Track, data: impl Into<Bytes>, pts: i64, key: bool) -> Packet {
+        Packet {
+            track,
+            data: data.into(),
+            pts,
+            dts: pts,
+            key,
+            framed: Arc::default(),
+        }
+    }
+
     /// Presentation time in seconds.
     pub fn seconds(&self) -> f64 {
         match self.track {

@@ -121,13 +121,8 @@ impl VideoEncoder for OpenH264Encoder {
         let mut data = Vec::new();
         bits.write_vec(&mut data);
         if !data.is_empty() {
-            self.ready.push_back(Packet {
-                track: Track::Video,
-                data,
-                pts,
-                dts: pts,
-                key,
-            });
+            self.ready
+                .push_back(Packet::new(Track::Video, data, pts, key));
         }
         Ok(())
     }

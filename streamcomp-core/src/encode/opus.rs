@@ -72,13 +72,12 @@ impl OpusEncoder {
             .encode(&self.pending, OPUS_FRAME, &mut self.out)
             .map_err(|e| EncodeError::Backend(format!("Opus: {e}")))?;
         self.pending.clear();
-        ready.push(Packet {
-            track: Track::Audio,
-            data: self.out[..n].to_vec(),
-            pts: self.emitted,
-            dts: self.emitted,
-            key: true,
-        });
+        ready.push(Packet::new(
+            Track::Audio,
+            self.out[..n].to_vec(),
+            self.emitted,
+            true,
+        ));
         self.emitted += OPUS_FRAME as i64;
         Ok(())
     }

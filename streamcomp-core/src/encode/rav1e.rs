@@ -175,13 +175,8 @@ impl VideoEncoder for Rav1eEncoder {
             match self.ctx.receive_packet() {
                 Ok(p) => {
                     let pts = self.take_pts(p.input_frameno);
-                    return Ok(Some(Packet {
-                        track: Track::Video,
-                        data: p.data,
-                        pts,
-                        dts: pts,
-                        key: p.frame_type == FrameType::KEY,
-                    }));
+                    let key = p.frame_type == FrameType::KEY;
+                    return Ok(Some(Packet::new(Track::Video, p.data, pts, key)));
                 }
                 // A frame was encoded but not shown yet: keep going.
                 Err(EncoderStatus::Encoded) => continue,

@@ -1,9 +1,9 @@
 //! FLV: the file header, an `onMetaData` script tag, and audio/video tags for H.264 and AAC,
-//! plus Enhanced FLV (E-RTMP v1) video tags for AV1. The tag builders are what the RTMP
-//! publisher sends too.
+//! plus Enhanced FLV (E-RTMP v1) video tags for AV1 and Enhanced audio tags for Opus. The
+//! pieces [`FlvStream`](super::FlvStream) puts together for files and the RTMP publisher.
 
-use super::nal::{avc_decoder_config, to_avcc};
-use crate::encode::{AUDIO_RATE, Packet, Track, VIDEO_TIMESCALE};
+use super::nal::avc_decoder_config;
+use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VIDEO_TIMESCALE};
 
 /// FLV tag types.
 pub(crate) const TAG_AUDIO: u8 = 8;
@@ -16,9 +16,9 @@ pub(crate) fn file_header(audio: bool) -> Vec<u8> {
     vec![b'F', b'L', b'V', 1, flags, 0, 0, 0, 9, 0, 0, 0, 0]
 }
 
-/// A whole tag (header, body, previous-tag size) at `ms`.
-pub(crate) fn tag(kind: u8, ms: u32, body: &[u8]) -> Vec<u8> {
-    let mut t = Vec::with_capacity(body.len() + 15);
+/// Appends a whole tag (header, body, previous-tag size) at `ms` to `t`.
+pub(crate) fn tag(t: &mut Vec<u8>, kind: u8, ms: u32, body: &[u8]) {
+    t.reserve(body.len() + 15);
     t.push(kind);
     t.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
     t.extend_from_slice(&ms.to_be_bytes()[1..]);
@@ -26,7 +26,6 @@ pub(crate) fn tag(kind: u8, ms: u32, body: &[u8]) -> Vec<u8> {
     t.extend_from_slice(&[0, 0, 0]);
     t.extend_from_slice(body);
     t.extend_from_slice(&(body.len() as u32 + 11).to_be_bytes());
-    t
 }
 
 fn amf_string(out: &mut Vec<u8>, s: &str) {
@@ -66,26 +65,6 @@ pub(crate) fn aac_sequence_header(asc: &[u8]) -> Vec<u8> {
     let mut b = vec![0xaf, 0];
     b.extend_from_slice(asc);
     b
-}
-
-/// The tag body of a packet: H.264 as AVCC NAL units, AAC as a raw access unit.
-pub(crate) fn packet_body(p: &Packet, scratch: &mut Vec<u8>) -> Vec<u8> {
-    match p.track {
-        Track::Video => {
-            to_avcc(&p.data, scratch);
-            let mut b = Vec::with_capacity(scratch.len() + 5);
-            b.push(if p.key { 0x17 } else { 0x27 });
-            b.extend_from_slice(&[1, 0, 0, 0]);
-            b.extend_from_slice(scratch);
-            b
-        }
-        Track::Audio => {
-            let mut b = Vec::with_capacity(p.data.len() + 2);
-            b.extend_from_slice(&[0xaf, 1]);
-            b.extend_from_slice(&p.data);
-            b
-        }
-    }
 }
 
 /// A packet's time in milliseconds.
@@ -131,15 +110,6 @@ pub(crate) fn av1_sequence_start(seq_header_obu: &[u8]) -> Option<Vec<u8>> {
     Some(b)
 }
 
-/// The AV1 CodedFrames tag body of a packet: its OBUs without the temporal delimiter.
-pub(crate) fn av1_coded_frames(p: &Packet, scratch: &mut Vec<u8>) -> Vec<u8> {
-    super::obu::strip_temporal_delimiters(&p.data, scratch);
-    let mut b = Vec::with_capacity(scratch.len() + 5);
-    b.extend_from_slice(&ex_video_header(p.key, PACKET_CODED_FRAMES, FOURCC_AV1));
-    b.extend_from_slice(scratch);
-    b
-}
-
 /// The AV1 SequenceEnd tag body (sent when a stream ends).
 pub(crate) fn av1_sequence_end() -> Vec<u8> {
     ex_video_header(true, PACKET_SEQUENCE_END, FOURCC_AV1).to_vec()
@@ -155,7 +125,6 @@ pub(crate) const SOUND_FORMAT_EX_HEADER: u8 = 9;
 pub(crate) const AUDIO_PACKET_SEQUENCE_START: u8 = 0;
 /// Enhanced audio packet type: coded frames (for Opus one packet).
 pub(crate) const AUDIO_PACKET_CODED_FRAMES: u8 = 1;
-use crate::encode::AudioCodec;
 
 /// The FourCC of Opus in Enhanced FLV/RTMP.
 pub(crate) const FOURCC_OPUS: [u8; 4] = *b"Opus";

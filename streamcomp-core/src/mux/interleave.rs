@@ -76,13 +76,7 @@ mod tests {
             Track::Audio => AUDIO_RATE,
         };
         let pts = (seconds * rate as f64).round() as i64;
-        Packet {
-            track,
-            data: vec![],
-            pts,
-            dts: pts,
-            key: true,
-        }
+        Packet::new(track, Vec::new(), pts, true)
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! IVF, the simple container of AV1, VP8 and VP9 test streams: a 32-byte file header (`DKIF`,
 //! codec FourCC, size, time base, frame count) and a 12-byte header before every frame (size
 //! and a 64-bit timestamp in time-base units). All numbers little-endian. Written here rather
-//! than with the `ivf` crate, which panics on I/O errors.
+//! than with the `ivf` crate, which panics on I/O errors. [`IvfFile`] is the muxer.
 
-use crate::encode::{VIDEO_TIMESCALE, VideoCodec};
+use super::fps_fraction;
+use super::muxer::{Muxer, Patch};
+use crate::encode::{Packet, Track, VIDEO_TIMESCALE, VideoCodec};
+use crate::output::OutputError;
 
 /// Where the frame count sits in the file header (patched when the file is finished).
 pub(crate) const FRAME_COUNT_OFFSET: u64 = 24;
@@ -52,6 +55,65 @@ pub(crate) fn pts_in_frames(pts: i64, (fps_num, fps_den): (u32, u32)) -> u64 {
     let ticks = pts.max(0) as u128 * fps_num as u128;
     let per = VIDEO_TIMESCALE as u128 * fps_den as u128;
     ((ticks + per / 2) / per) as u64
+}
+
+/// Writes an IVF file of a video track (audio packets are left out).
+#[derive(Debug)]
+pub(crate) struct IvfFile {
+    fourcc: [u8; 4],
+    size: (u32, u32),
+    /// The time base of frame timestamps, as a frame rate `num / den`.
+    fps: (u32, u32),
+    frames: u32,
+}
+
+impl IvfFile {
+    /// A file of `codec` frames of `width`×`height` at `fps`.
+    pub(crate) fn new(
+        codec: VideoCodec,
+        width: u32,
+        height: u32,
+        fps: f64,
+    ) -> Result<IvfFile, OutputError> {
+        let Some(fourcc) = fourcc(codec) else {
+            return Err(OutputError::Unsupported(format!(
+                "a .ivf file cannot hold {codec} video (it holds AV1, VP8 or VP9)"
+            )));
+        };
+        Ok(IvfFile {
+            fourcc,
+            size: (width, height),
+            fps: fps_fraction(fps),
+            frames: 0,
+        })
+    }
+}
+
+impl Muxer for IvfFile {
+    fn header(&mut self, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        let (w, h) = self.size;
+        out.extend(file_header(self.fourcc, w, h, self.fps, 0));
+        Ok(())
+    }
+
+    fn packet(&mut self, p: &Packet, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        if p.track == Track::Video {
+            let size = u32::try_from(p.data.len()).map_err(|_| {
+                OutputError::Mux("a video packet is too large for IVF (4 GiB)".into())
+            })?;
+            out.extend(frame_header(size, pts_in_frames(p.pts, self.fps)));
+            out.extend_from_slice(&p.data);
+            self.frames = self.frames.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _out: &mut Vec<u8>) -> Result<Vec<Patch>, OutputError> {
+        Ok(vec![Patch {
+            at: FRAME_COUNT_OFFSET,
+            bytes: self.frames.to_le_bytes().to_vec(),
+        }])
+    }
 }
 
 #[cfg(test)]

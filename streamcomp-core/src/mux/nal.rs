@@ -39,10 +39,9 @@ pub(crate) fn sps_pps(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((sps.to_vec(), pps.to_vec()))
 }
 
-/// Converts an Annex B access unit to 4-byte length-prefixed NAL units, leaving out parameter
-/// sets and delimiters (they live in the decoder configuration record).
+/// Appends an Annex B access unit to `out` as 4-byte length-prefixed NAL units, leaving out
+/// parameter sets and delimiters (they live in the decoder configuration record).
 pub(crate) fn to_avcc(data: &[u8], out: &mut Vec<u8>) {
-    out.clear();
     for n in nal_units(data) {
         if matches!(n[0] & 0x1f, NAL_SPS | NAL_PPS | NAL_AUD) {
             continue;

@@ -48,10 +48,9 @@ pub(crate) fn sequence_header(data: &[u8]) -> Option<&[u8]> {
         .map(|(_, o)| o)
 }
 
-/// Copies `data` into `out` without its temporal delimiters (MP4 samples and Enhanced FLV
+/// Appends `data` to `out` without its temporal delimiters (MP4 samples and Enhanced FLV
 /// frames must not carry them). Data that does not parse is copied as it is.
 pub(crate) fn strip_temporal_delimiters(data: &[u8], out: &mut Vec<u8>) {
-    out.clear();
     match obus(data) {
         Some(list) => {
             for (t, o) in list {

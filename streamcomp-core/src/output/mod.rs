@@ -4,7 +4,6 @@
 mod file;
 pub(crate) mod rtmp;
 
-pub(crate) use file::StreamInfo;
 pub use file::{FileFormat, FileOutput};
 #[cfg(feature = "fuzzing")]
 pub use rtmp::fuzzing as rtmp_fuzzing;

@@ -1,7 +1,6 @@
 //! Pipelines over the compositor, encoders and outputs. [`render_to_file`] renders a scene
 //! as fast as the machine allows; [`LiveStream`] runs one in real time, live.
 
-mod encoder;
 mod json;
 mod live;
 mod options;

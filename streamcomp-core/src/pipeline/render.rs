@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::encoder::{AudioSettings, EncodeStage};
 use crate::assets::AssetResolver;
-use crate::encode::{AudioCodec, EncodeError, EncoderBackend, VideoCodec, VideoSettings};
+use crate::encode::{
+    AudioCodec, AudioSettings, EncodeError, EncoderBackend, EncoderContext, VideoCodec,
+    VideoSettings,
+};
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
-use crate::output::{FileFormat, FileOutput, Output, OutputError, StreamInfo};
+use crate::mux::StreamInfo;
+use crate::output::{FileFormat, FileOutput, Output, OutputError};
 use crate::render::{Compositor, CompositorOptions, LayerFailure, Quality};
 use crate::scene::Scene;
 
@@ -151,9 +154,9 @@ pub fn render_to_file(
     comp.check_assets(scene)?;
     // Audio files are decoded whole when the encoders open, so a missing or broken one is
     // reported before any frame work (naming its layer: `layers[3].src: …`).
-    let mut stage = match format {
+    let mut ctx = match format {
         FileFormat::Y4m => None,
-        _ => Some(EncodeStage::new(
+        _ => Some(EncoderContext::for_scene(
             &settings,
             audio.then_some(AudioSettings {
                 codec: opts.audio_codec,
@@ -163,14 +166,11 @@ pub fn render_to_file(
             &assets,
         )?),
     };
-    let info = match &stage {
-        Some(st) => st.stream_info(),
+    let info = match &ctx {
+        Some(c) => c.stream_info(),
         None => StreamInfo {
-            width,
-            height,
-            fps,
             video: opts.codec,
-            audio: None,
+            ..StreamInfo::new(width, height, fps)
         },
     };
     let mut out = FileOutput::create(path, format, info)?;
@@ -200,17 +200,17 @@ pub fn render_to_file(
         let t2 = Instant::now();
         s.compose += t1 - t0;
         s.convert += t2 - t1;
-        match &mut stage {
+        match &mut ctx {
             None => {
                 out.write_frame(&yuv)?;
                 s.mux += t2.elapsed();
             }
-            Some(st) => {
-                let packets = st.encode(n, &yuv)?;
+            Some(c) => {
+                c.send_frame_at(n, &yuv)?;
                 let t3 = Instant::now();
                 s.encode += t3 - t2;
-                for p in packets {
-                    out.write(p)?;
+                for p in c.packets() {
+                    out.write(&p)?;
                 }
                 s.mux += t3.elapsed();
             }
@@ -222,9 +222,10 @@ pub fn render_to_file(
         });
     }
     let t = Instant::now();
-    if let Some(st) = &mut stage {
-        for p in st.finish()? {
-            out.write(p)?;
+    if let Some(c) = &mut ctx {
+        c.finish()?;
+        for p in c.packets() {
+            out.write(&p)?;
         }
     }
     out.finish()?;

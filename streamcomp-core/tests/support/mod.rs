@@ -13,8 +13,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod media;
+mod probe;
 #[allow(unused_imports)] // some test binaries do not publish
 pub(crate) use media::encode_scene;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub(crate) use probe::{
+    assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,
+    stream_lines, video_packet_rows,
+};
 
 pub(crate) const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 /// nginx's `stream` module (Debian `libnginx-mod-stream`): the TLS terminator of the RTMPS tests.
@@ -210,22 +216,6 @@ impl Drop for Nginx {
 /// Waits for nginx to close a recording (it does on unpublish).
 pub(crate) fn settle() {
     thread::sleep(Duration::from_millis(500));
-}
-
-pub(crate) fn ffprobe(args: &[&str], file: &Path) -> String {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("ffprobe is installed");
-    assert!(
-        out.status.success(),
-        "ffprobe {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `codec_type,codec_name,width,height,sample_rate,channels` of every stream, one per line.

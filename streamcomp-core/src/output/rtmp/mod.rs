@@ -50,56 +50,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Output, OutputError, StreamInfo};
-use crate::encode::{AudioCodec, Packet, Track, VideoCodec};
+use super::{Output, OutputError};
+use crate::encode::{Packet, Track, VideoCodec};
+use crate::mux::StreamInfo;
 
-/// What the RTMP server is told about the stream.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RtmpStreamInfo {
-    /// Frame width.
-    pub width: u32,
-    /// Frame height.
-    pub height: u32,
-    /// Frames per second.
-    pub fps: f64,
-    /// Video codec of the packets: H.264, or AV1 as Enhanced RTMP. Default: H.264.
-    pub video: VideoCodec,
-    /// Audio codec and its configuration (AAC AudioSpecificConfig, or the `OpusHead` for Opus
-    /// as Enhanced RTMP), if there is audio. Default: none.
-    pub audio: Option<(AudioCodec, Vec<u8>)>,
-}
-
-impl RtmpStreamInfo {
-    /// H.264 video of `width`×`height` at `fps`, no audio.
-    pub fn new(width: u32, height: u32, fps: f64) -> RtmpStreamInfo {
-        RtmpStreamInfo {
-            width,
-            height,
-            fps,
-            video: VideoCodec::H264,
-            audio: None,
-        }
-    }
-
-    /// The same with an audio track (`config` as the encoder reports it).
-    pub fn with_audio(mut self, codec: AudioCodec, config: &[u8]) -> RtmpStreamInfo {
-        self.audio = Some((codec, config.to_vec()));
-        self
-    }
-}
-
-impl From<&StreamInfo> for RtmpStreamInfo {
-    fn from(i: &StreamInfo) -> RtmpStreamInfo {
-        RtmpStreamInfo {
-            width: i.width,
-            height: i.height,
-            fps: i.fps,
-            video: i.video,
-            audio: i.audio.clone(),
-        }
-    }
-}
+/// What the RTMP server is told about the stream: the same description files get.
+pub type RtmpStreamInfo = StreamInfo;
 
 /// How an [`RtmpOutput`] queues, times out and reconnects.
 #[derive(Clone, Debug)]
@@ -332,7 +288,7 @@ impl RtmpOutput {
     /// frame). Fails at once only for bad options or a stream RTMP cannot carry here.
     pub fn new(
         url: RtmpUrl,
-        stream: RtmpStreamInfo,
+        stream: StreamInfo,
         opts: RtmpOptions,
     ) -> Result<RtmpOutput, OutputError> {
         opts.validate()?;

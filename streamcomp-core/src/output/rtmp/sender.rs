@@ -12,9 +12,9 @@ use rustls::ClientConfig;
 use super::backoff::Backoff;
 use super::session::{MediaKind, OpenParams, Session};
 use super::url::RtmpUrl;
-use super::{RtmpEvent, RtmpOptions, RtmpState, RtmpStreamInfo, Shared};
-use crate::encode::{AUDIO_RATE, AudioCodec, Packet, Track, VideoCodec};
-use crate::mux::{flv, obu, sps_pps};
+use super::{RtmpEvent, RtmpOptions, RtmpState, Shared};
+use crate::encode::{AudioCodec, Packet, Track, VideoCodec};
+use crate::mux::{FlvStream, StreamInfo, flv};
 use crate::output::OutputError;
 
 /// How often the server's messages are read while streaming.
@@ -32,7 +32,8 @@ enum End {
 
 pub(crate) struct Sender {
     url: RtmpUrl,
-    info: RtmpStreamInfo,
+    /// The tags sent, made as `.flv` files make theirs.
+    tags: FlvStream,
     tls: Option<Arc<ClientConfig>>,
     connect_timeout: Duration,
     write_timeout: Duration,
@@ -43,7 +44,6 @@ pub(crate) struct Sender {
     /// The video sequence header tag body from the last key frame seen (AVC configuration
     /// from its SPS/PPS, or AV1 SequenceStart from its sequence header OBU).
     video_header: Option<Vec<u8>>,
-    scratch: Vec<u8>,
     /// The queue is closed: finish.
     closed: bool,
 }
@@ -51,7 +51,7 @@ pub(crate) struct Sender {
 impl Sender {
     pub(crate) fn new(
         url: RtmpUrl,
-        info: RtmpStreamInfo,
+        info: StreamInfo,
         opts: &RtmpOptions,
         tls: Option<Arc<ClientConfig>>,
         rx: Receiver<Packet>,
@@ -69,7 +69,7 @@ impl Sender {
         };
         Sender {
             url,
-            info,
+            tags: FlvStream::new(info),
             tls,
             connect_timeout: opts.connect_timeout,
             write_timeout: opts.write_timeout,
@@ -78,14 +78,14 @@ impl Sender {
             shared,
             done,
             video_header: None,
-            scratch: Vec::new(),
             closed: false,
         }
     }
 
     fn four_cc(&self) -> &'static [&'static str] {
-        let enhanced = self.info.video == VideoCodec::Av1
-            || matches!(self.info.audio, Some((AudioCodec::Opus, _)));
+        let info = self.tags.info();
+        let enhanced =
+            info.video == VideoCodec::Av1 || matches!(info.audio, Some((AudioCodec::Opus, _)));
         if enhanced {
             &["av01", "avc1", "Opus", "mp4a"]
         } else {
@@ -211,24 +211,16 @@ impl Sender {
     }
 
     fn remember_parameter_sets(&mut self, p: &Packet) {
-        if p.track != Track::Video || !p.key {
-            return;
-        }
-        let header = match self.info.video {
-            VideoCodec::Av1 => obu::sequence_header(&p.data).and_then(flv::av1_sequence_start),
-            _ => sps_pps(&p.data).map(|(sps, pps)| flv::avc_sequence_header(&sps, &pps)),
-        };
-        if header.is_some() {
-            self.video_header = header;
+        if let Some(header) = self.tags.video_header(p) {
+            self.video_header = Some(header);
         }
     }
 
     /// Sends metadata, headers and queued packets until the queue closes, the output is
     /// dropped, or an error.
     fn stream(&mut self, s: &mut Session) -> Result<End, OutputError> {
-        s.send(MediaKind::Data, 0, Bytes::from(self.metadata()))?;
-        if let Some((codec, config)) = &self.info.audio {
-            let header = flv::audio_sequence_header(*codec, config);
+        s.send(MediaKind::Data, 0, Bytes::from(self.tags.rtmp_metadata()))?;
+        if let Some(header) = self.tags.audio_header() {
             s.send(MediaKind::Audio, 0, Bytes::from(header))?;
         }
         // Media starts on a key frame; its time becomes 0 on this connection.
@@ -256,11 +248,12 @@ impl Sender {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     self.closed = true;
-                    if self.info.video == VideoCodec::Av1
-                        && let Some(zero) = base
-                    {
-                        let end = Bytes::from(flv::av1_sequence_end());
-                        s.send(MediaKind::Video, last_ms.wrapping_sub(zero), end)?;
+                    if let (Some(end), Some(zero)) = (self.tags.end(), base) {
+                        s.send(
+                            MediaKind::Video,
+                            last_ms.wrapping_sub(zero),
+                            Bytes::from(end),
+                        )?;
                     }
                     return Ok(End::Finished);
                 }
@@ -301,56 +294,19 @@ impl Sender {
             self.shared.stats().skipped_packets += 1;
             return Ok(());
         }
-        let (kind, body) = match (p.track, self.info.video, &self.info.audio) {
-            (Track::Video, VideoCodec::Av1, _) => (
-                MediaKind::Video,
-                flv::av1_coded_frames(p, &mut self.scratch),
-            ),
-            (Track::Video, _, _) => (MediaKind::Video, flv::packet_body(p, &mut self.scratch)),
-            (Track::Audio, _, Some((codec, _))) => {
-                (MediaKind::Audio, flv::audio_body(*codec, &p.data))
-            }
-            (Track::Audio, _, None) => {
-                self.shared.stats().skipped_packets += 1;
-                return Ok(());
-            }
+        // The video body is the packet's own, shared with every other output.
+        let Some(body) = self.tags.body(p) else {
+            self.shared.stats().skipped_packets += 1;
+            return Ok(());
         };
-        s.send(kind, ts, Bytes::from(body))?;
+        let kind = match p.track {
+            Track::Video => MediaKind::Video,
+            Track::Audio => MediaKind::Audio,
+        };
+        s.send(kind, ts, body)?;
         let mut st = self.shared.stats();
         st.packets_sent += 1;
         st.bytes_sent += s.take_sent();
         Ok(())
-    }
-
-    /// `@setDataFrame` + the `onMetaData` body.
-    fn metadata(&self) -> Vec<u8> {
-        let mut entries = vec![
-            ("width", self.info.width as f64),
-            ("height", self.info.height as f64),
-            ("framerate", self.info.fps),
-            (
-                "videocodecid",
-                match self.info.video {
-                    VideoCodec::Av1 => flv::VIDEOCODECID_AV1,
-                    _ => flv::VIDEOCODECID_AVC,
-                },
-            ),
-        ];
-        if let Some((codec, _)) = &self.info.audio {
-            entries.extend([
-                ("audiocodecid", flv::audio_codec_id(*codec)),
-                ("audiosamplerate", AUDIO_RATE as f64),
-                ("audiosamplesize", 16.0),
-                ("stereo", 1.0),
-            ]);
-        }
-        let (body, _) = flv::metadata(&entries);
-        let name = b"@setDataFrame";
-        let mut out = Vec::with_capacity(body.len() + 3 + name.len());
-        out.push(2);
-        out.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        out.extend_from_slice(name);
-        out.extend_from_slice(&body);
-        out
     }
 }

@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 
 use super::events::{Event, OutputStatus, StreamState};
 use super::shared::{Shared, lock};
-use crate::pipeline::encoder::EncodeStage;
 
 use crate::assets::AssetResolver;
+use crate::encode::{EncoderContext, Packet};
 use crate::error::Error;
 use crate::frame::YuvFrame;
+use crate::mux::StreamInfo;
 use crate::output::{
     FileFormat, FileOutput, Output, OutputTarget, RtmpEvent, RtmpOptions, RtmpOutput,
-    RtmpStatsHandle, StreamInfo,
+    RtmpStatsHandle,
 };
 
 /// One open output and what the encode thread knows of it.
@@ -42,7 +43,7 @@ pub(super) fn open_output(
             (Box::new(FileOutput::create(p, format, info.clone())?), None)
         }
         OutputTarget::Rtmp(url) => {
-            let o = RtmpOutput::new(url.clone(), info.into(), rtmp.clone())?;
+            let o = RtmpOutput::new(url.clone(), info.clone(), rtmp.clone())?;
             let ev = o.subscribe();
             let stats = o.stats_handle();
             (Box::new(o), Some((ev, stats)))
@@ -78,7 +79,7 @@ pub(super) fn initial_status(o: &OpenOutput) -> OutputStatus {
 /// Encodes the frames the render thread sends and hands the packets to every output.
 pub(super) fn encode_loop(
     sh: &Shared,
-    mut stage: EncodeStage,
+    mut stage: EncoderContext,
     mut outputs: Vec<OpenOutput>,
     work: Receiver<(u64, YuvFrame)>,
     free: SyncSender<YuvFrame>,
@@ -103,27 +104,28 @@ pub(super) fn encode_loop(
             }
         }
         let began = Instant::now();
-        let packets = stage.encode(n, &yuv);
+        let sent = stage.send_frame_at(n, &yuv);
         let _ = free.try_send(yuv);
-        let packets = packets?;
+        sent?;
         metrics::histogram!("streamcomp_frame_encode_seconds")
             .record(began.elapsed().as_secs_f64());
         sh.counters.encoded.fetch_add(1, Ordering::Relaxed);
-        for o in outputs.iter_mut().filter(|o| !o.failed) {
-            for p in packets {
-                if let Err(e) = o.out.write(p) {
+        // Every output gets the same packet: its payload is shared, not copied.
+        for p in stage.packets() {
+            for o in outputs.iter_mut().filter(|o| !o.failed) {
+                if let Err(e) = o.out.write(&p) {
                     o.failed = true;
                     sh.fail(format!("{}: {e}", o.label));
-                    break;
                 }
             }
         }
         poll_outputs(sh, &mut outputs);
     }
     sh.set_state(StreamState::Stopping);
-    let tail = stage.finish()?;
+    stage.finish()?;
+    let tail: Vec<Packet> = stage.packets().collect();
     for o in outputs.iter_mut().filter(|o| !o.failed) {
-        for p in tail {
+        for p in &tail {
             if o.out.write(p).is_err() {
                 break;
             }

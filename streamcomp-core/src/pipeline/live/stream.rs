@@ -13,9 +13,9 @@ use super::handle::LiveHandle;
 use super::options::LiveOptions;
 use super::render_loop::render_loop;
 use super::shared::{Counters, Shared};
-use crate::pipeline::encoder::{AudioSettings, EncodeStage};
 
 use crate::assets::AssetResolver;
+use crate::encode::{AudioSettings, EncoderContext};
 use crate::error::Error;
 use crate::frame::YuvFrame;
 use crate::output::{FileFormat, OutputTarget};
@@ -77,7 +77,12 @@ impl LiveStream {
                 codec,
                 bitrate_kbps,
             });
-            Some(EncodeStage::new(&opts.video, audio, &scene, &assets)?)
+            Some(EncoderContext::for_scene(
+                &opts.video,
+                audio,
+                &scene,
+                &assets,
+            )?)
         };
         let mut outputs = Vec::new();
         if let Some(st) = &stage {
@@ -106,7 +111,7 @@ impl LiveStream {
             subscribers: Mutex::new(opts.events.take().into_iter().collect()),
             inspector: Mutex::new(inspector),
             applying: Mutex::new(()),
-            audio: stage.as_ref().and_then(EncodeStage::audio_clips),
+            audio: stage.as_ref().and_then(EncoderContext::audio_clips),
             assets: assets.clone(),
             codec: opts.video.codec,
             ran: Mutex::new(None),
