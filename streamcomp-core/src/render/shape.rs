@@ -174,7 +174,10 @@ impl Rasterise for Shape {
         let key = hasher.finish();
         if cx.transformed {
             let r = cx.rasters.get(key);
-            return Ok((key, r.unwrap_or_else(|| Arc::new(Raster::empty(w as f32, h as f32)))));
+            return Ok((
+                key,
+                r.unwrap_or_else(|| Arc::new(Raster::empty(w as f32, h as f32))),
+            ));
         }
         let raster = cx.cached(key, |cx| {
             cx.check_size(w, h)?;
