@@ -419,6 +419,7 @@ impl Compositor {
             if !self.disabled.is_empty() && self.is_disabled(layer) {
                 continue;
             }
+            #[cfg(feature = "test-hooks")]
             test_hook::check(layer.id.as_str());
             let s = layer.sample(t);
             let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
@@ -572,9 +573,11 @@ fn raster_scale(s: &Sampled) -> f64 {
     }
 }
 
-/// A test-only fault injector: makes rendering a layer with a chosen id panic, so that tests
-/// can check that a live stream survives a layer whose rendering fails. Costs one relaxed
-/// atomic load per layer when unused.
+/// A test-only fault injector (cargo feature `test-hooks`; not API): makes rendering a layer
+/// with a chosen id panic, so that tests can check that a live stream survives a layer whose
+/// rendering fails. Costs one relaxed atomic load per layer when built but unused, nothing
+/// when not built.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod test_hook {
     use std::sync::Mutex;
