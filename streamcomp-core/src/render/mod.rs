@@ -464,30 +464,9 @@ impl Compositor {
             let placed = match self.rasters.get(key) {
                 Some(r) => Some(r),
                 None => {
-                    let drawn = if let Some(shape) = vector {
-                        let (bx, by, bw, bh) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
-                        let area = IRect {
-                            x0: bx.floor() as i32,
-                            y0: by.floor() as i32,
-                            x1: (bx + bw).ceil() as i32,
-                            y1: (by + bh).ceil() as i32,
-                        }
-                        .intersect(&canvas);
-                        if area.is_empty() {
-                            None
-                        } else {
-                            tiny_skia::Pixmap::new(
-                                (area.x1 - area.x0) as u32,
-                                (area.y1 - area.y0) as u32,
-                            )
-                            .map(|mut pm| {
-                                let shifted = tr.post_translate(-area.x0 as f32, -area.y0 as f32);
-                                shape.draw(&mut pm, p.box_w as f64, p.box_h as f64, shifted);
-                                (pm, area.x0, area.y0)
-                            })
-                        }
-                    } else {
-                        transform_raster(&p.raster, &tr, canvas, self.opts.quality)
+                    let drawn = match vector {
+                        Some(shape) => shape.draw_placed(&tr, p.box_w, p.box_h, canvas),
+                        None => transform_raster(&p.raster, &tr, canvas, self.opts.quality),
                     };
                     drawn.map(|(pm, x, y)| {
                         self.stats.transformed += 1;

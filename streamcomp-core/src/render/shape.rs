@@ -1,4 +1,5 @@
-//! `rect` and `ellipse` layers: anti-aliased fills and inside borders with tiny-skia.
+//! `rect` and `ellipse` layers: [`Shape`], their rasteriser, with anti-aliased fills and inside
+//! borders drawn by tiny-skia, at box size for the raster cache or straight where they are placed.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use tiny_skia::{FillRule, Paint, Path, PathBuilder, Pixmap, Rect, Transform};
 
 use super::cache::hash_f64;
 use super::kind::{Ctx, Rasterise};
+use super::place::{IRect, mapped_bounds};
 use super::raster::Raster;
 use crate::error::RenderError;
 use crate::scene::{Border, Color, EllipseProps, LayerKind, RectProps};
@@ -119,10 +121,32 @@ impl Shape {
         }
     }
 
-    /// Draws the shape with a box of `w`×`h` through `t` (box space → pixmap), so that a
-    /// rotated or scaled shape keeps exact anti-aliased edges instead of a resampled raster's.
-    pub(crate) fn draw(&self, pm: &mut Pixmap, w: f64, h: f64, t: Transform) {
-        self.fill(pm, (w as f32, h as f32), t, false);
+    /// Draws the shape with a box of `w`×`h` through `t` (box space → canvas) into a new
+    /// pixmap covering it clipped to `clip`: a rotated or scaled shape so keeps exact
+    /// anti-aliased edges instead of a resampled raster's. Returns the pixmap and its canvas position, or
+    /// `None` when nothing is visible (as `place::transform_raster` does for rasters).
+    pub(crate) fn draw_placed(
+        &self,
+        t: &Transform,
+        w: f32,
+        h: f32,
+        clip: IRect,
+    ) -> Option<(Pixmap, i32, i32)> {
+        let (bx, by, bw, bh) = mapped_bounds(t, 0.0, 0.0, w, h);
+        let area = IRect {
+            x0: bx.floor() as i32,
+            y0: by.floor() as i32,
+            x1: (bx + bw).ceil() as i32,
+            y1: (by + bh).ceil() as i32,
+        }
+        .intersect(&clip);
+        if area.is_empty() {
+            return None;
+        }
+        let mut pm = Pixmap::new((area.x1 - area.x0) as u32, (area.y1 - area.y0) as u32)?;
+        let shifted = t.post_translate(-area.x0 as f32, -area.y0 as f32);
+        self.fill(&mut pm, (w, h), shifted, false);
+        Some((pm, area.x0, area.y0))
     }
 
     /// Fills the shape and its border ring (see [`Shape::push_outline`] for `keep_empty`).
