@@ -219,11 +219,7 @@ impl AssetResolver {
         src: &str,
         base_dir: Option<&Path>,
     ) -> Result<Arc<DecodedImage>, AssetError> {
-        let key = match base_dir {
-            Some(b) if !src.contains(':') => format!("{}\0{src}", b.display()),
-            _ => src.to_string(),
-        };
-        if let Some(img) = self.images().get(&key) {
+        if let Some(img) = self.images().get(src, base_dir) {
             return Ok(img);
         }
         let bytes = self.read_source(src, base_dir)?;
@@ -232,7 +228,7 @@ impl AssetResolver {
             &fetch::display_src(src),
             &self.inner.limits,
         )?);
-        self.images().insert(key, img.clone());
+        self.images().insert(src, base_dir, img.clone());
         Ok(img)
     }
 
