@@ -901,7 +901,8 @@ mod tests {
     use serde_json::json;
 
     use crate::scene::{
-        BlendMode, Color, Easing, Fit, FontSpec, Layer, LayerKind, Shadow, TextAlign,
+        BlendMode, Color, Easing, Fit, FontSpec, Layer, LayerKind, LoadOptions, Scene, Shadow,
+        TextAlign,
     };
 
     fn layer(v: serde_json::Value) -> Layer {
@@ -949,5 +950,12 @@ mod tests {
             panic!("an audio layer")
         };
         assert_eq!((a.volume, a.looped), (1.0, false));
+    }
+
+    #[test]
+    fn scenes_read_their_defaults_from_the_table() {
+        let scene =
+            Scene::from_value(json!({"width": 16, "height": 16}), &LoadOptions::default()).unwrap();
+        assert_eq!((scene.fps, scene.background), (30.0, Color::BLACK));
     }
 }

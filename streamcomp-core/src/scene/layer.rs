@@ -354,14 +354,15 @@ fn check_animation_values(map: &Map<String, Value>, issues: &mut Issues) {
 /// (so each default is written once, in [`fields`]). A field without a default is one the
 /// table requires, there after validation: the zero values below only keep the reads total.
 #[derive(Clone, Copy)]
-struct Doc<'a> {
+pub(super) struct Doc<'a> {
     map: &'a Map<String, Value>,
     fields: &'static [Field],
     more: &'static [Field],
 }
 
 impl<'a> Doc<'a> {
-    fn new(map: &'a Map<String, Value>, fields: &'static [Field]) -> Doc<'a> {
+    /// `map`, whose fields are those of `fields`.
+    pub(super) fn new(map: &'a Map<String, Value>, fields: &'static [Field]) -> Doc<'a> {
         Doc {
             map,
             fields,
@@ -387,7 +388,7 @@ impl<'a> Doc<'a> {
     }
 
     /// A number; `-0.0` is read as 0.
-    fn f64(&self, k: &str) -> f64 {
+    pub(super) fn f64(&self, k: &str) -> f64 {
         let default = |d| if let Def::Num(v) = d { Some(v) } else { None };
         self.read(k, |v| v.as_f64().map(|v| v + 0.0), default)
             .unwrap_or(0.0)
@@ -408,7 +409,8 @@ impl<'a> Doc<'a> {
         self.read(k, Value::as_bool, default).unwrap_or(false)
     }
 
-    fn color(&self, k: &str) -> Color {
+    /// A colour.
+    pub(super) fn color(&self, k: &str) -> Color {
         let default = |d| if let Def::Color(v) = d { Some(v) } else { None };
         let json = |v: &Value| v.as_str().and_then(|s| s.parse().ok());
         self.read(k, json, default).unwrap_or(Color::TRANSPARENT)
