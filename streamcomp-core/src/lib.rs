@@ -91,9 +91,11 @@ pub use pipeline::{
     Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,
     RenderSummary, SceneSession, Status, StreamState, render_to_file,
 };
-pub use render::{
-    Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, Quality, test_hook,
-};
+/// The fault injector of this crate's tests (cargo feature `test-hooks`; not API).
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub use render::test_hook;
+pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, Quality};
 pub use scene::diff;
 pub use scene::{
     ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,

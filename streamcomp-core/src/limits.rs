@@ -26,6 +26,12 @@ pub struct Limits {
     pub max_raster_pixels: u64,
     /// Memory the raster cache may keep, bytes. Default: 1 GiB.
     pub max_cache_bytes: u64,
+    /// Memory the decoded-image cache may keep, bytes: the pixels of every cached image (and
+    /// its source text). One cache serves an [`AssetResolver`](crate::AssetResolver) and every
+    /// compositor using it; past the budget the least recently used images are dropped (and
+    /// decoded again when next needed), though the image just loaded stays even when it alone
+    /// is larger. Default: 512 MiB (the largest animation [`Limits::max_anim_bytes`] admits).
+    pub max_image_cache_bytes: u64,
     /// Longest sound one audio file may decode to, seconds (48 kHz stereo f32 is 1.4 GiB an
     /// hour). Default: 3600.
     pub max_audio_seconds: f64,
@@ -44,6 +50,7 @@ impl Default for Limits {
             fetch_timeout: Duration::from_secs(10),
             max_raster_pixels: 64 << 20,
             max_cache_bytes: 1 << 30,
+            max_image_cache_bytes: 512 << 20,
             max_audio_seconds: 3600.0,
         }
     }
@@ -63,6 +70,7 @@ impl Limits {
             fetch_timeout: Duration::from_secs(3600),
             max_raster_pixels: u64::MAX,
             max_cache_bytes: u64::MAX,
+            max_image_cache_bytes: u64::MAX,
             max_audio_seconds: f64::INFINITY,
         }
     }

@@ -1,11 +1,11 @@
 //! Loading assets with limits: where a `src` points (paths confined to a root, `data:` URIs,
 //! allow-listed `http(s)` URLs), decoded images (still and animated) and fonts.
 
+mod cache;
 mod fetch;
 mod font;
 mod image;
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -13,11 +13,14 @@ pub use self::image::{DecodedImage, ImageFrame};
 pub use fetch::RemotePolicy;
 pub(crate) use font::FontLibrary;
 
+use self::cache::ImageCache;
+
 use crate::error::AssetError;
 use crate::limits::Limits;
 
 /// Finds, reads and decodes assets for the compositor, under [`Limits`], and caches decoded
-/// images. Cheap to clone (shared state).
+/// images (at most [`Limits::max_image_cache_bytes`], the least recently used dropped first).
+/// Cheap to clone: clones share the state, the image cache included.
 #[derive(Clone, Debug)]
 pub struct AssetResolver {
     inner: Arc<Inner>,
@@ -30,7 +33,7 @@ struct Inner {
     remote: RemotePolicy,
     limits: Limits,
     load_system_fonts: bool,
-    images: Mutex<HashMap<String, Arc<DecodedImage>>>,
+    images: Mutex<ImageCache>,
 }
 
 impl Default for AssetResolver {
@@ -77,9 +80,9 @@ impl AssetResolver {
                 root,
                 confine,
                 remote,
+                images: Mutex::new(ImageCache::new(limits.max_image_cache_bytes)),
                 limits,
                 load_system_fonts: fonts,
-                images: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -209,24 +212,15 @@ impl AssetResolver {
         }
     }
 
-    /// The decoded image behind `src`, from the cache or loaded now.
+    /// The decoded image behind `src` (relative paths against `base_dir` when given), from the
+    /// cache or loaded now and cached.
     pub fn image(
         &self,
         src: &str,
         base_dir: Option<&Path>,
     ) -> Result<Arc<DecodedImage>, AssetError> {
-        let key = match base_dir {
-            Some(b) if !src.contains(':') => format!("{}\0{src}", b.display()),
-            _ => src.to_string(),
-        };
-        if let Some(img) = self
-            .inner
-            .images
-            .lock()
-            .expect("image cache lock")
-            .get(&key)
-        {
-            return Ok(img.clone());
+        if let Some(img) = self.images().get(src, base_dir) {
+            return Ok(img);
         }
         let bytes = self.read_source(src, base_dir)?;
         let img = Arc::new(DecodedImage::decode(
@@ -234,16 +228,18 @@ impl AssetResolver {
             &fetch::display_src(src),
             &self.inner.limits,
         )?);
-        self.inner
-            .images
-            .lock()
-            .expect("image cache lock")
-            .insert(key, img.clone());
+        self.images().insert(src, base_dir, img.clone());
         Ok(img)
     }
 
     /// Forgets cached images (after an asset file was replaced).
     pub fn clear_cache(&self) {
-        self.inner.images.lock().expect("image cache lock").clear();
+        self.images().clear();
+    }
+
+    /// The image cache, locked (a panic while it was locked left it consistent: every change
+    /// is one map operation and its byte count).
+    fn images(&self) -> std::sync::MutexGuard<'_, ImageCache> {
+        self.inner.images.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -102,7 +102,6 @@ impl Compositor {
         let handoff = self.rasters.handoff();
         self.rasters = RasterCache::new(self.assets.limits().max_cache_bytes);
         self.rasters.set_handoff(handoff);
-        self.images.clear();
         self.fonts = None;
         self.ops.clear();
         self.prev_ops.clear();

@@ -1,15 +1,58 @@
 //! Image layers: one frame of a decoded image scaled into the layer's box per `fit`
 //! (`fill`, `contain`, `cover`, `none`) with fast_image_resize (SIMD chosen at run time).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use tiny_skia::Pixmap;
 
 use super::Quality;
+use super::kind::{Ctx, Rasterise};
 use super::raster::Raster;
 use crate::assets::DecodedImage;
-use crate::error::AssetError;
-use crate::scene::Fit;
+use crate::error::{AssetError, RenderError};
+use crate::scene::{Fit, ImageProps};
+
+impl Rasterise for ImageProps {
+    /// The frame of the (cached) decoded image shown at the layer's age, scaled into its box at
+    /// the raster scale.
+    fn raster(&self, cx: &mut Ctx<'_>) -> Result<(u64, Arc<Raster>), RenderError> {
+        let decoded = cx
+            .assets
+            .image(&self.src, cx.scene.base_dir.as_deref())
+            .map_err(|e| cx.asset_err("src", e))?;
+        let frame = decoded.frame_at(cx.t - cx.layer.born);
+        let (w, h, scale) = (cx.s.width, cx.s.height, cx.raster_scale);
+        let mut hasher = DefaultHasher::new();
+        (
+            "image",
+            &self.src,
+            self.fit,
+            frame,
+            cx.quality,
+            w.map(f64::to_bits),
+            h.map(f64::to_bits),
+            scale.to_bits(),
+        )
+            .hash(&mut hasher);
+        let key = hasher.finish();
+        let raster = cx.cached(key, |cx| {
+            let (bw, bh) = image_box(&decoded, w, h);
+            let (bw, bh) = (bw * scale, bh * scale);
+            cx.check_size(bw, bh)?;
+            let (rw, rh) = if scale == 1.0 {
+                (w, h)
+            } else {
+                (Some(bw), Some(bh))
+            };
+            rasterize_image(&decoded, frame, rw, rh, self.fit, cx.quality)
+                .map_err(|e| cx.asset_err("src", e))
+        })?;
+        Ok((key, raster))
+    }
+}
 
 /// The box an image layer gets: the given size, the natural size, or the natural aspect ratio
 /// when only one side is given.

@@ -7,14 +7,13 @@ pub(crate) mod blend;
 mod cache;
 mod guard;
 mod image;
+mod kind;
 mod place;
 mod raster;
 mod shape;
 mod text;
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -22,11 +21,13 @@ use chrono::{DateTime, FixedOffset};
 
 use self::bands::{DrawOp, compose};
 pub(crate) use self::cache::RasterHandoff;
-use self::cache::{RasterCache, hash_f64, key_of};
+use self::cache::{RasterCache, key_of};
+use self::kind::{Ctx, Rasterise};
 use self::place::{IRect, box_transform, is_plain, mapped_bounds, transform_raster};
 use self::raster::Raster;
-use crate::assets::{AssetResolver, DecodedImage, FontLibrary};
-use crate::error::{AssetError, RenderError};
+use self::shape::Shape;
+use crate::assets::{AssetResolver, FontLibrary};
+use crate::error::RenderError;
 use crate::frame::Frame;
 use crate::scene::{Layer, LayerKind, Sampled, Scene, TemplateClock};
 
@@ -151,8 +152,6 @@ pub struct Compositor {
     clock_start: DateTime<FixedOffset>,
     fonts: Option<FontLibrary>,
     rasters: RasterCache,
-    images: HashMap<String, Arc<DecodedImage>>,
-    images_dir: Option<PathBuf>,
     frame: Frame,
     ops: Vec<DrawOp>,
     prev_ops: Vec<DrawOp>,
@@ -210,8 +209,6 @@ impl Compositor {
             opts,
             assets,
             fonts: None,
-            images: HashMap::new(),
-            images_dir: None,
             frame: Frame::new(16, 16),
             ops: Vec::new(),
             prev_ops: Vec::new(),
@@ -254,7 +251,6 @@ impl Compositor {
     /// Forgets all cached rasters and decoded images (after asset files changed).
     pub fn clear_caches(&mut self) {
         self.rasters.clear();
-        self.images.clear();
         self.assets.clear_cache();
         self.prev_background = None;
     }
@@ -270,10 +266,6 @@ impl Compositor {
         if self.frame.width() != scene.width || self.frame.height() != scene.height {
             self.frame.ensure_size(scene.width, scene.height);
             self.prev_background = None;
-        }
-        if self.images_dir != scene.base_dir {
-            self.images.clear();
-            self.images_dir = scene.base_dir.clone();
         }
         let canvas = IRect::new(0, 0, scene.width as i32, scene.height as i32);
         let mut ops = std::mem::take(&mut self.ops);
@@ -427,6 +419,7 @@ impl Compositor {
             if !self.disabled.is_empty() && self.is_disabled(layer) {
                 continue;
             }
+            #[cfg(feature = "test-hooks")]
             test_hook::check(layer.id.as_str());
             let s = layer.sample(t);
             let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
@@ -454,8 +447,8 @@ impl Compositor {
                 continue;
             }
             let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
-            let vector = matches!(layer.kind, LayerKind::Rect(_) | LayerKind::Ellipse(_));
-            let tr = if vector {
+            let vector = Shape::of(&layer.kind);
+            let tr = if vector.is_some() {
                 tr
             } else {
                 let inv = 1.0 / p.raster_scale as f32;
@@ -471,36 +464,9 @@ impl Compositor {
             let placed = match self.rasters.get(key) {
                 Some(r) => Some(r),
                 None => {
-                    let drawn = if vector {
-                        let (bx, by, bw, bh) = mapped_bounds(&tr, 0.0, 0.0, p.box_w, p.box_h);
-                        let area = IRect {
-                            x0: bx.floor() as i32,
-                            y0: by.floor() as i32,
-                            x1: (bx + bw).ceil() as i32,
-                            y1: (by + bh).ceil() as i32,
-                        }
-                        .intersect(&canvas);
-                        if area.is_empty() {
-                            None
-                        } else {
-                            tiny_skia::Pixmap::new(
-                                (area.x1 - area.x0) as u32,
-                                (area.y1 - area.y0) as u32,
-                            )
-                            .map(|mut pm| {
-                                let shifted = tr.post_translate(-area.x0 as f32, -area.y0 as f32);
-                                shape::draw_transformed(
-                                    &mut pm,
-                                    &layer.kind,
-                                    p.box_w as f64,
-                                    p.box_h as f64,
-                                    shifted,
-                                );
-                                (pm, area.x0, area.y0)
-                            })
-                        }
-                    } else {
-                        transform_raster(&p.raster, &tr, canvas, self.opts.quality)
+                    let drawn = match vector {
+                        Some(shape) => shape.draw_placed(&tr, p.box_w, p.box_h, canvas),
+                        None => transform_raster(&p.raster, &tr, canvas, self.opts.quality),
                     };
                     drawn.map(|(pm, x, y)| {
                         self.stats.transformed += 1;
@@ -525,7 +491,8 @@ impl Compositor {
         Ok(())
     }
 
-    /// The (cached) raster of a layer in its current look, and its box size.
+    /// The (cached) raster of a layer in its current look, and its box size: a dispatch to its
+    /// kind's [`Rasterise`] implementation.
     fn prepare(
         &mut self,
         scene: &Scene,
@@ -535,206 +502,33 @@ impl Compositor {
         (t, clock): (f64, &TemplateClock),
         transformed: bool,
     ) -> Result<Prepared, RenderError> {
-        // Transformed text and images are drawn at their largest scale (in steps of √2) and
-        // only ever resampled down; transformed shapes are drawn as vectors instead.
-        let raster_scale = if transformed {
-            let m = s.scale_x.abs().max(s.scale_y.abs());
-            if m > 1.0 {
-                2f64.powf((m.log2() * 2.0).ceil() / 2.0)
-                    .min(MAX_RASTER_SCALE)
-            } else {
-                1.0
-            }
-        } else {
-            1.0
+        let raster_scale = if transformed { raster_scale(s) } else { 1.0 };
+        let mut cx = Ctx {
+            rasters: &mut self.rasters,
+            stats: &mut self.stats,
+            assets: &self.assets,
+            fonts: &mut self.fonts,
+            text_buf: &mut self.text_buf,
+            quality: self.opts.quality,
+            scene,
+            index,
+            layer,
+            s,
+            t,
+            clock,
+            transformed,
+            raster_scale,
         };
-        let path = |field: &str| format!("layers[{index}].{field}");
-        let asset_err = |field: &str, source: AssetError| RenderError::Asset {
-            path: path(field),
-            layer: layer.id.to_string(),
-            source,
-        };
-        let max_px = self.assets.limits().max_raster_pixels;
-        let too_large = |w: f64, h: f64| RenderError::TooLarge {
-            path: format!("layers[{index}]"),
-            layer: layer.id.to_string(),
-            detail: format!("a {w:.0}x{h:.0} px raster exceeds the limit of {max_px} pixels"),
-        };
-        let check_size = |w: f64, h: f64| {
-            if (w.max(0.0).ceil() * h.max(0.0).ceil()) > max_px as f64 {
-                Err(too_large(w, h))
-            } else {
-                Ok(())
-            }
-        };
-        let mut h = std::hash::DefaultHasher::new();
-        let (w_opt, h_opt) = (s.width, s.height);
         let (key, raster) = match &layer.kind {
-            LayerKind::Rect(r) => {
-                let (w, hh) = (w_opt.unwrap_or(0.0), h_opt.unwrap_or(0.0));
-                (
-                    "rect",
-                    r.color,
-                    r.border.map(|b| (b.color, b.width.to_bits())),
-                )
-                    .hash(&mut h);
-                for v in [w, hh, r.radius] {
-                    hash_f64(&mut h, v);
-                }
-                let key = h.finish();
-                match self.rasters.get(key) {
-                    Some(r) => (key, r),
-                    None if transformed => (key, Arc::new(Raster::empty(w as f32, hh as f32))),
-                    None => {
-                        check_size(w, hh)?;
-                        self.stats.rasterized += 1;
-                        (
-                            key,
-                            self.rasters
-                                .insert(key, shape::rect(w, hh, r.color, r.radius, r.border)),
-                        )
-                    }
-                }
-            }
-            LayerKind::Ellipse(e) => {
-                let (w, hh) = (w_opt.unwrap_or(0.0), h_opt.unwrap_or(0.0));
-                (
-                    "ellipse",
-                    e.color,
-                    e.border.map(|b| (b.color, b.width.to_bits())),
-                )
-                    .hash(&mut h);
-                hash_f64(&mut h, w);
-                hash_f64(&mut h, hh);
-                let key = h.finish();
-                match self.rasters.get(key) {
-                    Some(r) => (key, r),
-                    None if transformed => (key, Arc::new(Raster::empty(w as f32, hh as f32))),
-                    None => {
-                        check_size(w, hh)?;
-                        self.stats.rasterized += 1;
-                        (
-                            key,
-                            self.rasters
-                                .insert(key, shape::ellipse(w, hh, e.color, e.border)),
-                        )
-                    }
-                }
-            }
-            LayerKind::Image(img) => {
-                let decoded = match self.images.get(&img.src) {
-                    Some(d) => d.clone(),
-                    None => {
-                        let d = self
-                            .assets
-                            .image(&img.src, scene.base_dir.as_deref())
-                            .map_err(|e| asset_err("src", e))?;
-                        self.images.insert(img.src.clone(), d.clone());
-                        d
-                    }
-                };
-                let frame = decoded.frame_at(t - layer.born);
-                (
-                    "image",
-                    &img.src,
-                    img.fit,
-                    frame,
-                    self.opts.quality,
-                    w_opt.map(f64::to_bits),
-                    h_opt.map(f64::to_bits),
-                    raster_scale.to_bits(),
-                )
-                    .hash(&mut h);
-                let key = h.finish();
-                match self.rasters.get(key) {
-                    Some(r) => (key, r),
-                    None => {
-                        let (bw, bh) = image::image_box(&decoded, w_opt, h_opt);
-                        let (bw, bh) = (bw * raster_scale, bh * raster_scale);
-                        check_size(bw, bh)?;
-                        self.stats.rasterized += 1;
-                        let (rw, rh) = if raster_scale == 1.0 {
-                            (w_opt, h_opt)
-                        } else {
-                            (Some(bw), Some(bh))
-                        };
-                        let r = image::rasterize_image(
-                            &decoded,
-                            frame,
-                            rw,
-                            rh,
-                            img.fit,
-                            self.opts.quality,
-                        )
-                        .map_err(|e| asset_err("src", e))?;
-                        (key, self.rasters.insert(key, r))
-                    }
-                }
-            }
-            LayerKind::Text(tp) => {
-                tp.template.expand_into(clock, &mut self.text_buf);
-                (
-                    "text",
-                    &self.text_buf,
-                    &tp.font,
-                    tp.color,
-                    tp.align,
-                    tp.outline.map(|o| (o.color, o.width.to_bits())),
-                    tp.shadow
-                        .map(|s| (s.color, [s.dx, s.dy, s.blur].map(f64::to_bits))),
-                    tp.background
-                        .map(|b| (b.color, [b.padding, b.radius].map(f64::to_bits))),
-                )
-                    .hash(&mut h);
-                for v in [
-                    tp.font_size,
-                    tp.line_height,
-                    w_opt.unwrap_or(-1.0),
-                    raster_scale,
-                ] {
-                    hash_f64(&mut h, v);
-                }
-                if let crate::scene::FontSpec::File(_) = tp.font {
-                    scene.base_dir.hash(&mut h);
-                }
-                let key = h.finish();
-                match self.rasters.get(key) {
-                    Some(r) => (key, r),
-                    None => {
-                        let system = self.assets.system_fonts();
-                        let fonts = self.fonts.get_or_insert_with(|| FontLibrary::new(system));
-                        self.stats.rasterized += 1;
-                        let scaled;
-                        let props = if raster_scale == 1.0 {
-                            tp
-                        } else {
-                            scaled = tp.scaled(raster_scale);
-                            &scaled
-                        };
-                        let r = text::rasterize_text(
-                            fonts,
-                            &self.assets,
-                            scene.base_dir.as_deref(),
-                            props,
-                            &self.text_buf,
-                            w_opt.map(|w| (w * raster_scale) as f32),
-                        )
-                        .map_err(|e| match e {
-                            AssetError::TooLarge { .. } => asset_err("text", e),
-                            _ => asset_err("font", e),
-                        })?;
-                        (key, self.rasters.insert(key, r))
-                    }
-                }
-            }
-            LayerKind::Audio(_) => {
-                let key = key_of("audio");
-                (key, Arc::new(Raster::empty(0.0, 0.0)))
-            }
+            LayerKind::Rect(r) => Shape::from(r).raster(&mut cx)?,
+            LayerKind::Ellipse(e) => Shape::from(e).raster(&mut cx)?,
+            LayerKind::Image(img) => img.raster(&mut cx)?,
+            LayerKind::Text(tp) => tp.raster(&mut cx)?,
+            LayerKind::Audio(_) => (key_of("audio"), Arc::new(Raster::empty(0.0, 0.0))),
         };
         let inv = 1.0 / raster_scale as f32;
-        let box_w = w_opt.map(|w| w as f32).unwrap_or(raster.box_w * inv);
-        let box_h = h_opt.map(|h| h as f32).unwrap_or(raster.box_h * inv);
+        let box_w = s.width.map(|w| w as f32).unwrap_or(raster.box_w * inv);
+        let box_h = s.height.map(|h| h as f32).unwrap_or(raster.box_h * inv);
         Ok(Prepared {
             key,
             raster,
@@ -745,9 +539,24 @@ impl Compositor {
     }
 }
 
-/// A test-only fault injector: makes rendering a layer with a chosen id panic, so that tests
-/// can check that a live stream survives a layer whose rendering fails. Costs one relaxed
-/// atomic load per layer when unused.
+/// The multiple of its box size a transformed text or image layer is drawn at: its largest
+/// scale rounded up to a step of √2, at most [`MAX_RASTER_SCALE`], so that it is only ever
+/// resampled down (transformed shapes are drawn as vectors instead).
+fn raster_scale(s: &Sampled) -> f64 {
+    let m = s.scale_x.abs().max(s.scale_y.abs());
+    if m > 1.0 {
+        2f64.powf((m.log2() * 2.0).ceil() / 2.0)
+            .min(MAX_RASTER_SCALE)
+    } else {
+        1.0
+    }
+}
+
+/// A test-only fault injector (cargo feature `test-hooks`; not API): makes rendering a layer
+/// with a chosen id panic, so that tests can check that a live stream survives a layer whose
+/// rendering fails. Costs one relaxed atomic load per layer when built but unused, nothing
+/// when not built.
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod test_hook {
     use std::sync::Mutex;

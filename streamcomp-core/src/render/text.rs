@@ -2,24 +2,75 @@
 //! fallback), glyph outlines filled and stroked with tiny-skia, then outline, blurred shadow and
 //! background box.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
+use std::sync::Arc;
 
 use cosmic_text::{Align, Attrs, Buffer, Family, Metrics, Shaping, Wrap};
 use tiny_skia::{
-    FillRule, LineCap, LineJoin, Paint, Path as SkPath, PathBuilder, Pixmap, Stroke, Transform,
+    FillRule, LineCap, LineJoin, Path as SkPath, PathBuilder, Pixmap, Stroke, Transform,
 };
 
+use super::cache::hash_f64;
+use super::kind::{Ctx, Rasterise};
 use super::raster::Raster;
-use super::shape::round_rect;
+use super::shape::{paint, round_rect};
 use crate::assets::{AssetResolver, FontLibrary};
-use crate::error::AssetError;
-use crate::scene::{Color, TextAlign, TextProps};
+use crate::error::{AssetError, RenderError};
+use crate::scene::{Color, FontSpec, TextAlign, TextProps};
 
-fn paint(c: Color) -> Paint<'static> {
-    let mut p = Paint::default();
-    p.set_color_rgba8(c.r, c.g, c.b, c.a);
-    p.anti_alias = true;
-    p
+impl Rasterise for TextProps {
+    /// The template expanded at the layer's time, laid out and drawn at the raster scale.
+    fn raster(&self, cx: &mut Ctx<'_>) -> Result<(u64, Arc<Raster>), RenderError> {
+        self.template.expand_into(cx.clock, cx.text_buf);
+        let (w, scale) = (cx.s.width, cx.raster_scale);
+        let mut hasher = DefaultHasher::new();
+        (
+            "text",
+            &*cx.text_buf,
+            &self.font,
+            self.color,
+            self.align,
+            self.outline.map(|o| (o.color, o.width.to_bits())),
+            self.shadow
+                .map(|s| (s.color, [s.dx, s.dy, s.blur].map(f64::to_bits))),
+            self.background
+                .map(|b| (b.color, [b.padding, b.radius].map(f64::to_bits))),
+        )
+            .hash(&mut hasher);
+        for v in [self.font_size, self.line_height, w.unwrap_or(-1.0), scale] {
+            hash_f64(&mut hasher, v);
+        }
+        if let FontSpec::File(_) = self.font {
+            cx.scene.base_dir.hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        let raster = cx.cached(key, |cx| {
+            let fonts = cx
+                .fonts
+                .get_or_insert_with(|| FontLibrary::new(cx.assets.system_fonts()));
+            let scaled;
+            let props = if scale == 1.0 {
+                self
+            } else {
+                scaled = self.scaled(scale);
+                &scaled
+            };
+            rasterize_text(
+                fonts,
+                cx.assets,
+                cx.scene.base_dir.as_deref(),
+                props,
+                cx.text_buf,
+                w.map(|w| (w * scale) as f32),
+            )
+            .map_err(|e| match e {
+                AssetError::TooLarge { .. } => cx.asset_err("text", e),
+                _ => cx.asset_err("font", e),
+            })
+        })?;
+        Ok((key, raster))
+    }
 }
 
 /// The smallest font size and line height, in pixels, that text is laid out at.

@@ -95,17 +95,23 @@ fn parse_hex(s: &str) -> Option<Color> {
     Some(Color::rgba(r, g, bl, a))
 }
 
+/// A percentage component `s` (its number `p` before the `%`) as 0–255; `what` starts the
+/// range message (`"alpha "` for alpha, nothing for a colour channel).
+fn parse_percent(s: &str, p: &str, what: &str) -> Result<u8, String> {
+    let v: f64 = p
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a percentage"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{what}`{s}` must be between 0% and 100%"));
+    }
+    Ok((v * 2.55).round() as u8)
+}
+
 fn parse_channel(s: &str) -> Result<u8, String> {
     let s = s.trim();
     if let Some(p) = s.strip_suffix('%') {
-        let v: f64 = p
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}` is not a percentage"))?;
-        if !(0.0..=100.0).contains(&v) {
-            return Err(format!("`{s}` must be between 0% and 100%"));
-        }
-        return Ok((v * 2.55).round() as u8);
+        return parse_percent(s, p, "");
     }
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if !(0.0..=255.0).contains(&v) {
@@ -117,14 +123,7 @@ fn parse_channel(s: &str) -> Result<u8, String> {
 fn parse_alpha(s: &str) -> Result<u8, String> {
     let s = s.trim();
     if let Some(p) = s.strip_suffix('%') {
-        let v: f64 = p
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}` is not a percentage"))?;
-        if !(0.0..=100.0).contains(&v) {
-            return Err(format!("alpha `{s}` must be between 0% and 100%"));
-        }
-        return Ok((v * 2.55).round() as u8);
+        return parse_percent(s, p, "alpha ");
     }
     let v: f64 = s
         .parse()

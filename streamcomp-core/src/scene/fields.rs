@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::Color;
 use super::validate::{Issues, join_path};
 use crate::settings::{self, Setting, fmt_bound};
 
@@ -59,12 +60,53 @@ pub(crate) struct Field {
     pub(crate) name: &'static str,
     pub(crate) ty: Ty,
     pub(crate) required: bool,
-    /// The default as a JSON literal, for the schema (`None`: none or computed).
-    pub(crate) default: Option<&'static str>,
+    /// The default (`None`: none, or computed as the doc says). The schema prints it, and
+    /// what reads a document reads it here: each default is written once.
+    pub(crate) default: Option<Def>,
     pub(crate) doc: &'static str,
 }
 
-const fn f(name: &'static str, ty: Ty, default: Option<&'static str>, doc: &'static str) -> Field {
+/// A field's default value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Def {
+    /// A number.
+    Num(f64),
+    /// A whole number.
+    Int(i64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A string (of an enum, an easing, a font).
+    Str(&'static str),
+    /// A colour.
+    Color(Color),
+    /// An empty array.
+    EmptyList,
+}
+
+impl Def {
+    /// The default as JSON, for the schema (whole numbers print as integers).
+    fn to_json(self) -> Value {
+        match self {
+            Def::Num(v) if v.fract() == 0.0 => json!(v as i64),
+            Def::Num(v) => json!(v),
+            Def::Int(v) => json!(v),
+            Def::Bool(b) => json!(b),
+            Def::Str(s) => json!(s),
+            Def::Color(c) => json!(c.to_string()),
+            Def::EmptyList => json!([]),
+        }
+    }
+}
+
+/// The default of field `name` among `fields`, if it has one.
+pub(crate) fn default_of(fields: &[Field], name: &str) -> Option<Def> {
+    fields
+        .iter()
+        .find(|fl| fl.name == name)
+        .and_then(|fl| fl.default)
+}
+
+const fn f(name: &'static str, ty: Ty, default: Option<Def>, doc: &'static str) -> Field {
     Field {
         name,
         ty,
@@ -198,22 +240,27 @@ pub(crate) const SHADOW: &[Field] = &[
     f(
         "dx",
         num(-1000.0, 1000.0),
-        Some("2"),
+        Some(Def::Num(2.0)),
         "Horizontal offset in pixels.",
     ),
     f(
         "dy",
         num(-1000.0, 1000.0),
-        Some("2"),
+        Some(Def::Num(2.0)),
         "Vertical offset in pixels.",
     ),
     f(
         "blur",
         zero_or(MIN_SIZE, 100.0),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Blur radius in pixels (standard deviation is half of it).",
     ),
-    f("color", Ty::Color, Some("\"#000000a0\""), "Shadow colour."),
+    f(
+        "color",
+        Ty::Color,
+        Some(Def::Color(Color::rgba(0, 0, 0, 0xa0))),
+        "Shadow colour.",
+    ),
 ];
 
 pub(crate) const TEXT_BACKGROUND: &[Field] = &[
@@ -221,13 +268,13 @@ pub(crate) const TEXT_BACKGROUND: &[Field] = &[
     f(
         "padding",
         zero_or(MIN_SIZE, 1000.0),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Space between the text box and the background's edge, pixels.",
     ),
     f(
         "radius",
         zero_or(MIN_SIZE, 1000.0),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Corner radius in pixels.",
     ),
 ];
@@ -249,7 +296,7 @@ pub(crate) const ANIMATION: &[Field] = &[
     f(
         "start",
         num(0.0, MAX_ANIMATION_SECONDS),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Seconds after the layer appeared.",
     ),
     req(
@@ -260,7 +307,7 @@ pub(crate) const ANIMATION: &[Field] = &[
     f(
         "easing",
         Ty::Easing,
-        Some("\"linear\""),
+        Some(Def::Str("linear")),
         "linear, ease, ease-in, ease-out, ease-in-out or cubic-bezier(x1,y1,x2,y2).",
     ),
     f(
@@ -269,13 +316,13 @@ pub(crate) const ANIMATION: &[Field] = &[
             min: -1,
             max: 1_000_000,
         },
-        Some("0"),
+        Some(Def::Int(0)),
         "Extra cycles after the first; -1 repeats forever.",
     ),
     f(
         "alternate",
         Ty::Bool,
-        Some("false"),
+        Some(Def::Bool(false)),
         "Run every other cycle backwards.",
     ),
 ];
@@ -289,7 +336,7 @@ pub(crate) const TRANSITION: &[Field] = &[
     f(
         "easing",
         Ty::Easing,
-        Some("\"linear\""),
+        Some(Def::Str("linear")),
         "The easing of the change.",
     ),
 ];
@@ -306,13 +353,13 @@ pub(crate) const COMMON: &[Field] = &[
     f(
         "x",
         num(-COORD, COORD),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Left of the layer's box in pixels, before scale and rotation.",
     ),
     f(
         "y",
         num(-COORD, COORD),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Top of the layer's box in pixels, before scale and rotation.",
     ),
     f(
@@ -330,25 +377,25 @@ pub(crate) const COMMON: &[Field] = &[
     f(
         "anchor_x",
         num(0.0, 1.0),
-        Some("0.5"),
+        Some(Def::Num(0.5)),
         "Pivot of scale and rotation, as a fraction of the box width.",
     ),
     f(
         "anchor_y",
         num(0.0, 1.0),
-        Some("0.5"),
+        Some(Def::Num(0.5)),
         "Pivot of scale and rotation, as a fraction of the box height.",
     ),
     f(
         "rotation",
         num(-MAX_ROTATION, MAX_ROTATION),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Degrees, clockwise.",
     ),
     f(
         "scale",
         positive(MIN_SCALE, MAX_SCALE),
-        Some("1"),
+        Some(Def::Num(1.0)),
         "Scale on both axes.",
     ),
     f(
@@ -366,7 +413,7 @@ pub(crate) const COMMON: &[Field] = &[
     f(
         "opacity",
         num(0.0, 1.0),
-        Some("1"),
+        Some(Def::Num(1.0)),
         "0 transparent to 1 opaque.",
     ),
     f(
@@ -375,35 +422,40 @@ pub(crate) const COMMON: &[Field] = &[
             min: -1_000_000,
             max: 1_000_000,
         },
-        Some("0"),
+        Some(Def::Int(0)),
         "Stacking order; equal z keeps insertion order.",
     ),
     f(
         "visible",
         Ty::Bool,
-        Some("true"),
+        Some(Def::Bool(true)),
         "Whether the layer is drawn.",
     ),
     f(
         "blend",
         Ty::Enum(BLEND_MODES),
-        Some("\"normal\""),
+        Some(Def::Str("normal")),
         "How the layer mixes with what is below.",
     ),
     f(
         "animations",
         Ty::Array(ANIMATION, 64),
-        Some("[]"),
+        Some(Def::EmptyList),
         "Property animations.",
     ),
 ];
 
 pub(crate) const RECT: &[Field] = &[
-    f("color", Ty::Color, Some("\"#ffffff\""), "Fill colour."),
+    f(
+        "color",
+        Ty::Color,
+        Some(Def::Color(Color::WHITE)),
+        "Fill colour.",
+    ),
     f(
         "radius",
         zero_or(MIN_SIZE, COORD),
-        Some("0"),
+        Some(Def::Num(0.0)),
         "Corner radius in pixels.",
     ),
     f(
@@ -415,7 +467,12 @@ pub(crate) const RECT: &[Field] = &[
 ];
 
 pub(crate) const ELLIPSE: &[Field] = &[
-    f("color", Ty::Color, Some("\"#ffffff\""), "Fill colour."),
+    f(
+        "color",
+        Ty::Color,
+        Some(Def::Color(Color::WHITE)),
+        "Fill colour.",
+    ),
     f(
         "border",
         Ty::Object(BORDER),
@@ -433,7 +490,7 @@ pub(crate) const IMAGE: &[Field] = &[
     f(
         "fit",
         Ty::Enum(FITS),
-        Some("\"fill\""),
+        Some(Def::Str("fill")),
         "fill (stretch), contain, cover or none.",
     ),
 ];
@@ -447,26 +504,31 @@ pub(crate) const TEXT: &[Field] = &[
     f(
         "font",
         Ty::Str { max_len: 4096 },
-        Some("\"default\""),
+        Some(Def::Str("default")),
         "\"default\", a font family installed on the system, or a font file path (.ttf, .otf, .ttc).",
     ),
     f(
         "font_size",
         at_least(FONT_SIZE.0, FONT_SIZE.1),
-        Some("32"),
+        Some(Def::Num(32.0)),
         "Em size in pixels, as CSS font-size.",
     ),
-    f("color", Ty::Color, Some("\"#ffffff\""), "Text colour."),
+    f(
+        "color",
+        Ty::Color,
+        Some(Def::Color(Color::WHITE)),
+        "Text colour.",
+    ),
     f(
         "align",
         Ty::Enum(ALIGNS),
-        Some("\"left\""),
+        Some(Def::Str("left")),
         "Alignment of lines within the box.",
     ),
     f(
         "line_height",
         num(LINE_HEIGHT.0, LINE_HEIGHT.1),
-        Some("1.2"),
+        Some(Def::Num(1.2)),
         "Line box height as a multiple of font_size.",
     ),
     f(
@@ -490,8 +552,18 @@ pub(crate) const AUDIO: &[Field] = &[
         Ty::Str { max_len: 4096 },
         "WAV, MP3, FLAC or Ogg file.",
     ),
-    f("volume", num(0.0, 2.0), Some("1"), "Gain, 0 to 2."),
-    f("loop", Ty::Bool, Some("false"), "Start again at the end."),
+    f(
+        "volume",
+        num(0.0, 2.0),
+        Some(Def::Num(1.0)),
+        "Gain, 0 to 2.",
+    ),
+    f(
+        "loop",
+        Ty::Bool,
+        Some(Def::Bool(false)),
+        "Start again at the end.",
+    ),
 ];
 
 pub(crate) const SCENE: &[Field] = &[
@@ -514,19 +586,19 @@ pub(crate) const SCENE: &[Field] = &[
     f(
         "fps",
         setting(settings::FPS),
-        Some("30"),
+        Some(Def::Num(30.0)),
         "Frames per second.",
     ),
     f(
         "background",
         Ty::Color,
-        Some("\"#000000\""),
+        Some(Def::Color(Color::BLACK)),
         "Canvas colour.",
     ),
     f(
         "layers",
         Ty::Layers,
-        Some("[]"),
+        Some(Def::EmptyList),
         "Layers, bottom to top for equal z.",
     ),
 ];
@@ -788,10 +860,7 @@ fn object_schema(fields: &[Field], more: &[Field]) -> Value {
         let obj = s.as_object_mut().expect("schema is an object");
         obj.insert("description".into(), field.doc.into());
         if let Some(d) = field.default {
-            obj.insert(
-                "default".into(),
-                serde_json::from_str(d).expect("valid default"),
-            );
+            obj.insert("default".into(), d.to_json());
         }
         props.insert(field.name.into(), s);
         if field.required {
@@ -825,4 +894,68 @@ pub(crate) fn scene_schema() -> Value {
         "easing": {"type": "string", "pattern": "^(linear|ease|ease-in|ease-out|ease-in-out|cubic-bezier\\(.*\\))$"}
     });
     scene
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::scene::{
+        BlendMode, Color, Easing, Fit, FontSpec, Layer, LayerKind, LoadOptions, Scene, Shadow,
+        TextAlign,
+    };
+
+    fn layer(v: serde_json::Value) -> Layer {
+        Layer::from_value(&v, |ty| format!("{ty}-1")).unwrap()
+    }
+
+    #[test]
+    fn layers_read_their_defaults_from_the_tables() {
+        let l = layer(json!({"type": "text", "text": "a", "shadow": {},
+            "animations": [{"property": "x", "duration": 1}]}));
+        assert_eq!((l.x, l.y, l.rotation, l.z), (0.0, 0.0, 0.0, 0));
+        assert_eq!((l.anchor_x, l.anchor_y, l.opacity), (0.5, 0.5, 1.0));
+        assert_eq!((l.scale_x, l.scale_y), (1.0, 1.0));
+        assert!(l.visible);
+        assert_eq!(l.blend, BlendMode::Normal);
+        let a = &l.animations[0];
+        assert_eq!((a.start, a.repeat, a.alternate), (0.0, 0, false));
+        assert_eq!(a.easing, Easing::Linear);
+        let LayerKind::Text(t) = &l.kind else {
+            panic!("a text layer")
+        };
+        assert_eq!(t.font, FontSpec::Default);
+        assert_eq!((t.font_size, t.line_height), (32.0, 1.2));
+        assert_eq!((t.color, t.align), (Color::WHITE, TextAlign::Left));
+        assert_eq!(
+            t.shadow,
+            Some(Shadow {
+                dx: 2.0,
+                dy: 2.0,
+                blur: 0.0,
+                color: Color::rgba(0, 0, 0, 0xa0)
+            })
+        );
+        let l = layer(json!({"type": "rect", "width": 1, "height": 1, "scale": 2}));
+        assert_eq!((l.scale_x, l.scale_y), (2.0, 2.0));
+        let LayerKind::Rect(r) = &l.kind else {
+            panic!("a rect layer")
+        };
+        assert_eq!((r.color, r.radius, r.border), (Color::WHITE, 0.0, None));
+        let LayerKind::Image(i) = layer(json!({"type": "image", "src": "a.png"})).kind else {
+            panic!("an image layer")
+        };
+        assert_eq!(i.fit, Fit::Fill);
+        let LayerKind::Audio(a) = layer(json!({"type": "audio", "src": "a.wav"})).kind else {
+            panic!("an audio layer")
+        };
+        assert_eq!((a.volume, a.looped), (1.0, false));
+    }
+
+    #[test]
+    fn scenes_read_their_defaults_from_the_table() {
+        let scene =
+            Scene::from_value(json!({"width": 16, "height": 16}), &LoadOptions::default()).unwrap();
+        assert_eq!((scene.fps, scene.background), (30.0, Color::BLACK));
+    }
 }

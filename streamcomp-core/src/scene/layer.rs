@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::animation::{ActiveTransition, Animation, FadeOut, Property, Sampled};
 use super::color::Color;
 use super::easing::Easing;
-use super::fields;
+use super::fields::{self, Def, Field};
 use super::template::Template;
 use super::validate::{Issues, SceneError};
 
@@ -293,11 +293,6 @@ pub struct Layer {
     pub(crate) source: Map<String, Value>,
 }
 
-/// A number field; `-0.0` is read as 0.
-fn get_f64(m: &Map<String, Value>, k: &str, default: f64) -> f64 {
-    get_opt_f64(m, k).unwrap_or(default)
-}
-
 /// A number field when present; `-0.0` is read as 0.
 fn get_opt_f64(m: &Map<String, Value>, k: &str) -> Option<f64> {
     m.get(k).and_then(Value::as_f64).map(|v| v + 0.0)
@@ -355,38 +350,93 @@ fn check_animation_values(map: &Map<String, Value>, issues: &mut Issues) {
     }
 }
 
-fn get_str<'a>(m: &'a Map<String, Value>, k: &str, default: &'a str) -> &'a str {
-    m.get(k).and_then(Value::as_str).unwrap_or(default)
+/// One checked object with its field table: a field it lacks reads as the table's default
+/// (so each default is written once, in [`fields`]). A field without a default is one the
+/// table requires, there after validation: the zero values below only keep the reads total.
+#[derive(Clone, Copy)]
+pub(super) struct Doc<'a> {
+    map: &'a Map<String, Value>,
+    fields: &'static [Field],
+    more: &'static [Field],
 }
 
-fn get_bool(m: &Map<String, Value>, k: &str, default: bool) -> bool {
-    m.get(k).and_then(Value::as_bool).unwrap_or(default)
+impl<'a> Doc<'a> {
+    /// `map`, whose fields are those of `fields`.
+    pub(super) fn new(map: &'a Map<String, Value>, fields: &'static [Field]) -> Doc<'a> {
+        Doc {
+            map,
+            fields,
+            more: &[],
+        }
+    }
+
+    fn default(&self, k: &str) -> Option<Def> {
+        fields::default_of(self.fields, k).or_else(|| fields::default_of(self.more, k))
+    }
+
+    /// Field `k` as `json` reads it, else the default as `default` reads it.
+    fn read<T>(
+        &self,
+        k: &str,
+        json: impl FnOnce(&'a Value) -> Option<T>,
+        default: impl FnOnce(Def) -> Option<T>,
+    ) -> Option<T> {
+        self.map
+            .get(k)
+            .and_then(json)
+            .or_else(|| self.default(k).and_then(default))
+    }
+
+    /// A number; `-0.0` is read as 0.
+    pub(super) fn f64(&self, k: &str) -> f64 {
+        let default = |d| if let Def::Num(v) = d { Some(v) } else { None };
+        self.read(k, |v| v.as_f64().map(|v| v + 0.0), default)
+            .unwrap_or(0.0)
+    }
+
+    fn int(&self, k: &str) -> i64 {
+        let default = |d| if let Def::Int(v) = d { Some(v) } else { None };
+        self.read(k, Value::as_i64, default).unwrap_or(0)
+    }
+
+    fn str(&self, k: &str) -> &'a str {
+        let default = |d| if let Def::Str(v) = d { Some(v) } else { None };
+        self.read(k, Value::as_str, default).unwrap_or("")
+    }
+
+    fn bool(&self, k: &str) -> bool {
+        let default = |d| if let Def::Bool(v) = d { Some(v) } else { None };
+        self.read(k, Value::as_bool, default).unwrap_or(false)
+    }
+
+    /// A colour.
+    pub(super) fn color(&self, k: &str) -> Color {
+        let default = |d| if let Def::Color(v) = d { Some(v) } else { None };
+        let json = |v: &Value| v.as_str().and_then(|s| s.parse().ok());
+        self.read(k, json, default).unwrap_or(Color::TRANSPARENT)
+    }
+
+    /// The nested object `k`, read with its own table.
+    fn object(&self, k: &str, fields: &'static [Field]) -> Option<Doc<'a>> {
+        let map = self.map.get(k).and_then(Value::as_object)?;
+        Some(Doc::new(map, fields))
+    }
+
+    fn border(&self) -> Option<Border> {
+        self.object("border", fields::BORDER).map(|b| Border {
+            width: b.f64("width"),
+            color: b.color("color"),
+        })
+    }
+
+    fn easing(&self) -> Easing {
+        self.str("easing").parse().unwrap_or_default()
+    }
 }
 
-/// A colour from a field that validation already checked.
-fn get_color(m: &Map<String, Value>, k: &str, default: Color) -> Color {
-    m.get(k)
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn get_obj<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Map<String, Value>> {
-    m.get(k).and_then(Value::as_object)
-}
-
-fn border(m: &Map<String, Value>) -> Option<Border> {
-    get_obj(m, "border").map(|b| Border {
-        width: get_f64(b, "width", 0.0),
-        color: get_color(b, "color", Color::BLACK),
-    })
-}
-
-pub(crate) fn easing(m: &Map<String, Value>) -> Easing {
-    m.get("easing")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default()
+/// The `easing` of an object with the fields `table` (an animation or a transition).
+pub(crate) fn easing(m: &Map<String, Value>, table: &'static [Field]) -> Easing {
+    Doc::new(m, table).easing()
 }
 
 impl Layer {
@@ -444,19 +494,24 @@ impl Layer {
         check_scaled_size(map, &mut issues);
         issues.into_result()?;
 
+        let doc = Doc {
+            map,
+            fields: fields::COMMON,
+            more: fields::type_fields(ty),
+        };
         let kind = match ty {
             "rect" => LayerKind::Rect(RectProps {
-                color: get_color(map, "color", Color::WHITE),
-                radius: get_f64(map, "radius", 0.0),
-                border: border(map),
+                color: doc.color("color"),
+                radius: doc.f64("radius"),
+                border: doc.border(),
             }),
             "ellipse" => LayerKind::Ellipse(EllipseProps {
-                color: get_color(map, "color", Color::WHITE),
-                border: border(map),
+                color: doc.color("color"),
+                border: doc.border(),
             }),
             "image" => LayerKind::Image(ImageProps {
-                src: get_str(map, "src", "").to_string(),
-                fit: match get_str(map, "fit", "fill") {
+                src: doc.str("src").to_string(),
+                fit: match doc.str("fit") {
                     "contain" => Fit::Contain,
                     "cover" => Fit::Cover,
                     "none" => Fit::None,
@@ -464,37 +519,39 @@ impl Layer {
                 },
             }),
             "text" => LayerKind::Text(TextProps {
-                text: get_str(map, "text", "").to_string(),
+                text: doc.str("text").to_string(),
                 template: text_template.expect("parsed above"),
-                font: FontSpec::parse(get_str(map, "font", "default")),
-                font_size: get_f64(map, "font_size", 32.0),
-                color: get_color(map, "color", Color::WHITE),
-                align: match get_str(map, "align", "left") {
+                font: FontSpec::parse(doc.str("font")),
+                font_size: doc.f64("font_size"),
+                color: doc.color("color"),
+                align: match doc.str("align") {
                     "center" => TextAlign::Center,
                     "right" => TextAlign::Right,
                     _ => TextAlign::Left,
                 },
-                line_height: get_f64(map, "line_height", 1.2),
-                outline: get_obj(map, "outline").map(|o| Outline {
-                    width: get_f64(o, "width", 0.0),
-                    color: get_color(o, "color", Color::BLACK),
+                line_height: doc.f64("line_height"),
+                outline: doc.object("outline", fields::OUTLINE).map(|o| Outline {
+                    width: o.f64("width"),
+                    color: o.color("color"),
                 }),
-                shadow: get_obj(map, "shadow").map(|s| Shadow {
-                    dx: get_f64(s, "dx", 2.0),
-                    dy: get_f64(s, "dy", 2.0),
-                    blur: get_f64(s, "blur", 0.0),
-                    color: get_color(s, "color", Color::rgba(0, 0, 0, 0xa0)),
+                shadow: doc.object("shadow", fields::SHADOW).map(|s| Shadow {
+                    dx: s.f64("dx"),
+                    dy: s.f64("dy"),
+                    blur: s.f64("blur"),
+                    color: s.color("color"),
                 }),
-                background: get_obj(map, "background").map(|b| TextBackground {
-                    color: get_color(b, "color", Color::BLACK),
-                    padding: get_f64(b, "padding", 0.0),
-                    radius: get_f64(b, "radius", 0.0),
+                background: doc.object("background", fields::TEXT_BACKGROUND).map(|b| {
+                    TextBackground {
+                        color: b.color("color"),
+                        padding: b.f64("padding"),
+                        radius: b.f64("radius"),
+                    }
                 }),
             }),
             _ => LayerKind::Audio(AudioProps {
-                src: get_str(map, "src", "").to_string(),
-                volume: get_f64(map, "volume", 1.0),
-                looped: get_bool(map, "loop", false),
+                src: doc.str("src").to_string(),
+                volume: doc.f64("volume"),
+                looped: doc.bool("loop"),
             }),
         };
 
@@ -505,16 +562,16 @@ impl Layer {
                 items
                     .iter()
                     .filter_map(Value::as_object)
+                    .map(|a| Doc::new(a, fields::ANIMATION))
                     .map(|a| Animation {
-                        property: Property::from_name(get_str(a, "property", "x"))
-                            .unwrap_or(Property::X),
-                        from: get_opt_f64(a, "from"),
-                        to: get_opt_f64(a, "to"),
-                        start: get_f64(a, "start", 0.0),
-                        duration: get_f64(a, "duration", 1.0),
-                        easing: easing(a),
-                        repeat: a.get("repeat").and_then(Value::as_i64).unwrap_or(0),
-                        alternate: get_bool(a, "alternate", false),
+                        property: Property::from_name(a.str("property")).unwrap_or(Property::X),
+                        from: get_opt_f64(a.map, "from"),
+                        to: get_opt_f64(a.map, "to"),
+                        start: a.f64("start"),
+                        duration: a.f64("duration"),
+                        easing: a.easing(),
+                        repeat: a.int("repeat"),
+                        alternate: a.bool("alternate"),
                     })
                     .collect()
             })
@@ -529,22 +586,22 @@ impl Layer {
                 id
             }
         };
-        let scale = get_f64(map, "scale", 1.0);
+        let scale = doc.f64("scale");
         Ok(Layer {
             id: LayerId(id),
-            x: get_f64(map, "x", 0.0),
-            y: get_f64(map, "y", 0.0),
+            x: doc.f64("x"),
+            y: doc.f64("y"),
             width: get_opt_f64(map, "width"),
             height: get_opt_f64(map, "height"),
-            anchor_x: get_f64(map, "anchor_x", 0.5),
-            anchor_y: get_f64(map, "anchor_y", 0.5),
-            rotation: get_f64(map, "rotation", 0.0),
-            scale_x: get_f64(map, "scale_x", scale),
-            scale_y: get_f64(map, "scale_y", scale),
-            opacity: get_f64(map, "opacity", 1.0),
-            z: map.get("z").and_then(Value::as_i64).unwrap_or(0),
-            visible: get_bool(map, "visible", true),
-            blend: match get_str(map, "blend", "normal") {
+            anchor_x: doc.f64("anchor_x"),
+            anchor_y: doc.f64("anchor_y"),
+            rotation: doc.f64("rotation"),
+            scale_x: get_opt_f64(map, "scale_x").unwrap_or(scale),
+            scale_y: get_opt_f64(map, "scale_y").unwrap_or(scale),
+            opacity: doc.f64("opacity"),
+            z: doc.int("z"),
+            visible: doc.bool("visible"),
+            blend: match doc.str("blend") {
                 "add" => BlendMode::Add,
                 "multiply" => BlendMode::Multiply,
                 "screen" => BlendMode::Screen,

@@ -162,15 +162,12 @@ impl Scene {
                 ),
             );
         }
+        let doc = layer::Doc::new(map, fields::SCENE);
         let mut scene = Scene {
             width: map.get("width").and_then(Value::as_u64).unwrap_or(16) as u32,
             height: map.get("height").and_then(Value::as_u64).unwrap_or(16) as u32,
-            fps: map.get("fps").and_then(Value::as_f64).unwrap_or(30.0),
-            background: map
-                .get("background")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(Color::BLACK),
+            fps: doc.f64("fps"),
+            background: doc.color("background"),
             layers: Vec::with_capacity(raw_layers.len().min(opts.max_layers)),
             base_dir: opts.base_dir.clone(),
             max_layers: opts.max_layers,

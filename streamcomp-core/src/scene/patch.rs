@@ -31,7 +31,7 @@ impl Transition {
         let m = v.as_object().expect("checked");
         Ok(Transition {
             duration: m.get("duration").and_then(Value::as_f64).unwrap_or(0.0),
-            easing: super::layer::easing(m),
+            easing: super::layer::easing(m, fields::TRANSITION),
         })
     }
 }
