@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use streamcomp_benches::{encode_step, overlay_frames};
-use streamcomp_core::VideoSettings;
+use streamcomp_core::encode::VideoSettings;
 
 fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode_h264");

@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use streamcomp_benches::{encode_step, overlay_frames};
-use streamcomp_core::{VideoCodec, VideoSettings};
+use streamcomp_core::{encode::VideoCodec, encode::VideoSettings};
 
 fn encode_av1(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode_av1");

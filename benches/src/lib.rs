@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use streamcomp_core::{
-    AssetResolver, Compositor, CompositorOptions, EncoderContext, Frame, LoadOptions, Scene,
-    VideoSettings, YuvFrame,
+    AssetResolver, Compositor, CompositorOptions, Frame, LoadOptions, Scene, YuvFrame,
+    encode::EncoderContext, encode::VideoSettings,
 };
 
 /// The folder holding the benchmark scenes.

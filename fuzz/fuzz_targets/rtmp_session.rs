@@ -8,5 +8,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    streamcomp_core::rtmp_fuzzing::rtmp_session(data);
+    streamcomp_core::output::rtmp_fuzzing::rtmp_session(data);
 });

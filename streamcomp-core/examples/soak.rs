@@ -12,7 +12,9 @@
 
 use std::time::{Duration, Instant};
 
-use streamcomp_core::{AssetResolver, LiveOptions, LiveStream, LoadOptions, OutputTarget, Scene};
+use streamcomp_core::{
+    AssetResolver, LoadOptions, Scene, live::LiveOptions, live::LiveStream, output::OutputTarget,
+};
 
 /// A line of `/proc/self/status` in kB.
 fn proc_status_kb(field: &str) -> u64 {

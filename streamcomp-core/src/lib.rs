@@ -35,75 +35,67 @@
 //!
 //! ## Map
 //!
-//! - [`Scene`], [`Layer`], [`LayerKind`], [`LayerChange`]: the model, validation, live changes.
-//! - [`AssetResolver`], [`Limits`], [`RemotePolicy`]: where assets come from and what they may cost.
+//! The names at the top are the ones most programs need; the rest live in a module of their
+//! own.
+//!
+//! - [`Scene`], [`Layer`], [`LayerChange`], [`LoadOptions`]: the model, validation, live
+//!   changes; every other type of the scene format (colours, animations, layer kinds, errors,
+//!   layer-list diffs) is in [`scene`].
+//! - [`AssetResolver`], [`Limits`], [`RemotePolicy`]: where assets come from and what they may
+//!   cost.
 //! - [`Compositor`], [`CompositorOptions`], [`Quality`]: rendering.
 //! - [`Frame`], [`YuvFrame`]: pictures, I420 conversion, PNG; [`scale`]: a picture that changes
 //!   every frame (a video frame) cropped, scaled into a box and composed.
-//! - [`Mixer`], [`frame_samples`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact
-//!   per video frame.
-//! - [`EncoderContext`]: the encode stage (video and audio encoders on one timeline) as
-//!   `send_frame` / `receive_packet` / `finish`; [`StreamInfo`] describes its stream to outputs.
-//! - [`Error`], [`ErrorKind`]: one error type with a stable kind for front ends to map.
+//! - [`Mixer`]: audio layers decoded, resampled to 48 kHz and mixed, sample-exact per video
+//!   frame.
+//! - [`encode`]: codecs, encoders and [`EncoderContext`](encode::EncoderContext), the encode
+//!   stage (video and audio on one timeline) as `send_frame` / `receive_packet` / `finish`.
+//! - [`output`]: files by extension and RTMP/RTMPS publishing.
 //! - [`SceneSession`]: a scene and its compositor for embedding (what the Python and Node
-//!   bindings wrap); [`RenderOptions::from_value`], [`LiveOptions::from_value`] read options
+//!   bindings wrap); [`render_to_file`] with [`RenderOptions`]; [`live`]: real-time streams
+//!   and their handles. `RenderOptions::from_value` and `LiveOptions::from_value` read options
 //!   given as JSON objects.
+//! - [`Error`], [`ErrorKind`]: one error type with a stable kind and a JSON path for front ends
+//!   to map.
 //! - [`settings`]: the settings of renders and streams with their ranges, one table every
 //!   front end reads.
-//! - [`bench_render`]: the throughput measurement behind `streamcomp bench`.
+//! - [`bench`](mod@bench): the throughput measurement behind `streamcomp bench`.
 
 mod assets;
 mod audio;
-mod bench;
-mod encode;
+pub mod bench;
+pub mod encode;
 mod error;
 mod frame;
 mod limits;
 mod mux;
-mod output;
+pub mod output;
 mod pipeline;
 mod render;
-mod scene;
+pub mod scene;
 pub mod settings;
 
 pub use assets::{AssetResolver, DecodedImage, ImageFrame, RemotePolicy};
-pub use audio::{Mixer, frame_samples};
-pub use bench::{BenchOptions, BenchReport, Timing, bench_render, builtin_bench_scene};
-pub use encode::{
-    AUDIO_RATE, AudioCodec, AudioEncoder, AudioSettings, AudioSource, EncodeError, EncoderBackend,
-    EncoderContext, FFMPEG_HWACCELS, FFMPEG_PRESETS, Packet, Track, VIDEO_TIMESCALE, VideoCodec,
-    VideoEncoder, VideoSettings, new_audio_encoder, new_video_encoder,
-};
+pub use audio::Mixer;
 pub use error::{AssetError, Error, ErrorKind, RenderError, Result};
 pub use frame::{Frame, YuvFrame, scale};
 pub use limits::Limits;
-pub use mux::StreamInfo;
-/// The RTMP session parser's entry point for `fuzz/` (cargo feature `fuzzing`; not API).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub use output::rtmp_fuzzing;
-pub use output::{
-    Backoff, FileFormat, FileOutput, Output, OutputError, OutputTarget, RTMP_CA_FILE, RTMP_PORT,
-    RTMPS_PORT, RtmpEvent, RtmpOptions, RtmpOutput, RtmpState, RtmpStats, RtmpStatsHandle,
-    RtmpStreamInfo, RtmpUrl, RtmpUrlError, SSL_CERT_DIR, SSL_CERT_FILE, check_ca_file,
-};
-pub use pipeline::{
-    Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Progress, RenderOptions,
-    RenderSummary, SceneSession, Status, StreamState, render_to_file,
-};
+pub use pipeline::{Progress, RenderOptions, RenderSummary, SceneSession, render_to_file};
 /// The fault injector of this crate's tests (cargo feature `test-hooks`; not API).
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub use render::test_hook;
 pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, Quality};
-pub use scene::diff;
-pub use scene::{
-    ActiveTransition, Animation, AudioProps, BlendMode, Border, Color, ColorParseError, Easing,
-    EasingParseError, EllipseProps, FadeOut, Fit, FontSpec, ImageProps, Issue, Layer, LayerChange,
-    LayerId, LayerKind, LoadOptions, Outline, Property, RectProps, Sampled, Scene, SceneError,
-    SceneErrorReason, SceneFileError, Shadow, Template, TemplateClock, TextAlign, TextBackground,
-    TextProps, Transition, merge_patch,
-};
+pub use scene::{Layer, LayerChange, LoadOptions, Scene};
+
+/// Live streams: [`LiveStream`](live::LiveStream) renders, encodes and publishes in real time;
+/// its [`LiveHandle`](live::LiveHandle) changes the scene from any thread and reads status
+/// and events.
+pub mod live {
+    pub use crate::pipeline::{
+        Event, LayerView, LiveHandle, LiveOptions, LiveStream, OutputStatus, Status, StreamState,
+    };
+}
 
 /// The version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

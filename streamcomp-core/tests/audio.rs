@@ -10,8 +10,9 @@ mod support;
 
 use serde_json::{Value, json};
 use streamcomp_core::{
-    AssetResolver, AudioCodec, LayerChange, Limits, LiveOptions, LiveStream, LoadOptions, Mixer,
-    OutputTarget, RenderOptions, Scene, frame_samples, render_to_file,
+    AssetResolver, LayerChange, Limits, LoadOptions, Mixer, RenderOptions, Scene,
+    encode::AudioCodec, encode::frame_samples, live::LiveOptions, live::LiveStream,
+    output::OutputTarget, render_to_file,
 };
 use support::{duration, ffprobe};
 

@@ -12,8 +12,8 @@ mod support;
 
 use serde_json::json;
 use streamcomp_core::{
-    AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene, VideoCodec,
-    render_to_file,
+    AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene,
+    encode::VideoCodec, render_to_file,
 };
 use support::{
     assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,

@@ -42,8 +42,10 @@ use rtmp_rs::session::{SessionContext, StreamContext};
 use rtmp_rs::{AuthResult, RtmpHandler, RtmpServer, ServerConfig};
 use serde_json::json;
 use streamcomp_core::{
-    AUDIO_RATE, AudioCodec, LoadOptions, Output, Packet, RtmpEvent, RtmpOptions, RtmpOutput,
-    RtmpState, RtmpStreamInfo, Scene, Track, VIDEO_TIMESCALE, VideoCodec, VideoSettings,
+    LoadOptions, Scene, encode::AUDIO_RATE, encode::AudioCodec, encode::Packet, encode::Track,
+    encode::VIDEO_TIMESCALE, encode::VideoCodec, encode::VideoSettings, output::Output,
+    output::RtmpEvent, output::RtmpOptions, output::RtmpOutput, output::RtmpState,
+    output::RtmpStreamInfo,
 };
 
 const FPS: f64 = 30.0;
@@ -199,7 +201,7 @@ impl Ingest {
         }
     }
 
-    fn url(&self, key: &str) -> streamcomp_core::RtmpUrl {
+    fn url(&self, key: &str) -> streamcomp_core::output::RtmpUrl {
         format!("rtmp://127.0.0.1:{}/live/{key}", self.port)
             .parse()
             .unwrap()
@@ -297,7 +299,7 @@ fn publish(
     key: &str,
     info: &RtmpStreamInfo,
     packets: &[Packet],
-) -> streamcomp_core::RtmpStats {
+) -> streamcomp_core::output::RtmpStats {
     let (tx, rx) = mpsc::sync_channel(64);
     let mut opts = RtmpOptions::default();
     opts.events = Some(tx);

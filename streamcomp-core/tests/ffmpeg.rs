@@ -9,8 +9,8 @@ mod support;
 
 use serde_json::json;
 use streamcomp_core::{
-    AssetResolver, Compositor, CompositorOptions, EncoderBackend, LoadOptions, RenderOptions,
-    Scene, VideoCodec, render_to_file,
+    AssetResolver, Compositor, CompositorOptions, LoadOptions, RenderOptions, Scene,
+    encode::EncoderBackend, encode::VideoCodec, render_to_file,
 };
 use support::{decoded_frame, psnr, stream_lines};
 

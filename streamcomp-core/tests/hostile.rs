@@ -15,11 +15,11 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use streamcomp_core::{
-    AssetResolver, Compositor, CompositorOptions, LayerChange, LayerKind, LoadOptions, Scene,
-    test_hook,
+    AssetResolver, Compositor, CompositorOptions, LayerChange, LoadOptions, Scene,
+    scene::LayerKind, test_hook,
 };
 
-fn scene_with(layer: Value) -> Result<Scene, streamcomp_core::SceneError> {
+fn scene_with(layer: Value) -> Result<Scene, streamcomp_core::scene::SceneError> {
     Scene::from_value(
         json!({"width": 160, "height": 90, "layers": [layer]}),
         &LoadOptions::default(),

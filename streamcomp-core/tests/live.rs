@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use streamcomp_core::{
-    AssetResolver, Event, LayerChange, LiveHandle, LiveOptions, LiveStream, LoadOptions,
-    OutputTarget, Scene, StreamState, test_hook,
+    AssetResolver, LayerChange, LoadOptions, Scene, live::Event, live::LiveHandle,
+    live::LiveOptions, live::LiveStream, live::StreamState, output::OutputTarget, test_hook,
 };
 use support::{
     Nginx, VideoPacket, assert_decodes, assert_h264_aac, decode_frames, free_port, mean, near,
@@ -80,7 +80,7 @@ fn options(outputs: Vec<OutputTarget>, seconds: f64) -> LiveOptions {
     o.duration = Some(Duration::from_secs_f64(seconds));
     o.video.bitrate_kbps = 600;
     o.video.keyframe_interval = 1.0;
-    o.audio = Some((streamcomp_core::AudioCodec::Aac, 96));
+    o.audio = Some((streamcomp_core::encode::AudioCodec::Aac, 96));
     o.rtmp.backoff_seed = Some(7);
     o
 }

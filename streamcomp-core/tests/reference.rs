@@ -29,7 +29,7 @@ struct RefLayer {
 }
 
 fn parse_color(s: &str) -> [f64; 4] {
-    let c: streamcomp_core::Color = s.parse().unwrap();
+    let c: streamcomp_core::scene::Color = s.parse().unwrap();
     [
         c.r as f64 / 255.0,
         c.g as f64 / 255.0,

@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use streamcomp_core::{
-    AudioCodec, LoadOptions, Output, OutputError, Packet, RtmpEvent, RtmpOptions, RtmpOutput,
-    RtmpState, RtmpStreamInfo, RtmpUrl, Scene, VideoSettings,
+    LoadOptions, Scene, encode::AudioCodec, encode::Packet, encode::VideoSettings, output::Output,
+    output::OutputError, output::RtmpEvent, output::RtmpOptions, output::RtmpOutput,
+    output::RtmpState, output::RtmpStreamInfo, output::RtmpUrl,
 };
 use support::{Nginx, assert_decodes, ffprobe, free_port, settle, video_packet_rows};
 

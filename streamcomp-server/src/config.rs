@@ -10,8 +10,9 @@ use std::str::FromStr;
 
 use streamcomp_core::settings::{self, Setting};
 use streamcomp_core::{
-    AudioCodec, FFMPEG_HWACCELS, FFMPEG_PRESETS, LayerId, OutputTarget, Quality, RTMP_CA_FILE,
-    VideoCodec, check_ca_file,
+    Quality, encode::AudioCodec, encode::FFMPEG_HWACCELS, encode::FFMPEG_PRESETS,
+    encode::VideoCodec, output::OutputTarget, output::RTMP_CA_FILE, output::check_ca_file,
+    scene::LayerId,
 };
 
 /// The server's settings.
@@ -46,7 +47,7 @@ pub(crate) struct Config {
     /// The same, as written (they hold stream keys: never logged).
     pub stream_urls_raw: Vec<String>,
     /// `RTMP_CA_FILE`: a CA certificate file trusted for `rtmps://` besides the system's store
-    /// (the core's rule: [`streamcomp_core::RTMP_CA_FILE`]). Default: none.
+    /// (the core's rule: [`streamcomp_core::output::RTMP_CA_FILE`]). Default: none.
     pub rtmp_ca_file: Option<PathBuf>,
     /// `STREAM_CODEC`. Default: h264.
     pub codec: VideoCodec,

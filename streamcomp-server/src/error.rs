@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
-use streamcomp_core::{Error, ErrorKind, SceneError};
+use streamcomp_core::{Error, ErrorKind, scene::SceneError};
 
 /// An error answer: status, stable code, message and the JSON path of the bad value.
 #[derive(Debug, Clone)]

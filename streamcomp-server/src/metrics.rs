@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use metrics_process::Collector;
-use streamcomp_core::{Status, StreamState};
+use streamcomp_core::{live::Status, live::StreamState};
 
 use crate::state::AppState;
 

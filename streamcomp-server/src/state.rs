@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
-use streamcomp_core::diff::sync_plan;
+use streamcomp_core::scene::diff::sync_plan;
 use streamcomp_core::{
-    AssetResolver, Error, Event, LayerChange, LayerView, LiveHandle, LiveOptions, LiveStream,
-    LoadOptions, OutputTarget, RemotePolicy, Scene,
+    AssetResolver, Error, LayerChange, LoadOptions, RemotePolicy, Scene, live::Event,
+    live::LayerView, live::LiveHandle, live::LiveOptions, live::LiveStream, output::OutputTarget,
 };
 use tokio::sync::{broadcast, watch};
 

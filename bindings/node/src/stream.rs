@@ -12,7 +12,8 @@ use napi::{Env, ScopedTask};
 use napi_derive::napi;
 use serde_json::Value;
 use streamcomp_core::{
-    AssetResolver, Event, LayerChange, LayerView, LiveHandle, LiveOptions, LiveStream,
+    AssetResolver, LayerChange, live::Event, live::LayerView, live::LiveHandle, live::LiveOptions,
+    live::LiveStream,
 };
 
 use crate::error::{self, Result};

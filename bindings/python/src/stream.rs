@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
-use streamcomp_core::{Event, LayerChange, LiveHandle, LiveOptions, LiveStream};
+use streamcomp_core::{
+    LayerChange, live::Event, live::LiveHandle, live::LiveOptions, live::LiveStream,
+};
 
 use crate::StreamError;
 use crate::convert::{to_json, to_py};

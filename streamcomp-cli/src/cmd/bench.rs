@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use streamcomp_core::{
-    AssetResolver, BenchOptions, Quality, VideoCodec, bench_render, builtin_bench_scene,
+    AssetResolver, Quality, bench::BenchOptions, bench::bench_render, bench::builtin_bench_scene,
+    encode::VideoCodec,
 };
 
 /// Arguments of `streamcomp bench`.

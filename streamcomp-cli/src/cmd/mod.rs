@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use streamcomp_core::{
-    AssetResolver, AudioCodec, EncoderBackend, Error, ErrorKind, LoadOptions, Quality,
-    RemotePolicy, Scene, VideoCodec, VideoSettings,
+    AssetResolver, Error, ErrorKind, LoadOptions, Quality, RemotePolicy, Scene, encode::AudioCodec,
+    encode::EncoderBackend, encode::VideoCodec, encode::VideoSettings,
 };
 
 /// Prints an error as one line per problem, prefixed with `error: `.
@@ -118,7 +118,7 @@ pub(crate) struct ClockArgs {
     /// Wall-clock time of scene time 0 for `{time}`, `{date}` and `{countdown}` text, as
     /// RFC 3339 (e.g. 2026-01-01T20:00:00Z or 2026-01-01T20:00:00+01:00; `{time}` shows it in
     /// that offset). Default: now. Pin it to get the same bytes on every run.
-    #[arg(long, value_name = "RFC3339", value_parser = streamcomp_core::TemplateClock::parse_start)]
+    #[arg(long, value_name = "RFC3339", value_parser = streamcomp_core::scene::TemplateClock::parse_start)]
     pub(crate) clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 

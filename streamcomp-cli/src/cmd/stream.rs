@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use streamcomp_core::{Event, LiveOptions, LiveStream, OutputTarget};
+use streamcomp_core::{live::Event, live::LiveOptions, live::LiveStream, output::OutputTarget};
 
 /// Arguments of `streamcomp stream`.
 #[derive(clap::Args, Debug)]
@@ -42,7 +42,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.threads = a.enc.threads;
     opts.duration = a.duration.filter(|d| *d > 0.0).map(Duration::from_secs_f64);
     if let Some(ca) = &a.ca_file {
-        streamcomp_core::check_ca_file(ca).map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
+        streamcomp_core::output::check_ca_file(ca)
+            .map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
     }
     opts.rtmp.ca_file = a.ca_file;
     let targets = opts

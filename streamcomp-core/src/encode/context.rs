@@ -85,7 +85,7 @@ struct AudioTrack {
 /// outputs interleave the tracks); [`finish`](EncoderContext::finish) flushes both encoders.
 ///
 /// ```
-/// use streamcomp_core::{AudioCodec, AudioSettings, EncoderContext, Track, VideoSettings, YuvFrame};
+/// use streamcomp_core::{encode::AudioCodec, encode::AudioSettings, encode::EncoderContext, encode::Track, encode::VideoSettings, YuvFrame};
 ///
 /// let settings = VideoSettings::new(64, 64, 30.0);
 /// let audio = AudioSettings { codec: AudioCodec::Aac, bitrate_kbps: 128 };

@@ -17,6 +17,8 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
+pub use crate::audio::frame_samples;
+pub use crate::mux::StreamInfo;
 use aac::AacEncoder;
 pub use context::{AudioSettings, AudioSource, EncoderContext};
 

@@ -3,7 +3,7 @@
 use crate::encode::{AudioCodec, VideoCodec};
 
 /// A stream's description: size, rate, codecs and the audio encoder's configuration, as
-/// [`EncoderContext::stream_info`](crate::EncoderContext::stream_info) reports it. Files write
+/// [`EncoderContext::stream_info`](crate::encode::EncoderContext::stream_info) reports it. Files write
 /// it into their headers; an RTMP server is told it (`onMetaData`, sequence headers).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

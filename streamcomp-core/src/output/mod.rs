@@ -1,5 +1,5 @@
 //! Outputs: where encoded packets go. Files by extension, and RTMP/RTMPS publishing
-//! ([`rtmp`]). [`OutputTarget`] tells them apart from a string.
+//! (the `rtmp` module). [`OutputTarget`] tells them apart from a string.
 
 mod file;
 pub(crate) mod rtmp;

@@ -198,10 +198,10 @@ impl LiveOptions {
     /// `audio`, `audio_codec`, `audio_bitrate`, `keyframe_interval`, `quality`, `threads`,
     /// `encoder`, `preset`, `hwaccel`). The frame size and rate are the scene's. `ca_file`: a CA
     /// certificate file trusted for `rtmps://` besides the system's (see
-    /// [`RtmpOptions::ca_file`](crate::RtmpOptions::ca_file)); it is read when the stream starts.
+    /// [`RtmpOptions::ca_file`](crate::output::RtmpOptions::ca_file)); it is read when the stream starts.
     ///
     /// ```
-    /// use streamcomp_core::LiveOptions;
+    /// use streamcomp_core::live::LiveOptions;
     /// let o = LiveOptions::from_value(&serde_json::json!({"urls": ["rtmp://localhost/live/key"]}))?;
     /// assert_eq!(o.outputs.len(), 1);
     /// let e = LiveOptions::from_value(&serde_json::json!({"urls": ["ftp://x/y"]})).unwrap_err();

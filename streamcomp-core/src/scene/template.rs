@@ -38,7 +38,7 @@ impl TemplateClock {
     /// the clock in the offset given, so a render is the same on every machine.
     ///
     /// ```
-    /// use streamcomp_core::TemplateClock;
+    /// use streamcomp_core::scene::TemplateClock;
     /// let t = TemplateClock::parse_start("2026-01-01T20:00:00+01:00")?;
     /// assert_eq!(t.to_rfc3339(), "2026-01-01T20:00:00+01:00");
     /// let e = TemplateClock::parse_start("8pm").unwrap_err();

@@ -30,8 +30,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use streamcomp_core::{
-    AudioCodec, LoadOptions, Output, Packet, RtmpEvent, RtmpOptions, RtmpOutput, RtmpStats,
-    RtmpStreamInfo, RtmpUrl, Scene, Track, VideoCodec, VideoSettings,
+    LoadOptions, Scene, encode::AudioCodec, encode::Packet, encode::Track, encode::VideoCodec,
+    encode::VideoSettings, output::Output, output::RtmpEvent, output::RtmpOptions,
+    output::RtmpOutput, output::RtmpStats, output::RtmpStreamInfo, output::RtmpUrl,
 };
 use support::{Nginx, free_port, settle};
 

@@ -3,8 +3,9 @@
 //! track is not all zeros).
 
 use streamcomp_core::{
-    AUDIO_RATE, AssetResolver, AudioCodec, AudioSettings, Compositor, CompositorOptions,
-    EncoderContext, Packet, Scene, StreamInfo, VideoSettings, YuvFrame,
+    AssetResolver, Compositor, CompositorOptions, Scene, YuvFrame, encode::AUDIO_RATE,
+    encode::AudioCodec, encode::AudioSettings, encode::EncoderContext, encode::Packet,
+    encode::StreamInfo, encode::VideoSettings,
 };
 
 /// `seconds` of `scene` encoded with `settings` (its size, rate and codec) and the tone in

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use serde_json::{Map, Value, json};
-use streamcomp_core::{LayerChange, Transition, settings};
+use streamcomp_core::{LayerChange, scene::Transition, settings};
 
 use crate::error::{ApiError, ApiJson};
 use crate::state::AppState;

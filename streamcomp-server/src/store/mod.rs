@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use streamcomp_core::diff::ListOp;
+use streamcomp_core::scene::diff::ListOp;
 
 /// The state kept for one stream.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -58,7 +58,7 @@ use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, IntoConnectionInfo, RedisError};
 use serde_json::{Map, Value, json};
-use streamcomp_core::diff::{ListOp, apply_list_ops, list_ops};
+use streamcomp_core::scene::diff::{ListOp, apply_list_ops, list_ops};
 use tokio::sync::Notify;
 use tokio::time::timeout;
 

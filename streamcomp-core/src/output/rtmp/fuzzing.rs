@@ -1,5 +1,5 @@
 //! The fuzz target's way in (cargo feature `fuzzing`, not API): server bytes after the handshake
-//! go to a [`Publisher`] as a real session gives them, in pieces, with media sent once it is
+//! go to a `Publisher` as a real session gives them, in pieces, with media sent once it is
 //! live. Whatever the bytes, this must return without panicking and within bounded memory.
 
 use bytes::Bytes;

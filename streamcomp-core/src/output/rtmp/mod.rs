@@ -260,7 +260,7 @@ impl Shared {
 }
 
 /// Publishes packets to an `rtmp://` or `rtmps://` URL from a sender thread, reconnecting on
-/// errors. See the [module docs](self).
+/// errors. See the [module docs](crate::output).
 pub struct RtmpOutput {
     url: RtmpUrl,
     tx: Option<SyncSender<Packet>>,

@@ -123,7 +123,7 @@ impl LiveHandle {
         rx
     }
 
-    /// Asks the stream to stop (as [`LiveStream::stop`] does, without waiting).
+    /// Asks the stream to stop (as [`LiveStream::stop`](super::LiveStream::stop) does, without waiting).
     pub fn request_stop(&self) {
         self.shared.stop.store(true, Ordering::Release);
     }

@@ -30,7 +30,7 @@ pub struct LiveOptions {
     /// Queues, timeouts and reconnect backoff of RTMP outputs. Default: see [`RtmpOptions`].
     pub rtmp: RtmpOptions,
     /// Where events go from the start, [`Event::Started`] included (never blocks; events are
-    /// dropped when it is full). More receivers: [`LiveHandle::subscribe`]. Default: none.
+    /// dropped when it is full). More receivers: [`LiveHandle::subscribe`](super::LiveHandle::subscribe). Default: none.
     pub events: Option<SyncSender<Event>>,
 }
 
