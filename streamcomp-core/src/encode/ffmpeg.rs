@@ -265,15 +265,7 @@ impl VideoEncoder for FfmpegEncoder {
             self.stdin = None; // closing standard input tells FFmpeg to finish
             return Ok(());
         };
-        if (frame.width(), frame.height()) != (self.settings.width, self.settings.height) {
-            return Err(EncodeError::Invalid(format!(
-                "frame is {}x{}, the encoder was set up for {}x{}",
-                frame.width(),
-                frame.height(),
-                self.settings.width,
-                self.settings.height
-            )));
-        }
+        self.settings.check_frame(frame)?;
         let Some(stdin) = self.stdin.as_mut() else {
             return Err(EncodeError::Invalid(
                 "a frame was sent after the flush".into(),

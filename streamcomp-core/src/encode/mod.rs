@@ -135,6 +135,29 @@ impl FromStr for EncoderBackend {
 }
 
 impl VideoSettings {
+    /// Encoder threads: `threads`, or the machine's cores when it is 0 (auto), at most `max`.
+    pub(crate) fn threads_up_to(&self, max: usize) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(max)
+    }
+
+    /// Refuses a frame whose size is not the one the encoder was set up for.
+    pub(crate) fn check_frame(&self, frame: &YuvFrame) -> Result<(), EncodeError> {
+        if (frame.width(), frame.height()) == (self.width, self.height) {
+            return Ok(());
+        }
+        Err(EncodeError::Invalid(format!(
+            "frame is {}x{}, the encoder was set up for {}x{}",
+            frame.width(),
+            frame.height(),
+            self.width,
+            self.height
+        )))
+    }
+
     /// Whether these settings are encoded by the FFmpeg backend.
     pub fn uses_ffmpeg(&self) -> bool {
         match self.backend {

@@ -45,13 +45,7 @@ pub(crate) struct OpenH264Encoder {
 
 impl OpenH264Encoder {
     pub(crate) fn new(settings: VideoSettings) -> Result<OpenH264Encoder, EncodeError> {
-        let threads = match settings.threads {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            n => n,
-        }
-        .min(4) as u16;
+        let threads = settings.threads_up_to(4) as u16;
         let gop = (settings.keyframe_interval * settings.fps).round().max(1.0) as u32;
         let mut config = EncoderConfig::new()
             .bitrate(BitRate::from_bps(settings.bitrate_kbps * 1000))
@@ -101,15 +95,7 @@ impl VideoEncoder for OpenH264Encoder {
         let Some(frame) = frame else {
             return Ok(()); // nothing is buffered inside openh264
         };
-        if (frame.width(), frame.height()) != (self.settings.width, self.settings.height) {
-            return Err(EncodeError::Invalid(format!(
-                "frame is {}x{}, the encoder was set up for {}x{}",
-                frame.width(),
-                frame.height(),
-                self.settings.width,
-                self.settings.height
-            )));
-        }
+        self.settings.check_frame(frame)?;
         let bits = self
             .encoder
             .encode(&Source(frame))

@@ -58,13 +58,7 @@ pub(crate) struct Rav1eEncoder {
 
 impl Rav1eEncoder {
     pub(crate) fn new(settings: VideoSettings) -> Result<Rav1eEncoder, EncodeError> {
-        let threads = match settings.threads {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            n => n,
-        }
-        .min(16);
+        let threads = settings.threads_up_to(16);
         let gop = (settings.keyframe_interval * settings.fps).round().max(1.0) as u64;
         let (num, den) = fps_ratio(settings.fps);
         let mut enc = EncoderConfig::with_speed_preset(speed_for(settings.width, settings.height));
@@ -147,15 +141,7 @@ impl VideoEncoder for Rav1eEncoder {
                 "a frame was sent after the encoder was flushed; create a new encoder".into(),
             ));
         }
-        if (frame.width(), frame.height()) != (self.settings.width, self.settings.height) {
-            return Err(EncodeError::Invalid(format!(
-                "frame is {}x{}, the encoder was set up for {}x{}",
-                frame.width(),
-                frame.height(),
-                self.settings.width,
-                self.settings.height
-            )));
-        }
+        self.settings.check_frame(frame)?;
         let mut f = self.ctx.new_frame();
         let (ys, us, vs) = frame.strides();
         f.planes[0].copy_from_raw_u8(frame.y(), ys, 1);
