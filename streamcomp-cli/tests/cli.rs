@@ -173,6 +173,25 @@ fn schema_is_json_and_bench_json_has_the_fields() {
         assert!(r["render_ms"][k].as_f64().is_some(), "render_ms.{k}: {r}");
     }
     assert_eq!(r["frames"], 5);
+    // Per-layer cost: every drawn layer, most costly first, total = prepare + compose.
+    let layers = r["layers"].as_array().expect("layers");
+    assert!(!layers.is_empty(), "{r}");
+    let total = |l: &serde_json::Value| l["total_ms"].as_f64().unwrap();
+    for l in layers {
+        let (p, c) = (
+            l["prepare_ms"].as_f64().unwrap(),
+            l["compose_ms"].as_f64().unwrap(),
+        );
+        assert!(
+            p >= 0.0 && c >= 0.0 && (total(l) - p - c).abs() < 0.01,
+            "{l}"
+        );
+        assert!(l["id"].as_str().is_some_and(|id| !id.is_empty()), "{l}");
+    }
+    assert!(
+        layers.windows(2).all(|w| total(&w[0]) >= total(&w[1])),
+        "{r}"
+    );
     assert_eq!(r["width"], 64);
     let h264 = r["encode_ms"]["h264"]["mean"].as_f64();
     assert!(h264.is_some_and(|v| v > 0.0), "encode_ms.h264: {r}");

@@ -9,7 +9,7 @@ use crate::assets::AssetResolver;
 use crate::encode::{EncoderContext, VideoCodec, VideoSettings};
 use crate::error::Error;
 use crate::frame::YuvFrame;
-use crate::render::{Compositor, CompositorOptions, Quality};
+use crate::render::{Compositor, CompositorOptions, LayerTime, Quality};
 use crate::scene::Scene;
 
 /// What to measure.
@@ -113,6 +113,8 @@ pub struct BenchReport {
     pub incremental: bool,
     /// Time to encode a frame (send it and take its packets), per codec measured.
     pub encode_ms: Vec<(VideoCodec, Timing)>,
+    /// What each layer cost over the measured frames, most costly first.
+    pub layers: Vec<LayerTime>,
 }
 
 impl BenchReport {
@@ -138,6 +140,14 @@ impl BenchReport {
                 let fps = if t.mean > 0.0 { 1000.0 / t.mean } else { 0.0 };
                 (c.to_string(), json!((fps * 10.0).round() / 10.0))
             }).collect::<serde_json::Map<_, _>>(),
+            "layers": self.layers.iter().map(|l| {
+                let per_frame = |d: std::time::Duration| {
+                    let ms = d.as_secs_f64() * 1000.0 / l.frames.max(1) as f64;
+                    (ms * 1000.0).round() / 1000.0
+                };
+                json!({"id": l.id, "prepare_ms": per_frame(l.prepare),
+                       "compose_ms": per_frame(l.compose), "total_ms": per_frame(l.total())})
+            }).collect::<Vec<_>>(),
         })
     }
 }
@@ -166,6 +176,7 @@ pub fn bench_render(
     }
     comp.render(scene, 0.0)?;
     let start_stats = comp.stats();
+    comp.time_layers(true);
     let (mut render, mut convert) = (Vec::new(), Vec::new());
     for i in 1..=opts.frames {
         let t = i as f64 / scene.fps;
@@ -196,6 +207,7 @@ pub fn bench_render(
             .into_iter()
             .map(|(c, _, mut t)| (c, Timing::from_samples(&mut t)))
             .collect(),
+        layers: comp.layer_times(),
     })
 }
 

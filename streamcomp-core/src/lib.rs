@@ -85,7 +85,9 @@ pub use pipeline::{Progress, RenderOptions, RenderSummary, SceneSession, render_
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub use render::test_hook;
-pub use render::{Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, Quality};
+pub use render::{
+    Bounds, Compositor, CompositorOptions, CompositorStats, LayerFailure, LayerTime, Quality,
+};
 pub use scene::{Layer, LayerChange, LoadOptions, Scene};
 
 /// Live streams: [`LiveStream`](live::LiveStream) renders, encodes and publishes in real time;

@@ -186,3 +186,28 @@ fn z_order_is_stable_for_equal_z() {
         [0, 0, 255, 255]
     );
 }
+
+#[test]
+fn layer_times_name_the_costly_layer_and_change_no_pixel() {
+    // A full-frame ellipse turning every frame (rasterised, transformed and blended over the
+    // whole canvas) and a 2×2 square that never changes.
+    let s = scene(json!({"width": 640, "height": 360, "layers": [
+        {"id": "big", "type": "ellipse", "x": 0, "y": 0, "width": 640, "height": 360, "color": "#336699c0",
+         "animations": [{"property": "rotation", "from": 0, "to": 360, "duration": 2, "repeat": -1}]},
+        {"id": "dot", "type": "rect", "x": 5, "y": 5, "width": 2, "height": 2, "color": "#ffffff"}]}));
+    let (mut timed, mut plain) = (compositor(2), compositor(2));
+    assert!(timed.layer_times().is_empty(), "off by default");
+    timed.time_layers(true);
+    for i in 0..10 {
+        let t = f64::from(i) / 30.0;
+        let a = timed.render(&s, t).unwrap().clone();
+        assert_eq!(&a, plain.render(&s, t).unwrap(), "frame {i}");
+    }
+    let times = timed.layer_times();
+    let ids: Vec<&str> = times.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["big", "dot"], "{times:?}");
+    assert!(times.iter().all(|l| l.frames == 10), "{times:?}");
+    assert!(times[0].compose > times[1].compose, "{times:?}");
+    timed.time_layers(false);
+    assert!(timed.layer_times().is_empty());
+}

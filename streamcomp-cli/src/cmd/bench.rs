@@ -87,6 +87,17 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
                 1000.0 / t.mean.max(1e-9)
             );
         }
+        // The costliest layers (all of them in --json).
+        for l in r.layers.iter().take(5) {
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / l.frames.max(1) as f64;
+            println!(
+                "layer {:<20} {:7.3} ms a frame (prepare {:.3}, compose {:.3})",
+                l.id,
+                ms(l.total()),
+                ms(l.prepare),
+                ms(l.compose)
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

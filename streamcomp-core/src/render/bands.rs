@@ -3,6 +3,8 @@
 //! identical for any number of threads.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -22,6 +24,8 @@ pub(crate) struct DrawOp {
     pub(crate) y: i32,
     pub(crate) opacity: u8,
     pub(crate) blend: BlendMode,
+    /// The index of the layer it draws in the scene (for per-layer timing).
+    pub(crate) layer: usize,
 }
 
 impl DrawOp {
@@ -56,6 +60,7 @@ pub(crate) fn compose(
     ops: &[DrawOp],
     area: IRect,
     pool: Option<&rayon::ThreadPool>,
+    times: Option<&[AtomicU64]>,
 ) {
     if area.is_empty() {
         return;
@@ -65,7 +70,14 @@ pub(crate) fn compose(
     let band = |(i, chunk): (usize, &mut [u8])| {
         let y0 = area.y0 + (i * BAND_ROWS) as i32;
         let y1 = y0 + (chunk.len() / stride) as i32;
-        compose_band(chunk, stride, IRect { y0, y1, ..area }, background, ops);
+        compose_band(
+            chunk,
+            stride,
+            IRect { y0, y1, ..area },
+            background,
+            ops,
+            times,
+        );
     };
     match pool {
         Some(pool) => pool.install(|| {
@@ -81,7 +93,15 @@ pub(crate) fn compose(
 }
 
 /// Composes one band; `rows` holds whole canvas rows `band.y0..band.y1`.
-fn compose_band(rows: &mut [u8], stride: usize, band: IRect, background: [u8; 4], ops: &[DrawOp]) {
+/// With `times`, each op's blit time is added to its layer's slot.
+fn compose_band(
+    rows: &mut [u8],
+    stride: usize,
+    band: IRect,
+    background: [u8; 4],
+    ops: &[DrawOp],
+    times: Option<&[AtomicU64]>,
+) {
     let (bx0, bx1) = (band.x0 as usize * 4, band.x1 as usize * 4);
     // Nothing under an opaque layer that covers the whole band shows: start from the topmost one.
     let first = ops
@@ -110,6 +130,7 @@ fn compose_band(rows: &mut [u8], stride: usize, band: IRect, background: [u8; 4]
         let src_stride = pm.width() as usize * 4;
         let src = pm.data();
         let (sx0, len) = ((r.x0 - op.x) as usize * 4, (r.x1 - r.x0) as usize * 4);
+        let start = times.map(|_| Instant::now());
         for y in r.y0..r.y1 {
             let s = (y - op.y) as usize * src_stride + sx0;
             let d = (y - band.y0) as usize * stride + r.x0 as usize * 4;
@@ -120,6 +141,11 @@ fn compose_band(rows: &mut [u8], stride: usize, band: IRect, background: [u8; 4]
                 op.blend,
                 op.raster.opaque,
             );
+        }
+        if let (Some(times), Some(start)) = (times, start)
+            && let Some(slot) = times.get(op.layer)
+        {
+            slot.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
         }
     }
 }

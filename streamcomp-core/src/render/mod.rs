@@ -12,6 +12,7 @@ mod place;
 mod raster;
 mod shape;
 mod text;
+mod timing;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -32,6 +33,8 @@ use crate::frame::Frame;
 use crate::scene::{Layer, LayerKind, Sampled, Scene, TemplateClock};
 
 pub use self::guard::LayerFailure;
+pub use self::timing::LayerTime;
+use self::timing::LayerTimes;
 
 /// Resampling quality for scaled and rotated images (`RENDER_QUALITY`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -165,6 +168,8 @@ pub struct Compositor {
     disabled: HashMap<String, serde_json::Map<String, serde_json::Value>>,
     /// Layers disabled since the last [`Compositor::take_failures`].
     failures: Vec<LayerFailure>,
+    /// Per-layer cost, while [`Compositor::time_layers`] is on.
+    timing: Option<LayerTimes>,
 }
 
 impl std::fmt::Debug for Compositor {
@@ -219,6 +224,7 @@ impl Compositor {
             stats: CompositorStats::default(),
             disabled: HashMap::new(),
             failures: Vec::new(),
+            timing: None,
         }
     }
 
@@ -235,6 +241,20 @@ impl Compositor {
     /// Cache counters.
     pub fn stats(&self) -> CompositorStats {
         self.stats
+    }
+
+    /// Starts timing what each layer costs (from zero), or stops; [`Compositor::layer_times`]
+    /// reads the sums. Off by default (timing costs a clock read per layer and blit).
+    pub fn time_layers(&mut self, on: bool) {
+        self.timing = on.then(LayerTimes::default);
+    }
+
+    /// What each layer cost since [`Compositor::time_layers`] turned timing on, most costly
+    /// first (empty when it is off).
+    pub fn layer_times(&self) -> Vec<LayerTime> {
+        self.timing
+            .as_ref()
+            .map_or_else(Vec::new, LayerTimes::report)
     }
 
     /// Sets the wall-clock time of scene time 0 (templates).
@@ -270,6 +290,9 @@ impl Compositor {
         let canvas = IRect::new(0, 0, scene.width as i32, scene.height as i32);
         let mut ops = std::mem::take(&mut self.ops);
         ops.clear();
+        if let Some(timing) = &mut self.timing {
+            timing.begin_frame(scene);
+        }
         let result = self.collect_ops(scene, t, &clock, canvas, &mut ops);
         if let Err(e) = result {
             self.ops = ops;
@@ -306,7 +329,11 @@ impl Compositor {
                 &ops,
                 damage,
                 self.pool.as_ref(),
+                self.timing.as_ref().map(LayerTimes::compose_slots),
             );
+        }
+        if let Some(timing) = &mut self.timing {
+            timing.end_frame();
         }
         self.prev_background = Some(background);
         self.ops = std::mem::replace(&mut self.prev_ops, ops);
@@ -412,81 +439,101 @@ impl Compositor {
         order: &[(i64, usize)],
     ) -> Result<(), RenderError> {
         for &(_, index) in order {
-            let layer = &scene.layers[index];
-            if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
-                continue;
+            let start = self.timing.is_some().then(std::time::Instant::now);
+            self.collect_layer(scene, index, t, clock, canvas, ops)?;
+            if let (Some(timing), Some(start)) = (&mut self.timing, start) {
+                timing.prepared(index, start.elapsed());
             }
-            if !self.disabled.is_empty() && self.is_disabled(layer) {
-                continue;
+        }
+        Ok(())
+    }
+
+    /// Prepares the layer at `index` and pushes its draw op (none when it shows nothing).
+    fn collect_layer(
+        &mut self,
+        scene: &Scene,
+        index: usize,
+        t: f64,
+        clock: &TemplateClock,
+        canvas: IRect,
+        ops: &mut Vec<DrawOp>,
+    ) -> Result<(), RenderError> {
+        let layer = &scene.layers[index];
+        if !layer.visible || matches!(layer.kind, LayerKind::Audio(_)) {
+            return Ok(());
+        }
+        if !self.disabled.is_empty() && self.is_disabled(layer) {
+            return Ok(());
+        }
+        #[cfg(feature = "test-hooks")]
+        test_hook::check(layer.id.as_str());
+        let s = layer.sample(t);
+        let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
+        if opacity == 0 || place::collapses(&s) {
+            return Ok(());
+        }
+        let plain = is_plain(&s);
+        let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
+            // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
+            // it at its own size and let the transform resample it up instead.
+            Err(e) if !plain && e.kind() == crate::error::ErrorKind::Limit => {
+                self.prepare(scene, index, layer, &s, (t, clock), false)?
             }
-            #[cfg(feature = "test-hooks")]
-            test_hook::check(layer.id.as_str());
-            let s = layer.sample(t);
-            let opacity = (s.opacity * 255.0).round().clamp(0.0, 255.0) as u8;
-            if opacity == 0 || place::collapses(&s) {
-                continue;
+            r => r?,
+        };
+        if plain {
+            ops.push(DrawOp {
+                key: p.key,
+                x: s.x.round() as i32 - p.raster.origin_x,
+                y: s.y.round() as i32 - p.raster.origin_y,
+                raster: p.raster,
+                opacity,
+                blend: layer.blend,
+                layer: index,
+            });
+            return Ok(());
+        }
+        let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
+        let vector = Shape::of(&layer.kind);
+        let tr = if vector.is_some() {
+            tr
+        } else {
+            let inv = 1.0 / p.raster_scale as f32;
+            tr.pre_scale(inv, inv)
+                .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32)
+        };
+        let key = key_of((
+            p.key,
+            [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
+            canvas,
+            self.opts.quality,
+        ));
+        let placed = match self.rasters.get(key) {
+            Some(r) => Some(r),
+            None => {
+                let drawn = match vector {
+                    Some(shape) => shape.draw_placed(&tr, p.box_w, p.box_h, canvas),
+                    None => transform_raster(&p.raster, &tr, canvas, self.opts.quality),
+                };
+                drawn.map(|(pm, x, y)| {
+                    self.stats.transformed += 1;
+                    let mut r = Raster::from_pixmap(pm, 0.0, 0.0);
+                    r.origin_x = -x;
+                    r.origin_y = -y;
+                    self.rasters.insert(key, r)
+                })
             }
-            let plain = is_plain(&s);
-            let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
-                // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
-                // it at its own size and let the transform resample it up instead.
-                Err(e) if !plain && e.kind() == crate::error::ErrorKind::Limit => {
-                    self.prepare(scene, index, layer, &s, (t, clock), false)?
-                }
-                r => r?,
-            };
-            if plain {
-                ops.push(DrawOp {
-                    key: p.key,
-                    x: s.x.round() as i32 - p.raster.origin_x,
-                    y: s.y.round() as i32 - p.raster.origin_y,
-                    raster: p.raster,
-                    opacity,
-                    blend: layer.blend,
-                });
-                continue;
-            }
-            let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
-            let vector = Shape::of(&layer.kind);
-            let tr = if vector.is_some() {
-                tr
-            } else {
-                let inv = 1.0 / p.raster_scale as f32;
-                tr.pre_scale(inv, inv)
-                    .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32)
-            };
-            let key = key_of((
-                p.key,
-                [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
-                canvas,
-                self.opts.quality,
-            ));
-            let placed = match self.rasters.get(key) {
-                Some(r) => Some(r),
-                None => {
-                    let drawn = match vector {
-                        Some(shape) => shape.draw_placed(&tr, p.box_w, p.box_h, canvas),
-                        None => transform_raster(&p.raster, &tr, canvas, self.opts.quality),
-                    };
-                    drawn.map(|(pm, x, y)| {
-                        self.stats.transformed += 1;
-                        let mut r = Raster::from_pixmap(pm, 0.0, 0.0);
-                        r.origin_x = -x;
-                        r.origin_y = -y;
-                        self.rasters.insert(key, r)
-                    })
-                }
-            };
-            if let Some(r) = placed {
-                ops.push(DrawOp {
-                    key,
-                    x: -r.origin_x,
-                    y: -r.origin_y,
-                    raster: r,
-                    opacity,
-                    blend: layer.blend,
-                });
-            }
+        };
+        if let Some(r) = placed {
+            ops.push(DrawOp {
+                key,
+                x: -r.origin_x,
+                y: -r.origin_y,
+                raster: r,
+                opacity,
+                blend: layer.blend,
+                layer: index,
+            });
         }
         Ok(())
     }
