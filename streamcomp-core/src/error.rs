@@ -181,6 +181,24 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// The kind as a stable lower-case name (`invalid`, `not_found`, `conflict`, `limit`,
+    /// `full`, `unsupported`, `io`, `network`, `internal`) for front ends that expose it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Full => "full",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Io => "io",
+            ErrorKind::Network => "network",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 /// Any error of the core.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

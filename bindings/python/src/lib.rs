@@ -42,6 +42,15 @@ create_exception!(
 fn _streamcomp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", streamcomp_core::VERSION)?;
+    // Class defaults of `kind` and `path`, for errors the binding raises itself (a bad
+    // argument); errors from the core set their own (`error::to_py_err`).
+    for (class, kind) in [
+        (py.get_type::<SceneError>(), "invalid"),
+        (py.get_type::<StreamError>(), "io"),
+    ] {
+        class.setattr("kind", kind)?;
+        class.setattr("path", "")?;
+    }
     m.add("SceneError", py.get_type::<SceneError>())?;
     m.add("StreamError", py.get_type::<StreamError>())?;
     m.add_class::<scene::Scene>()?;

@@ -80,6 +80,15 @@ def test_from_json_and_from_dict():
     bad = dict(doc, layers=[rect("a", "#ff0000", opacity=1.5)])
     with pytest.raises(streamcomp.SceneError, match=r"layers\[0\]\.opacity: must be between 0 and 1, got 1.5"):
         streamcomp.Scene.from_json(json.dumps(bad))
+    # The core's kind and JSON path as attributes, as the server's error body gives them.
+    with pytest.raises(streamcomp.SceneError) as e:
+        streamcomp.Scene.from_json(json.dumps(bad))
+    assert (e.value.kind, e.value.path) == ("invalid", "layers[0].opacity")
+    s = streamcomp.Scene.from_dict(doc)
+    with pytest.raises(streamcomp.SceneError) as e:
+        s.update_layer("nope", {"x": 1})
+    assert e.value.kind == "not_found"
+    assert (streamcomp.SceneError.kind, streamcomp.StreamError.path) == ("invalid", "")
     with pytest.raises(streamcomp.SceneError, match=r"colour"):
         streamcomp.Scene.from_dict(dict(doc, colour="red"))
 

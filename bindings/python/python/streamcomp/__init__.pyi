@@ -36,8 +36,19 @@ class SceneError(ValueError):
     """A scene, layer, option, file or asset was refused; the message names the JSON path of
     the bad value (``opacity: must be between 0 and 1, got 1.5``)."""
 
+    kind: str
+    """The core's error kind: ``invalid``, ``not_found``, ``conflict``, ``limit``, ``full``,
+    ``unsupported``, ``io``, ``network`` or ``internal``."""
+    path: str
+    """The JSON path of the bad value (``layers[0].opacity``), or ``""``."""
+
 class StreamError(Exception):
     """Encoding, an output or a stream failed, or a stream was used in the wrong state."""
+
+    kind: str
+    """The core's error kind (as :attr:`SceneError.kind`)."""
+    path: str
+    """The JSON path of the bad value, or ``""``."""
 
 @final
 class Scene:
