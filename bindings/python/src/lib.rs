@@ -17,6 +17,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
+use streamcomp_core::ErrorKind;
 
 mod convert;
 mod error;
@@ -45,10 +46,10 @@ fn _streamcomp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Class defaults of `kind` and `path`, for errors the binding raises itself (a bad
     // argument); errors from the core set their own (`error::to_py_err`).
     for (class, kind) in [
-        (py.get_type::<SceneError>(), "invalid"),
-        (py.get_type::<StreamError>(), "io"),
+        (py.get_type::<SceneError>(), ErrorKind::Invalid),
+        (py.get_type::<StreamError>(), ErrorKind::Io),
     ] {
-        class.setattr("kind", kind)?;
+        class.setattr("kind", kind.as_str())?;
         class.setattr("path", "")?;
     }
     m.add("SceneError", py.get_type::<SceneError>())?;

@@ -145,14 +145,14 @@ impl EncoderContext {
         scene: &Scene,
         assets: &AssetResolver,
     ) -> Result<EncoderContext, Error> {
-        let mixer = match audio {
-            Some(_) => Some(Mixer::new(scene, assets)?),
-            None => None,
-        };
+        // The audio files first: a missing one is the error even when the encoder would fail.
+        let audio = audio
+            .map(|a| Ok::<_, Error>((a, Mixer::new(scene, assets)?)))
+            .transpose()?;
         let ctx = EncoderContext::new(video)?;
-        match (audio, mixer) {
-            (Some(a), Some(mixer)) => ctx.with_sound(a, Sound::Scene(mixer)),
-            _ => Ok(ctx),
+        match audio {
+            Some((a, mixer)) => ctx.with_sound(a, Sound::Scene(mixer)),
+            None => Ok(ctx),
         }
     }
 
