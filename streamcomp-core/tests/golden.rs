@@ -1,5 +1,6 @@
 //! Golden images: every scene `tests/golden/NAME.json`, rendered at the scene time written in
-//! `NAME.t` beside it (default 0), must match `tests/golden/NAME.png` within 1 level per channel.
+//! `NAME.t` beside it (default 0) and the quality in `NAME.q` (default high), must match
+//! `tests/golden/NAME.png` within 1 level per channel.
 //!
 //! On a mismatch a three-panel image (expected | actual | difference ×8) is written to
 //! `target/golden-diff/NAME.png`. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the
@@ -42,12 +43,21 @@ fn render(json: &Path) -> Frame {
         .ok()
         .map(|s| s.trim().parse().expect("a .t file holds seconds"))
         .unwrap_or(0.0);
+    let quality = std::fs::read_to_string(json.with_extension("q"))
+        .ok()
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("a .q file holds low, medium or high")
+        })
+        .unwrap_or_default();
     // A fixed clock so {time}/{date} templates are reproducible.
     let start = DateTime::parse_from_rfc3339("2026-01-02T03:04:05+00:00").unwrap();
     let assets = AssetResolver::new(golden_dir()).with_system_fonts(false);
     let mut comp = Compositor::new(
         CompositorOptions::default()
             .with_threads(2)
+            .with_quality(quality)
             .with_clock_start(start),
         assets,
     );

@@ -8,20 +8,28 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::affine::{AffineMap, CHUNK};
 use super::blend::{blend_row, fill_row};
 use super::place::IRect;
 use super::raster::Raster;
 use crate::scene::BlendMode;
 
-/// One layer ready to blit: a raster at an integer canvas position.
+/// One layer ready to draw: a raster blitted at an integer canvas position, or resampled
+/// through an affine map.
 #[derive(Clone, Debug)]
 pub(crate) struct DrawOp {
-    /// Content key of `raster` (equal keys, equal pixels).
+    /// Content key of what the op draws (equal keys, equal pixels): the raster's, or for a
+    /// mapped op the raster's with its transform and filter.
     pub(crate) key: u64,
     pub(crate) raster: Arc<Raster>,
-    /// Canvas position of the raster's top-left pixel.
+    /// Canvas rectangle the op may touch: the raster's own for a blit, the transformed
+    /// raster's bounding box (clipped to the canvas) for a mapped op.
     pub(crate) x: i32,
     pub(crate) y: i32,
+    pub(crate) w: i32,
+    pub(crate) h: i32,
+    /// `None`: blit the raster with its top-left at `(x, y)`. `Some`: sample it through the map.
+    pub(crate) map: Option<AffineMap>,
     pub(crate) opacity: u8,
     pub(crate) blend: BlendMode,
     /// The index of the layer it draws in the scene (for per-layer timing).
@@ -31,12 +39,7 @@ pub(crate) struct DrawOp {
 impl DrawOp {
     /// The canvas rectangle the op covers.
     pub(crate) fn rect(&self) -> IRect {
-        IRect::new(
-            self.x,
-            self.y,
-            self.raster.pixmap.width() as i32,
-            self.raster.pixmap.height() as i32,
-        )
+        IRect::new(self.x, self.y, self.w, self.h)
     }
 
     /// True when drawing `other` instead would give the same pixels.
@@ -107,7 +110,8 @@ fn compose_band(
     let first = ops
         .iter()
         .rposition(|op| {
-            op.raster.opaque
+            op.map.is_none()
+                && op.raster.opaque
                 && op.opacity == 255
                 && op.blend == BlendMode::Normal
                 && op.rect().intersect(&band) == band
@@ -126,26 +130,54 @@ fn compose_band(
         if r.is_empty() {
             continue;
         }
-        let pm = &op.raster.pixmap;
-        let src_stride = pm.width() as usize * 4;
-        let src = pm.data();
-        let (sx0, len) = ((r.x0 - op.x) as usize * 4, (r.x1 - r.x0) as usize * 4);
         let start = times.map(|_| Instant::now());
-        for y in r.y0..r.y1 {
-            let s = (y - op.y) as usize * src_stride + sx0;
-            let d = (y - band.y0) as usize * stride + r.x0 as usize * 4;
-            blend_row(
-                &mut rows[d..d + len],
-                &src[s..s + len],
-                op.opacity,
-                op.blend,
-                op.raster.opaque,
-            );
+        match &op.map {
+            None => blit(rows, stride, band, r, op),
+            Some(map) => resample(rows, stride, band, r, op, map),
         }
         if let (Some(times), Some(start)) = (times, start)
             && let Some(slot) = times.get(op.layer)
         {
             slot.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Blends the part `r` of a blit op into the band.
+fn blit(rows: &mut [u8], stride: usize, band: IRect, r: IRect, op: &DrawOp) {
+    let pm = &op.raster.pixmap;
+    let src_stride = pm.width() as usize * 4;
+    let src = pm.data();
+    let (sx0, len) = ((r.x0 - op.x) as usize * 4, (r.x1 - r.x0) as usize * 4);
+    for y in r.y0..r.y1 {
+        let s = (y - op.y) as usize * src_stride + sx0;
+        let d = (y - band.y0) as usize * stride + r.x0 as usize * 4;
+        blend_row(
+            &mut rows[d..d + len],
+            &src[s..s + len],
+            op.opacity,
+            op.blend,
+            op.raster.opaque,
+        );
+    }
+}
+
+/// Samples the part `r` of a mapped op row by row, in chunks on the stack, and blends each
+/// chunk into the band.
+fn resample(rows: &mut [u8], stride: usize, band: IRect, r: IRect, op: &DrawOp, map: &AffineMap) {
+    let mut buf = [0u8; CHUNK * 4];
+    let pix = op.raster.pixmap.data();
+    for y in r.y0..r.y1 {
+        let (x0, x1) = map.row_span(y, r.x0, r.x1);
+        let row = (y - band.y0) as usize * stride;
+        let mut x = x0;
+        while x < x1 {
+            let n = ((x1 - x) as usize).min(CHUNK);
+            let chunk = &mut buf[..n * 4];
+            map.sample_row(pix, y, x, chunk);
+            let d = row + x as usize * 4;
+            blend_row(&mut rows[d..d + n * 4], chunk, op.opacity, op.blend, false);
+            x += n as i32;
         }
     }
 }

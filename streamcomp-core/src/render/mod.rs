@@ -2,6 +2,7 @@
 //! looks like changes), places it (anchor, rotation, scale), and composes the frame in parallel
 //! bands, redrawing only what changed since the previous frame.
 
+mod affine;
 mod bands;
 pub(crate) mod blend;
 mod cache;
@@ -20,11 +21,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
+use self::affine::{AffineMap, Filter};
 use self::bands::{DrawOp, compose};
 pub(crate) use self::cache::RasterHandoff;
 use self::cache::{RasterCache, key_of};
 use self::kind::{Ctx, Rasterise};
-use self::place::{IRect, box_transform, is_plain, mapped_bounds, transform_raster};
+use self::place::{IRect, box_transform, is_plain, mapped_bounds};
 use self::raster::Raster;
 use self::shape::Shape;
 use crate::assets::{AssetResolver, FontLibrary};
@@ -66,6 +68,14 @@ impl FromStr for Quality {
 /// it is resampled (a scale of 1000 is drawn at 16 and resampled up, instead of asking for a
 /// raster a thousand times its size).
 const MAX_RASTER_SCALE: f64 = 16.0;
+
+/// The smallest multiple of its box size a transformed image layer is drawn at (a 4000 px
+/// picture shown at 0.01× is resized once to about 16 px, not sampled from 4000 every frame).
+const MIN_RASTER_SCALE: f64 = 1.0 / 256.0;
+
+/// The smallest multiple of its font size text is laid out at when shown small (below it,
+/// the affine stage shrinks the raster further).
+const MIN_TEXT_RASTER_SCALE: f64 = 1.0 / 8.0;
 
 /// How a [`Compositor`] works.
 #[derive(Clone, Debug)]
@@ -142,7 +152,8 @@ pub struct CompositorStats {
     pub reused_frames: u64,
     /// Layer rasters drawn (cache misses).
     pub rasterized: u64,
-    /// Transformed (rotated/scaled) copies drawn.
+    /// Transformed (rotated/scaled) shapes drawn as vectors where they are placed. Text and
+    /// images are resampled straight into the frame instead, with no copy to count.
     pub transformed: u64,
     /// Canvas pixels recomposed, summed over frames.
     pub composed_pixels: u64,
@@ -486,6 +497,9 @@ impl Compositor {
                 key: p.key,
                 x: s.x.round() as i32 - p.raster.origin_x,
                 y: s.y.round() as i32 - p.raster.origin_y,
+                w: p.raster.pixmap.width() as i32,
+                h: p.raster.pixmap.height() as i32,
+                map: None,
                 raster: p.raster,
                 opacity,
                 blend: layer.blend,
@@ -494,41 +508,71 @@ impl Compositor {
             return Ok(());
         }
         let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
-        let vector = Shape::of(&layer.kind);
-        let tr = if vector.is_some() {
-            tr
-        } else {
+        let Some(shape) = Shape::of(&layer.kind) else {
+            // Text and images: their raster resampled straight into the canvas.
+            let pm = &p.raster.pixmap;
+            let (rx, ry) = match &layer.kind {
+                // An image's raster fills its box: map its whole-pixel size onto the box.
+                LayerKind::Image(_) if p.raster.origin_x == 0 && p.raster.origin_y == 0 => (
+                    p.raster.box_w / pm.width() as f32,
+                    p.raster.box_h / pm.height() as f32,
+                ),
+                _ => (1.0, 1.0),
+            };
             let inv = 1.0 / p.raster_scale as f32;
-            tr.pre_scale(inv, inv)
+            let tr = tr
+                .pre_scale(inv, inv)
                 .pre_translate(-p.raster.origin_x as f32, -p.raster.origin_y as f32)
+                .pre_scale(rx, ry);
+            let filter = Filter::of(self.opts.quality);
+            if let Some((map, rect)) = AffineMap::new(&tr, pm.width(), pm.height(), filter, canvas)
+            {
+                ops.push(DrawOp {
+                    key: key_of((
+                        p.key,
+                        [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
+                        filter,
+                    )),
+                    raster: p.raster,
+                    x: rect.x0,
+                    y: rect.y0,
+                    w: rect.x1 - rect.x0,
+                    h: rect.y1 - rect.y0,
+                    map: Some(map),
+                    opacity,
+                    blend: layer.blend,
+                    layer: index,
+                });
+            }
+            return Ok(());
         };
+        // Shapes: drawn as vectors where they are placed (sharp at any scale), cached by
+        // placement.
         let key = key_of((
             p.key,
             [tr.sx, tr.ky, tr.kx, tr.sy, tr.tx, tr.ty].map(f32::to_bits),
             canvas,
-            self.opts.quality,
         ));
         let placed = match self.rasters.get(key) {
             Some(r) => Some(r),
-            None => {
-                let drawn = match vector {
-                    Some(shape) => shape.draw_placed(&tr, p.box_w, p.box_h, canvas),
-                    None => transform_raster(&p.raster, &tr, canvas, self.opts.quality),
-                };
-                drawn.map(|(pm, x, y)| {
+            None => shape
+                .draw_placed(&tr, p.box_w, p.box_h, canvas)
+                .map(|(pm, x, y)| {
                     self.stats.transformed += 1;
                     let mut r = Raster::from_pixmap(pm, 0.0, 0.0);
                     r.origin_x = -x;
                     r.origin_y = -y;
                     self.rasters.insert(key, r)
-                })
-            }
+                }),
         };
         if let Some(r) = placed {
             ops.push(DrawOp {
                 key,
                 x: -r.origin_x,
                 y: -r.origin_y,
+                w: r.pixmap.width() as i32,
+                h: r.pixmap.height() as i32,
+                map: None,
                 raster: r,
                 opacity,
                 blend: layer.blend,
@@ -549,7 +593,11 @@ impl Compositor {
         (t, clock): (f64, &TemplateClock),
         transformed: bool,
     ) -> Result<Prepared, RenderError> {
-        let raster_scale = if transformed { raster_scale(s) } else { 1.0 };
+        let raster_scale = if transformed {
+            raster_scale(s, &layer.kind)
+        } else {
+            1.0
+        };
         let mut cx = Ctx {
             rasters: &mut self.rasters,
             stats: &mut self.stats,
@@ -587,13 +635,20 @@ impl Compositor {
 }
 
 /// The multiple of its box size a transformed text or image layer is drawn at: its largest
-/// scale rounded up to a step of √2, at most [`MAX_RASTER_SCALE`], so that it is only ever
-/// resampled down (transformed shapes are drawn as vectors instead).
-fn raster_scale(s: &Sampled) -> f64 {
+/// scale rounded up to a step of √2, between [`MIN_RASTER_SCALE`] (images) or
+/// [`MIN_TEXT_RASTER_SCALE`] (text) and [`MAX_RASTER_SCALE`], so that the affine stage only
+/// ever shrinks it by less than √2: a large picture shown small is prefiltered once (by the
+/// resize into its raster) instead of aliasing or costing its full size every frame
+/// (transformed shapes are drawn as vectors instead).
+fn raster_scale(s: &Sampled, kind: &LayerKind) -> f64 {
     let m = s.scale_x.abs().max(s.scale_y.abs());
-    if m > 1.0 {
+    let min = match kind {
+        LayerKind::Text(_) => MIN_TEXT_RASTER_SCALE,
+        _ => MIN_RASTER_SCALE,
+    };
+    if m > 0.0 && m.is_finite() {
         2f64.powf((m.log2() * 2.0).ceil() / 2.0)
-            .min(MAX_RASTER_SCALE)
+            .clamp(min, MAX_RASTER_SCALE)
     } else {
         1.0
     }

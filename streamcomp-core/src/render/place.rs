@@ -1,12 +1,8 @@
-//! Placement: anchor, rotation and scale as a transform from a layer's box to the canvas, the
-//! canvas bounding box that results, and transformed copies of rasters for non-trivial transforms.
+//! Placement: anchor, rotation and scale as a transform from a layer's box to the canvas, and
+//! the canvas bounding box that results.
 
-use tiny_skia::{
-    FillRule, FilterQuality, Paint, PathBuilder, Pattern, Pixmap, Rect, SpreadMode, Transform,
-};
+use tiny_skia::Transform;
 
-use super::Quality;
-use super::raster::Raster;
 use crate::scene::Sampled;
 
 /// An axis-aligned rectangle on the canvas, in pixels (`x0..x1`, `y0..y1`).
@@ -108,53 +104,4 @@ pub(crate) fn mapped_bounds(t: &Transform, x: f32, y: f32, w: f32, h: f32) -> (f
         y1 = y1.max(p.y);
     }
     (x0, y0, x1 - x0, y1 - y0)
-}
-
-fn filter(q: Quality) -> FilterQuality {
-    match q {
-        Quality::Low => FilterQuality::Bilinear,
-        Quality::Medium | Quality::High => FilterQuality::Bicubic,
-    }
-}
-
-/// Draws `raster` through `t` (raster pixel space → canvas) into a new pixmap covering the
-/// transformed raster clipped to `clip`. Returns the pixmap and its canvas position, or `None`
-/// when nothing is visible. Edges are anti-aliased.
-pub(crate) fn transform_raster(
-    raster: &Raster,
-    t: &Transform,
-    clip: IRect,
-    quality: Quality,
-) -> Option<(Pixmap, i32, i32)> {
-    let (pw, ph) = (raster.pixmap.width() as f32, raster.pixmap.height() as f32);
-    let (bx, by, bw, bh) = mapped_bounds(t, 0.0, 0.0, pw, ph);
-    if !(bx.is_finite() && by.is_finite() && bw.is_finite() && bh.is_finite()) {
-        return None;
-    }
-    let area = IRect {
-        x0: bx.floor().max(i32::MIN as f32 / 2.0) as i32,
-        y0: by.floor().max(i32::MIN as f32 / 2.0) as i32,
-        x1: (bx + bw).ceil().min(i32::MAX as f32 / 2.0) as i32,
-        y1: (by + bh).ceil().min(i32::MAX as f32 / 2.0) as i32,
-    }
-    .intersect(&clip);
-    if area.is_empty() {
-        return None;
-    }
-    let mut out = Pixmap::new((area.x1 - area.x0) as u32, (area.y1 - area.y0) as u32)?;
-    let path = PathBuilder::from_rect(Rect::from_xywh(0.0, 0.0, pw, ph)?);
-    let paint = Paint {
-        shader: Pattern::new(
-            raster.pixmap.as_ref(),
-            SpreadMode::Pad,
-            filter(quality),
-            1.0,
-            Transform::identity(),
-        ),
-        anti_alias: true,
-        ..Paint::default()
-    };
-    let shifted = t.post_translate(-area.x0 as f32, -area.y0 as f32);
-    out.fill_path(&path, &paint, FillRule::Winding, shifted, None);
-    Some((out, area.x0, area.y0))
 }
