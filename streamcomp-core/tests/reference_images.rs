@@ -293,7 +293,11 @@ fn a_fine_checkerboard_shown_small_does_not_alias() {
     let n = 1024u32;
     let rgba: Vec<u8> = (0..n * n)
         .flat_map(|i| {
-            let c = if (i % n + i / n).is_multiple_of(2) { 255 } else { 0 };
+            let c = if (i % n + i / n).is_multiple_of(2) {
+                255
+            } else {
+                0
+            };
             [c, c, c, 255]
         })
         .collect();
