@@ -74,9 +74,10 @@ fn steady(s: &Scene, threads: usize, assets: AssetResolver) {
     // With a thread pool, handing it each frame's bands goes through rayon's injector queue,
     // which allocates one block per 63 jobs it has queued (once in about two seconds at
     // 30 fps): bounded, not per frame. Our own code allocates nothing.
-    let pool_blocks = if threads > 1 { 60 / 63 + 1 } else { 0 };
+    let frames: u64 = 60;
+    let pool_blocks = if threads > 1 { frames.div_ceil(63) } else { 0 };
     assert!(
         allocs <= pool_blocks,
-        "60 steady-state frames with {threads} threads made {allocs} allocations"
+        "{frames} steady-state frames with {threads} threads made {allocs} allocations"
     );
 }
