@@ -1,9 +1,12 @@
 //! Composition time per 1920×1080 frame: (a) a 10-layer broadcast overlay with a rotating logo
-//! and a clock, (b) 50 mixed layers, (c) the overlay with nothing moving. Time advances one frame
-//! per iteration so animations run as they would live.
+//! and a clock, (b) 50 mixed layers, (c) the overlay with nothing moving; and per frame of the
+//! Ken Burns scenes `motion-720p` and `motion-1080p` (a full-frame photo panning and turning,
+//! resampled into the frame every frame) at each quality. Time advances one frame per
+//! iteration so animations run as they would live.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use streamcomp_benches::load;
+use streamcomp_benches::{load, load_with};
+use streamcomp_core::Quality;
 
 fn compose(c: &mut Criterion) {
     let mut group = c.benchmark_group("compose_1080p");
@@ -28,5 +31,26 @@ fn compose(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, compose);
+fn motion(c: &mut Criterion) {
+    let mut group = c.benchmark_group("motion");
+    for file in ["motion-720p.json", "motion-1080p.json"] {
+        for (quality, q) in [("low", Quality::Low), ("high", Quality::High)] {
+            for threads in [1, 2] {
+                let (scene, mut comp) = load_with(file, threads, q);
+                let mut frame = 1u64;
+                let label = file.trim_end_matches(".json");
+                group.bench_function(format!("{label}/{quality}/threads_{threads}"), |b| {
+                    b.iter(|| {
+                        frame += 1;
+                        let t = frame as f64 / scene.fps;
+                        comp.render(&scene, t).expect("render").width()
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, compose, motion);
 criterion_main!(benches);

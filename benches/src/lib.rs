@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use streamcomp_core::{
-    AssetResolver, Compositor, CompositorOptions, Frame, LoadOptions, Scene, YuvFrame,
+    AssetResolver, Compositor, CompositorOptions, Frame, LoadOptions, Quality, Scene, YuvFrame,
     encode::EncoderContext, encode::VideoSettings,
 };
 
@@ -16,16 +16,30 @@ pub fn scenes_dir() -> PathBuf {
 /// Loads `benches/scenes/NAME` and a compositor for it with `threads` threads, warmed up;
 /// `incremental: false` makes it recompose every pixel of every frame.
 pub fn load(name: &str, threads: usize, incremental: bool) -> (Scene, Compositor) {
+    load_opts(
+        name,
+        CompositorOptions::default()
+            .with_threads(threads)
+            .with_incremental(incremental),
+    )
+}
+
+/// [`load`] at a resampling quality (incremental).
+pub fn load_with(name: &str, threads: usize, quality: Quality) -> (Scene, Compositor) {
+    load_opts(
+        name,
+        CompositorOptions::default()
+            .with_threads(threads)
+            .with_quality(quality),
+    )
+}
+
+fn load_opts(name: &str, opts: CompositorOptions) -> (Scene, Compositor) {
     let path = scenes_dir().join(name);
     let scene = Scene::from_file(&path, &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let assets = AssetResolver::new(scenes_dir()).with_system_fonts(false);
-    let mut comp = Compositor::new(
-        CompositorOptions::default()
-            .with_threads(threads)
-            .with_incremental(incremental),
-        assets,
-    );
+    let mut comp = Compositor::new(opts, assets);
     comp.render(&scene, 0.0)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (scene, comp)
