@@ -302,25 +302,40 @@ impl AffineMap {
     /// raster this map was made for) into `out`, premultiplied, with edge coverage applied,
     /// with the fastest kernels this CPU runs.
     pub(crate) fn sample_row(&self, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
-        self.sample_row_with(Kernels::detect(), pix, y, x, out);
+        self.sample_row_with::<false>(Kernels::detect(), pix, y, x, out);
     }
 
-    /// [`AffineMap::sample_row`] with the given kernels (the same bytes with each).
-    pub(crate) fn sample_row_with(&self, k: Kernels, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
+    /// Samples like [`AffineMap::sample_row`] and composes each pixel over `dst` at once
+    /// (normal blend, full opacity): one pass, the same bytes as sampling into a buffer and
+    /// blending it with `blend_row`.
+    pub(crate) fn over_row(&self, pix: &[u8], y: i32, x: i32, dst: &mut [u8]) {
+        self.sample_row_with::<true>(Kernels::detect(), pix, y, x, dst);
+    }
+
+    /// [`AffineMap::sample_row`] (`OVER` false) or [`AffineMap::over_row`] (true) with the
+    /// given kernels (the same bytes with each).
+    pub(crate) fn sample_row_with<const OVER: bool>(
+        &self,
+        k: Kernels,
+        pix: &[u8],
+        y: i32,
+        x: i32,
+        out: &mut [u8],
+    ) {
         match k {
-            Kernels::Scalar => self.sample_row_scalar(pix, y, x, out),
+            Kernels::Scalar => self.sample_row_scalar::<OVER>(pix, y, x, out),
             // SAFETY: `Kernels::Avx2` is only made when the CPU has AVX2 (`detect`, or a test
             // that checked it).
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
-            Kernels::Avx2 => unsafe { x86::sample_row(self, pix, y, x, out) },
+            Kernels::Avx2 => unsafe { x86::sample_row::<OVER>(self, pix, y, x, out) },
         }
     }
 
-    fn sample_row_scalar(&self, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
+    fn sample_row_scalar<const OVER: bool>(&self, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
         let (mut u, mut v) = self.origin(x, y);
         for o in out.chunks_exact_mut(4) {
-            o.copy_from_slice(&self.sample_edge(pix, u, v));
+            put::<OVER>(o, self.sample_edge(pix, u, v));
             u = u.saturating_add(self.du);
             v = v.saturating_add(self.dv);
         }
@@ -395,6 +410,17 @@ impl AffineMap {
         let ch = |x: i32| ((x + (1 << (SHIFT - 1))) >> SHIFT).clamp(0, 255) as u8;
         let a = ch(acc[3]);
         [ch(acc[0]).min(a), ch(acc[1]).min(a), ch(acc[2]).min(a), a]
+    }
+}
+
+/// Stores a sampled pixel (`OVER` false), or composes it over what `o` holds (true): opaque
+/// pixels replace, transparent ones leave it, the rest go through the blend kernel.
+#[inline(always)]
+fn put<const OVER: bool>(o: &mut [u8], px: [u8; 4]) {
+    if !OVER || px[3] == 255 {
+        o.copy_from_slice(&px);
+    } else if px != [0; 4] {
+        super::blend::blend_row(o, &px, 255, crate::scene::BlendMode::Normal, false);
     }
 }
 
@@ -515,7 +541,8 @@ mod tests {
     }
 
     /// Every kernel set this CPU runs gives the bytes of the scalar code, for both filters,
-    /// at many angles, scales and sub-pixel offsets, edges included.
+    /// at many angles, scales and sub-pixel offsets, edges included; sampling and composing in
+    /// one pass gives the bytes of sampling, then blending.
     #[test]
     fn simd_and_scalar_kernels_give_the_same_bytes() {
         let kernels = Kernels::detect();
@@ -542,10 +569,25 @@ mod tests {
                 };
                 let n = (r.x1 - r.x0) as usize * 4;
                 let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+                let under: Vec<u8> = noise((n / 4) as u32, 1);
                 for y in r.y0..r.y1 {
-                    map.sample_row_with(Kernels::Scalar, &pix, y, r.x0, &mut a);
-                    map.sample_row_with(kernels, &pix, y, r.x0, &mut b);
+                    map.sample_row_with::<false>(Kernels::Scalar, &pix, y, r.x0, &mut a);
+                    map.sample_row_with::<false>(kernels, &pix, y, r.x0, &mut b);
                     assert_eq!(a, b, "{filter:?} {t:?} row {y}");
+                    // Composed in the same pass: the bytes of sampling, then blending.
+                    let mut want = under.clone();
+                    crate::render::blend::blend_row(
+                        &mut want,
+                        &a,
+                        255,
+                        crate::scene::BlendMode::Normal,
+                        false,
+                    );
+                    for k in [Kernels::Scalar, kernels] {
+                        let mut got = under.clone();
+                        map.sample_row_with::<true>(k, &pix, y, r.x0, &mut got);
+                        assert_eq!(got, want, "over {k:?} {filter:?} {t:?} row {y}");
+                    }
                     compared += n;
                 }
             }

@@ -162,14 +162,23 @@ fn blit(rows: &mut [u8], stride: usize, band: IRect, r: IRect, op: &DrawOp) {
     }
 }
 
-/// Samples the part `r` of a mapped op row by row, in chunks on the stack, and blends each
-/// chunk into the band.
+/// Samples the part `r` of a mapped op row by row and composes it into the band: straight
+/// into the canvas for a normal blend at full opacity, otherwise in chunks on the stack, each
+/// blended into the band.
 fn resample(rows: &mut [u8], stride: usize, band: IRect, r: IRect, op: &DrawOp, map: &AffineMap) {
     let mut buf = [0u8; CHUNK * 4];
     let pix = op.raster.pixmap.data();
+    let direct = op.opacity == 255 && op.blend == BlendMode::Normal;
     for y in r.y0..r.y1 {
         let (x0, x1) = map.row_span(y, r.x0, r.x1);
         let row = (y - band.y0) as usize * stride;
+        if direct {
+            if x0 < x1 {
+                let d = row + x0 as usize * 4;
+                map.over_row(pix, y, x0, &mut rows[d..d + (x1 - x0) as usize * 4]);
+            }
+            continue;
+        }
         let mut x = x0;
         while x < x1 {
             let n = ((x1 - x) as usize).min(CHUNK);

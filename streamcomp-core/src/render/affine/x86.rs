@@ -32,7 +32,13 @@ static HX: [[i16; 16]; 64] = {
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn sample_row(map: &AffineMap, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
+pub(super) unsafe fn sample_row<const OVER: bool>(
+    map: &AffineMap,
+    pix: &[u8],
+    y: i32,
+    x: i32,
+    out: &mut [u8],
+) {
     let (u, v) = map.origin(x, y);
     let n = (out.len() / 4) as i64;
     // Far from overflow, the coordinates step with plain adds; otherwise the scalar code
@@ -44,21 +50,21 @@ pub(super) unsafe fn sample_row(map: &AffineMap, pix: &[u8], y: i32, x: i32, out
             && p.abs() < 1 << 61
     };
     if !(safe(u, map.du) && safe(v, map.dv)) {
-        map.sample_row_with(super::Kernels::Scalar, pix, y, x, out);
+        map.sample_row_with::<OVER>(super::Kernels::Scalar, pix, y, x, out);
         return;
     }
     // SAFETY: AVX2 per this function's contract.
     unsafe {
         match map.filter {
-            Filter::Bicubic => run::<true>(map, pix, u, v, out),
-            Filter::Bilinear => run::<false>(map, pix, u, v, out),
+            Filter::Bicubic => run::<true, OVER>(map, pix, u, v, out),
+            Filter::Bilinear => run::<false, OVER>(map, pix, u, v, out),
         }
     }
 }
 
 /// The pixel loop, one filter: AVX2 inside the raster, the scalar code at its edges.
 #[target_feature(enable = "avx2")]
-unsafe fn run<const CUBIC: bool>(
+unsafe fn run<const CUBIC: bool, const OVER: bool>(
     map: &AffineMap,
     pix: &[u8],
     mut u: i64,
@@ -81,7 +87,7 @@ unsafe fn run<const CUBIC: bool>(
         } else {
             map.sample_edge(pix, u, v)
         };
-        o.copy_from_slice(&px);
+        super::put::<OVER>(o, px);
         u += map.du;
         v += map.dv;
     }
