@@ -9,7 +9,7 @@
 //! right or bottom edge the missing column or row repeats the last one, so the sample is the
 //! mean of the pixels that exist. The premultiplied colour is taken as it is (the frame over
 //! black). The SIMD version does the same integer operations (`madd` of 16-bit values and
-//! coefficients into 32-bit sums), so the bytes cannot differ.
+//! coefficients into 32-bit sums, exact), so the bytes cannot differ.
 
 use crate::render::blend::Simd;
 
@@ -136,45 +136,60 @@ mod x86 {
 
     use super::{C_BIAS, CB_B, CB_G, CB_R, CR_B, CR_G, CR_R, Simd, Y_BIAS, YB, YG, YR};
 
-    /// Four 16-bit coefficients as the 64 bits of one pixel's `[r, g, b, a]` lanes.
-    const fn lanes(r: i32, g: i32, b: i32) -> i64 {
-        (r as u16 as i64) | ((g as u16 as i64) << 16) | ((b as u16 as i64) << 32)
+    /// Two 16-bit coefficients as one 32-bit lane (`lo` for the lane's low half).
+    const fn pair(lo: i32, hi: i32) -> i32 {
+        (lo as u16 as i32) | ((hi as u16 as i32) << 16)
     }
 
     /// The constants of the loop.
     struct K {
-        /// Luma coefficients for each pixel's lanes.
-        y: __m256i,
-        /// Cb coefficients in the low pixel of each 128-bit half, Cr in the high one.
-        c: __m256i,
+        /// `[yr, yb]` for a pixel's `[r, b]` lanes, `[yg, 0]` for its `[g, a]` lanes.
+        y_rb: __m256i,
+        y_ga: __m256i,
+        /// The same for Cb in even 32-bit lanes and Cr in odd ones.
+        c_rb: __m256i,
+        c_ga: __m256i,
         y_bias: __m256i,
         c_bias: __m256i,
+        /// The low byte of each 16-bit lane.
+        low: __m256i,
         /// The dword order that undoes `packs`/`packus` working within 128-bit halves.
         order: __m256i,
         /// Bytes `cb cr cb cr …` → `cb … cb cr … cr` within each half.
         split: __m256i,
     }
 
-    /// Eight luma values (i32) from one vector of pixels widened to 16 bits: `lo` holds pixels
-    /// 0, 1 | 4, 5 and `hi` 2, 3 | 6, 7 (the in-half unpacks); `madd` gives `r·yr + g·yg` and
-    /// `b·yb` per pixel, `hadd` adds them in pixel order.
+    /// A vector of eight pixels as `[r, b]` and `[g, a]` 16-bit pairs, one pair per 32-bit
+    /// lane in pixel order (masks and shifts: no shuffles).
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn luma8(lo: __m256i, hi: __m256i, k: &K) -> __m256i {
-        let s = _mm256_hadd_epi32(_mm256_madd_epi16(lo, k.y), _mm256_madd_epi16(hi, k.y));
+    fn widen(p: __m256i, k: &K) -> (__m256i, __m256i) {
+        (_mm256_and_si256(p, k.low), _mm256_srli_epi16::<8>(p))
+    }
+
+    /// Eight luma values (i32, in pixel order) from [`widen`]'s pairs: `madd` gives
+    /// `r·yr + b·yb` and `g·yg` per pixel.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn luma8((rb, ga): (__m256i, __m256i), k: &K) -> __m256i {
+        let s = _mm256_add_epi32(_mm256_madd_epi16(rb, k.y_rb), _mm256_madd_epi16(ga, k.y_ga));
         _mm256_srai_epi32::<15>(_mm256_add_epi32(s, k.y_bias))
     }
 
     /// Cb, Cr of four 2×2 blocks (i32, `cb0 cr0 cb1 cr1 | cb2 cr2 cb3 cr3`) from the column
-    /// sums of eight pixels (`lo`/`hi` as in [`luma8`]): swapping 64-bit halves adds each pixel
-    /// to its neighbour, and the coefficient vector takes Cb from one copy, Cr from the other.
+    /// sums of eight pixels as [`widen`]'s pairs: each odd pixel's lane is added to its even
+    /// neighbour's (a 64-bit shift), the block sum copied to both lanes, and one `madd` with
+    /// Cb coefficients in even lanes and Cr in odd ones gives both.
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn chroma4(lo: __m256i, hi: __m256i, k: &K) -> __m256i {
-        let lo = _mm256_add_epi16(lo, _mm256_shuffle_epi32::<0x4E>(lo));
-        let hi = _mm256_add_epi16(hi, _mm256_shuffle_epi32::<0x4E>(hi));
-        let s = _mm256_hadd_epi32(_mm256_madd_epi16(lo, k.c), _mm256_madd_epi16(hi, k.c));
-        _mm256_srai_epi32::<17>(_mm256_add_epi32(s, k.c_bias))
+    fn chroma4((rb, ga): (__m256i, __m256i), k: &K) -> __m256i {
+        let blocks =
+            |x| _mm256_shuffle_epi32::<0xA0>(_mm256_add_epi16(x, _mm256_srli_epi64::<32>(x)));
+        let c = _mm256_add_epi32(
+            _mm256_madd_epi16(blocks(rb), k.c_rb),
+            _mm256_madd_epi16(blocks(ga), k.c_ga),
+        );
+        _mm256_srai_epi32::<17>(_mm256_add_epi32(c, k.c_bias))
     }
 
     /// Four vectors of eight i32 (each 0..=255) as 32 bytes in order.
@@ -216,15 +231,19 @@ mod x86 {
         v: &mut [u8],
     ) -> usize {
         let k = K {
-            y: _mm256_set1_epi64x(lanes(YR, YG, YB)),
-            c: _mm256_set_epi64x(
-                lanes(CR_R, CR_G, CR_B),
-                lanes(CB_R, CB_G, CB_B),
-                lanes(CR_R, CR_G, CR_B),
-                lanes(CB_R, CB_G, CB_B),
-            ),
+            y_rb: _mm256_set1_epi32(pair(YR, YB)),
+            y_ga: _mm256_set1_epi32(pair(YG, 0)),
+            c_rb: {
+                let (b, r) = (pair(CB_R, CB_B), pair(CR_R, CR_B));
+                _mm256_setr_epi32(b, r, b, r, b, r, b, r)
+            },
+            c_ga: {
+                let (b, r) = (pair(CB_G, 0), pair(CR_G, 0));
+                _mm256_setr_epi32(b, r, b, r, b, r, b, r)
+            },
             y_bias: _mm256_set1_epi32(Y_BIAS),
             c_bias: _mm256_set1_epi32(C_BIAS),
+            low: _mm256_set1_epi16(0xff),
             order: _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7),
             split: _mm256_setr_epi8(
                 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14, 1,
@@ -248,15 +267,10 @@ mod x86 {
                         _mm256_loadu_si256(row1.as_ptr().add(at).cast()),
                     )
                 };
-                let (a_lo, a_hi) = (_mm256_unpacklo_epi8(a, zero), _mm256_unpackhi_epi8(a, zero));
-                let (b_lo, b_hi) = (_mm256_unpacklo_epi8(b, zero), _mm256_unpackhi_epi8(b, zero));
-                ya[j] = luma8(a_lo, a_hi, &k);
-                yb[j] = luma8(b_lo, b_hi, &k);
-                c[j] = chroma4(
-                    _mm256_add_epi16(a_lo, b_lo),
-                    _mm256_add_epi16(a_hi, b_hi),
-                    &k,
-                );
+                let (a, b) = (widen(a, &k), widen(b, &k));
+                ya[j] = luma8(a, &k);
+                yb[j] = luma8(b, &k);
+                c[j] = chroma4((_mm256_add_epi16(a.0, b.0), _mm256_add_epi16(a.1, b.1)), &k);
             }
             // SAFETY (all stores): `i · 32 + 32 ≤ blocks · 32 ≤ y0.len()` and `y1.len()`, and
             // `i · 16 + 16 ≤ u.len(), v.len()` (asserted above); unaligned stores.
