@@ -90,6 +90,12 @@ pub use render::{
 };
 pub use scene::{Layer, LayerChange, LoadOptions, Scene};
 
+/// The pixel kernels at a chosen SIMD level, for the benchmarks (not API).
+#[doc(hidden)]
+pub mod kernels {
+    pub use crate::render::blend::{Simd, blend_row_at};
+}
+
 /// Live streams: [`LiveStream`](live::LiveStream) renders, encodes and publishes in real time;
 /// its [`LiveHandle`](live::LiveHandle) changes the scene from any thread and reads status
 /// and events.

@@ -1,9 +1,12 @@
 //! Blend kernels on premultiplied RGBA8 rows: `normal` (Porter-Duff over), `add`, `multiply`
 //! and `screen`, each with a layer opacity.
 //!
-//! `over` works on whole pixels as `u32` with two 16-bit lanes per multiply (SWAR); the others
-//! work per channel. All use the same exactly-rounded division by 255, so results do not depend
-//! on which path a pixel took, and any banding of the canvas gives the same bytes.
+//! Rows go through the widest SIMD kernel the CPU runs ([`Simd::detected`], chosen once at run
+//! time: AVX2, eight pixels a step, then SSE2, four, in `blend/x86.rs`), and the scalar code
+//! finishes the last few pixels. The scalar `over` works on whole pixels as `u32` with two
+//! 16-bit lanes per multiply (SWAR); the other modes work per channel. All use the same
+//! exactly-rounded division by 255, so results do not depend on which path a pixel took, and
+//! any banding of the canvas or any CPU gives the same bytes (`every_level_gives_the_same_bytes`).
 
 use crate::scene::BlendMode;
 
@@ -50,15 +53,74 @@ fn load(p: &[u8]) -> u32 {
     u32::from_le_bytes([p[0], p[1], p[2], p[3]])
 }
 
-/// Source-over of `src` onto `dst` (same length, whole pixels) at opacity `op`.
-pub(crate) fn over_row(dst: &mut [u8], src: &[u8], op: u8) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let done = sse2::over(dst, src, op);
-        over_row_swar(&mut dst[done..], &src[done..], op);
+/// A SIMD level of the row kernels, lowest first. [`Simd::detected`] is the best the CPU has;
+/// forcing a lower one (the `*_at` functions) gives the same bytes, only slower.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Simd {
+    /// Portable code only (SWAR for source-over, per channel for the other modes).
+    Scalar,
+    /// SSE2, four pixels a step (the x86_64 baseline).
+    Sse2,
+    /// AVX2, eight pixels a step.
+    Avx2,
+}
+
+impl Simd {
+    /// Every level, lowest first.
+    pub const ALL: [Simd; 3] = [Simd::Scalar, Simd::Sse2, Simd::Avx2];
+
+    /// The best level this CPU runs, detected once and cached.
+    pub fn detected() -> Simd {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        // 0: not detected yet; otherwise the level's index + 1.
+        static LEVEL: AtomicU8 = AtomicU8::new(0);
+        match LEVEL.load(Ordering::Relaxed) {
+            1 => Simd::Scalar,
+            2 => Simd::Sse2,
+            3 => Simd::Avx2,
+            _ => {
+                let level = Simd::detect();
+                LEVEL.store(level as u8 + 1, Ordering::Relaxed);
+                level
+            }
+        }
     }
+
+    #[cfg(target_arch = "x86_64")]
+    fn detect() -> Simd {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            Simd::Avx2
+        } else {
+            Simd::Sse2
+        }
+    }
+
     #[cfg(not(target_arch = "x86_64"))]
-    over_row_swar(dst, src, op);
+    fn detect() -> Simd {
+        Simd::Scalar
+    }
+
+    /// True when this CPU runs the level.
+    pub fn available(self) -> bool {
+        self <= Simd::detected()
+    }
+
+    /// The name used by benchmarks and messages (`scalar`, `sse2`, `avx2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Simd::Scalar => "scalar",
+            Simd::Sse2 => "sse2",
+            Simd::Avx2 => "avx2",
+        }
+    }
+}
+
+/// Source-over of `src` onto `dst` (same length, whole pixels) at opacity `op`.
+// Only the tests call it in this tree; kept for the render code that blends without a mode.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn over_row(dst: &mut [u8], src: &[u8], op: u8) {
+    blend_row_at(Simd::detected(), dst, src, op, BlendMode::Normal, false);
 }
 
 /// The portable kernel: one pixel per step as a `u32` with two 16-bit lanes per multiply.
@@ -77,69 +139,10 @@ fn over_row_swar(dst: &mut [u8], src: &[u8], op: u8) {
     }
 }
 
-/// SSE2 (the x86_64 baseline, so no runtime detection): four pixels per step, every channel
-/// widened to 16 bits, with the same exactly-rounded `div255` as the scalar code, so the
-/// bytes are identical to [`blend_pixel`].
+/// The SSE2 and AVX2 kernels (one body for both).
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
-mod sse2 {
-    use std::arch::x86_64::*;
-
-    /// `round(x / 255)` on eight u16 lanes (each ≤ 65025).
-    #[inline(always)]
-    fn div255(x: __m128i) -> __m128i {
-        // SAFETY: SSE2 is part of the x86_64 baseline; these are pure register operations.
-        unsafe {
-            let t = _mm_add_epi16(x, _mm_set1_epi16(128));
-            _mm_srli_epi16(_mm_add_epi16(t, _mm_srli_epi16(t, 8)), 8)
-        }
-    }
-
-    /// Blends two premultiplied pixels widened to u16 (`d` onto which `s` goes).
-    #[inline(always)]
-    fn over2(s: __m128i, d: __m128i, op: Option<__m128i>) -> __m128i {
-        // SAFETY: as above, register-only SSE2 operations.
-        unsafe {
-            let s = match op {
-                Some(o) => div255(_mm_mullo_epi16(s, o)),
-                None => s,
-            };
-            let a = _mm_shufflehi_epi16(_mm_shufflelo_epi16(s, 0xFF), 0xFF);
-            let inv = _mm_sub_epi16(_mm_set1_epi16(255), a);
-            _mm_add_epi16(s, div255(_mm_mullo_epi16(d, inv)))
-        }
-    }
-
-    /// Blends as many whole 4-pixel blocks as fit; returns the bytes done.
-    pub(super) fn over(dst: &mut [u8], src: &[u8], op: u8) -> usize {
-        let n = dst.len().min(src.len()) / 16;
-        let opv = (op != 255).then(|| {
-            // SAFETY: register-only.
-            unsafe { _mm_set1_epi16(op as i16) }
-        });
-        for (d, s) in dst.chunks_exact_mut(16).zip(src.chunks_exact(16)).take(n) {
-            // SAFETY: `d` and `s` are exactly 16 bytes long (chunks_exact), and the unaligned
-            // load/store intrinsics have no alignment requirement.
-            unsafe {
-                let sv = _mm_loadu_si128(s.as_ptr() as *const __m128i);
-                let dv = _mm_loadu_si128(d.as_ptr() as *const __m128i);
-                let zero = _mm_setzero_si128();
-                let lo = over2(
-                    _mm_unpacklo_epi8(sv, zero),
-                    _mm_unpacklo_epi8(dv, zero),
-                    opv,
-                );
-                let hi = over2(
-                    _mm_unpackhi_epi8(sv, zero),
-                    _mm_unpackhi_epi8(dv, zero),
-                    opv,
-                );
-                _mm_storeu_si128(d.as_mut_ptr() as *mut __m128i, _mm_packus_epi16(lo, hi));
-            }
-        }
-        n * 16
-    }
-}
+mod x86;
 
 /// Per-channel kernels for the separable modes, on premultiplied values (the test reference).
 #[cfg(test)]
@@ -176,10 +179,41 @@ pub(crate) fn blend_pixel(mode: BlendMode, s: [u8; 4], d: [u8; 4], op: u8) -> [u
 /// Blends a row of `src` onto `dst` with `mode` at opacity `op`. `src_opaque` says every source
 /// pixel has alpha 255 (an opaque normal blit at full opacity is then a copy).
 pub(crate) fn blend_row(dst: &mut [u8], src: &[u8], op: u8, mode: BlendMode, src_opaque: bool) {
+    blend_row_at(Simd::detected(), dst, src, op, mode, src_opaque);
+}
+
+/// [`blend_row`] at a chosen SIMD level (clamped to what the CPU runs): for the tests that
+/// prove every level gives the same bytes, and for the benchmarks.
+#[doc(hidden)]
+pub fn blend_row_at(
+    level: Simd,
+    dst: &mut [u8],
+    src: &[u8],
+    op: u8,
+    mode: BlendMode,
+    src_opaque: bool,
+) {
     debug_assert_eq!(dst.len(), src.len());
+    let level = level.min(Simd::detected());
+    if mode == BlendMode::Normal && src_opaque && op == 255 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    let done = match mode {
+        BlendMode::Normal => x86::blend::<{ x86::NORMAL }>(level, dst, src, op),
+        BlendMode::Add => x86::blend::<{ x86::ADD }>(level, dst, src, op),
+        BlendMode::Multiply => x86::blend::<{ x86::MULTIPLY }>(level, dst, src, op),
+        BlendMode::Screen => x86::blend::<{ x86::SCREEN }>(level, dst, src, op),
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = {
+        let _ = level;
+        0
+    };
+    let (dst, src) = (&mut dst[done..], &src[done..]);
     match mode {
-        BlendMode::Normal if src_opaque && op == 255 => dst.copy_from_slice(src),
-        BlendMode::Normal => over_row(dst, src, op),
+        BlendMode::Normal => over_row_swar(dst, src, op),
         BlendMode::Add => per_channel(dst, src, op, |s, d, _, _| (s + d).min(255)),
         BlendMode::Multiply => per_channel(dst, src, op, |s, d, sa, da| {
             div255(s * (255 - da) + d * (255 - sa) + s * d).min(255)
@@ -368,6 +402,83 @@ mod tests {
                         &blend_pixel(mode, s, d, op),
                         "{mode:?} op {op}"
                     );
+                }
+            }
+        }
+    }
+
+    /// Every SIMD level gives the bytes of the scalar code: random rows of every length up to
+    /// 67 pixels (so the AVX2 blocks, the SSE2 block and the scalar tail all run, at every
+    /// split), every mode, opaque and translucent sources, opacities 0, 1, 128, 254 and 255.
+    #[test]
+    fn every_level_gives_the_same_bytes() {
+        if !Simd::Avx2.available() {
+            println!("note: this CPU has no AVX2; comparing the lower levels only");
+        }
+        let mut rng = Rng(0x5eed);
+        let modes = [
+            BlendMode::Normal,
+            BlendMode::Add,
+            BlendMode::Multiply,
+            BlendMode::Screen,
+        ];
+        for len in 0..=67usize {
+            for round in 0..24 {
+                // Mixed rows, and rows that are all transparent or all opaque in places (the
+                // SIMD kernels' skip and copy shortcuts).
+                let pixel = |rng: &mut Rng, i: usize| match (round % 4, i % 11 < 5) {
+                    (1, true) => [0; 4],
+                    (2, true) => {
+                        let p = rng.pixel();
+                        [p[0], p[1], p[2], 255]
+                    }
+                    _ => rng.pixel(),
+                };
+                let src: Vec<u8> = (0..len).flat_map(|i| pixel(&mut rng, i)).collect();
+                let dst: Vec<u8> = (0..len).flat_map(|i| pixel(&mut rng, i)).collect();
+                let opaque = src.chunks_exact(4).all(|p| p[3] == 255);
+                for mode in modes {
+                    for op in [0u8, 1, 128, 254, 255] {
+                        let mut want = dst.clone();
+                        blend_row_at(Simd::Scalar, &mut want, &src, op, mode, opaque);
+                        for level in Simd::ALL.into_iter().filter(|l| l.available()) {
+                            let mut got = dst.clone();
+                            blend_row_at(level, &mut got, &src, op, mode, opaque);
+                            assert_eq!(got, want, "{level:?} {mode:?} op {op} len {len}");
+                        }
+                    }
+                }
+                // The scalar row agrees with the per-pixel reference too.
+                for mode in modes {
+                    let mut row = dst.clone();
+                    blend_row_at(Simd::Scalar, &mut row, &src, 200, mode, false);
+                    for (i, got) in row.chunks_exact(4).enumerate() {
+                        let px = |v: &[u8]| [v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]];
+                        assert_eq!(got, blend_pixel(mode, px(&src), px(&dst), 200));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Add, multiply and screen give the same bytes on every level even for bytes that are not
+    /// valid premultiplied pixels (a channel above its alpha), since their results stay within
+    /// a byte without wrapping.
+    #[test]
+    fn separable_modes_agree_on_any_bytes() {
+        let mut rng = Rng(99);
+        for len in [1usize, 3, 4, 7, 8, 9, 15, 16, 17, 31, 64, 67, 1920] {
+            let src: Vec<u8> = (0..len * 4).map(|_| rng.byte()).collect();
+            let dst: Vec<u8> = (0..len * 4).map(|_| rng.byte()).collect();
+            for mode in [BlendMode::Add, BlendMode::Multiply, BlendMode::Screen] {
+                for op in [0u8, 1, 128, 254, 255] {
+                    let mut want = dst.clone();
+                    blend_row_at(Simd::Scalar, &mut want, &src, op, mode, false);
+                    for level in Simd::ALL.into_iter().filter(|l| l.available()) {
+                        let mut got = dst.clone();
+                        blend_row_at(level, &mut got, &src, op, mode, false);
+                        assert_eq!(got, want, "{level:?} {mode:?} op {op} len {len}");
+                    }
                 }
             }
         }
