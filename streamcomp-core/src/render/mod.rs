@@ -41,11 +41,11 @@ use self::timing::LayerTimes;
 /// Resampling quality for scaled and rotated images (`RENDER_QUALITY`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Quality {
-    /// Bilinear.
+    /// Bilinear for resizing and for transforms.
     Low,
-    /// Catmull-Rom for resizing, bicubic for transforms.
+    /// Catmull-Rom for resizing and for transforms.
     Medium,
-    /// Lanczos-3 for resizing, bicubic for transforms. The default.
+    /// Lanczos-3 for resizing, Catmull-Rom for transforms. The default.
     #[default]
     High,
 }
