@@ -274,6 +274,28 @@ impl AffineMap {
         (lo as i32, hi as i32)
     }
 
+    /// True when the raster wholly covers every pixel of `r` (no edge pixel in it): the pixels
+    /// of an opaque raster then hide whatever is under them. The covered region is convex, so
+    /// checking the four corner pixels (with two units of margin for the per-row rounding of
+    /// the coordinates) checks them all.
+    pub(crate) fn covers(&self, r: IRect) -> bool {
+        if r.is_empty() {
+            return true;
+        }
+        let ((ulo, uhi), (vlo, vhi)) = (self.u_full, self.v_full);
+        [
+            (r.x0, r.y0),
+            (r.x1 - 1, r.y0),
+            (r.x0, r.y1 - 1),
+            (r.x1 - 1, r.y1 - 1),
+        ]
+        .into_iter()
+        .all(|(x, y)| {
+            let (u, v) = self.origin(x, y);
+            u >= ulo + 2 && u <= uhi - 2 && v >= vlo + 2 && v <= vhi - 2
+        })
+    }
+
     /// 16.16 raster coordinates of the centre of canvas pixel `(x, y)`.
     #[inline]
     fn origin(&self, x: i32, y: i32) -> (i64, i64) {
@@ -593,6 +615,39 @@ mod tests {
             }
         }
         assert!(compared > 100_000, "{compared}");
+    }
+
+    /// A rectangle the map says it covers has only wholly covered, opaque pixels.
+    #[test]
+    fn covered_rectangles_hold_only_opaque_pixels() {
+        let pix = [200u8, 100, 50, 255].repeat(23 * 17);
+        let mut covered = 0;
+        for deg in [0.0f32, 3.0, 30.0, 89.9, 180.0, 271.0] {
+            let t = Transform::from_translate(32.3, 31.7)
+                .pre_rotate(deg)
+                .pre_scale(2.9, 3.1)
+                .pre_translate(-11.5, -8.5);
+            let (map, area) = AffineMap::new(&t, 23, 17, Filter::Bicubic, canvas()).unwrap();
+            for (w, h) in [(1, 1), (4, 4), (8, 3), (16, 16), (30, 8)] {
+                for y in (area.y0..area.y1 - h).step_by(3) {
+                    for x in (area.x0..area.x1 - w).step_by(3) {
+                        if !map.covers(IRect::new(x, y, w, h)) {
+                            continue;
+                        }
+                        covered += 1;
+                        let mut row = vec![0u8; w as usize * 4];
+                        for yy in y..y + h {
+                            map.sample_row(&pix, yy, x, &mut row);
+                            assert!(
+                                row.chunks_exact(4).all(|p| p[3] == 255),
+                                "{deg}°: {w}x{h} at {x},{y}: row {yy} not opaque"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(covered > 100, "{covered}");
     }
 
     #[test]

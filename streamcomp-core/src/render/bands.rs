@@ -106,15 +106,16 @@ fn compose_band(
     times: Option<&[AtomicU64]>,
 ) {
     let (bx0, bx1) = (band.x0 as usize * 4, band.x1 as usize * 4);
-    // Nothing under an opaque layer that covers the whole band shows: start from the topmost one.
+    // Nothing under an opaque layer that covers the whole band shows: start from the topmost
+    // one (a blit whose rectangle holds the band, or a mapped raster that wholly covers it).
     let first = ops
         .iter()
         .rposition(|op| {
-            op.map.is_none()
-                && op.raster.opaque
+            op.raster.opaque
                 && op.opacity == 255
                 && op.blend == BlendMode::Normal
                 && op.rect().intersect(&band) == band
+                && op.map.as_ref().is_none_or(|m| m.covers(band))
         })
         .unwrap_or(usize::MAX);
     let ops = if first == usize::MAX {
