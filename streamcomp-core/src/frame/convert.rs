@@ -68,12 +68,8 @@ impl Frame {
     /// Scales this frame into `out` (whose size is kept) with the quality's filter.
     pub fn resize_into(&self, out: &mut Frame, quality: crate::render::Quality) {
         use fast_image_resize::images::{Image, ImageRef};
-        use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-        let alg = match quality {
-            crate::render::Quality::Low => ResizeAlg::Convolution(FilterType::Bilinear),
-            crate::render::Quality::Medium => ResizeAlg::Convolution(FilterType::CatmullRom),
-            crate::render::Quality::High => ResizeAlg::Convolution(FilterType::Lanczos3),
-        };
+        use fast_image_resize::{PixelType, ResizeOptions, Resizer};
+        let alg = super::filters::resize_alg(quality);
         let (w, h) = (out.width, out.height);
         let (Ok(src), Ok(mut dst)) = (
             ImageRef::new(self.width, self.height, &self.data, PixelType::U8x4),

@@ -2,6 +2,7 @@
 //! (`YuvFrame`, I420 BT.709 limited range) and PNG writing.
 
 mod convert;
+pub(crate) mod filters;
 mod i420;
 mod png;
 pub mod scale;

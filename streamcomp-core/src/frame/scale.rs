@@ -7,7 +7,7 @@
 //! so a stream of frames of one size allocates nothing after the first.
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{PixelType, ResizeOptions, Resizer};
 use yuv::{YuvPlanarImage, YuvRange, YuvStandardMatrix, yuv420_to_rgba};
 
 use super::{Frame, YuvFrame};
@@ -81,15 +81,6 @@ impl std::fmt::Debug for Scaler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scaler").finish_non_exhaustive()
     }
-}
-
-/// The resampling filter of a quality level.
-fn filter(quality: Quality) -> ResizeAlg {
-    ResizeAlg::Convolution(match quality {
-        Quality::Low => FilterType::Bilinear,
-        Quality::Medium => FilterType::CatmullRom,
-        Quality::High => FilterType::Lanczos3,
-    })
 }
 
 /// `v` clamped into `lo..=hi`, NaN as `lo`.
@@ -305,7 +296,7 @@ fn resize(
         return false;
     };
     let opts = ResizeOptions::new()
-        .resize_alg(filter(quality))
+        .resize_alg(super::filters::resize_alg(quality))
         .crop(part.x, part.y, part.width, part.height)
         .use_alpha(false);
     resizer.resize(&from, &mut to, &opts).is_ok()

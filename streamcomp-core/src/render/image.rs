@@ -5,7 +5,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{PixelType, ResizeOptions, Resizer};
 use tiny_skia::Pixmap;
 
 use super::Quality;
@@ -63,14 +63,6 @@ pub(crate) fn image_box(img: &DecodedImage, width: Option<f64>, height: Option<f
         (Some(w), None) => (w, if nw > 0.0 { w * nh / nw } else { 0.0 }),
         (None, Some(h)) => (if nh > 0.0 { h * nw / nh } else { 0.0 }, h),
         (None, None) => (nw, nh),
-    }
-}
-
-fn filter(q: Quality) -> ResizeAlg {
-    match q {
-        Quality::Low => ResizeAlg::Convolution(FilterType::Bilinear),
-        Quality::Medium => ResizeAlg::Convolution(FilterType::CatmullRom),
-        Quality::High => ResizeAlg::Convolution(FilterType::Lanczos3),
     }
 }
 
@@ -157,7 +149,7 @@ pub(crate) fn rasterize_image(
         })?;
         let mut dst = Image::new(dw as u32, dh as u32, PixelType::U8x4);
         let opts = ResizeOptions::new()
-            .resize_alg(filter(quality))
+            .resize_alg(crate::frame::filters::resize_alg(quality))
             .use_alpha(false) // the pixels are premultiplied already
             .crop(sx, sy, sw, sh);
         Resizer::new()
