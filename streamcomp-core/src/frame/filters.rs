@@ -33,7 +33,7 @@ static LANCZOS3: LazyLock<Vec<f64>> = LazyLock::new(|| {
 /// 2·10⁻⁶ of the exact function.
 fn lanczos3(x: f64) -> f64 {
     let x = x.abs();
-    if !(x < 3.0) {
+    if x.is_nan() || x >= 3.0 {
         return 0.0;
     }
     let p = x * STEPS as f64;
