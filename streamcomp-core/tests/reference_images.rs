@@ -358,3 +358,34 @@ fn text_turned_over_equals_upright_text_flipped() {
         }
     }
 }
+
+/// An image at a fractional position is drawn there (its edge columns half covered), not
+/// snapped to a whole pixel; a hair off a whole pixel, it is blitted exactly.
+#[test]
+fn sub_pixel_positions_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(&dir.path().join("white.png"), 8, 8, &[255u8; 8 * 8 * 4]);
+    let render = |x: f64| {
+        let doc = json!({"width": 32, "height": 16, "background": "#000000", "layers": [
+            {"type": "image", "src": "white.png", "x": x, "y": 4}]});
+        let path = dir.path().join("scene.json");
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let scene = Scene::from_file(&path, &LoadOptions::default()).unwrap();
+        let mut comp = Compositor::new(
+            CompositorOptions::default(),
+            AssetResolver::new(dir.path().to_path_buf()),
+        );
+        comp.render(&scene, 0.0).unwrap().clone()
+    };
+    let half = render(10.5);
+    assert_eq!(half.pixel(10, 6), [128, 128, 128, 255]);
+    for x in 11..18 {
+        assert_eq!(half.pixel(x, 6), [255, 255, 255, 255], "column {x}");
+    }
+    assert_eq!(half.pixel(18, 6), [128, 128, 128, 255]);
+    let near = render(10.001);
+    assert_eq!(near.pixel(9, 6), [0, 0, 0, 255]);
+    assert_eq!(near.pixel(10, 6), [255, 255, 255, 255]);
+    assert_eq!(near.pixel(17, 6), [255, 255, 255, 255]);
+    assert_eq!(near.pixel(18, 6), [0, 0, 0, 255]);
+}

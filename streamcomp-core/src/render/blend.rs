@@ -116,13 +116,6 @@ impl Simd {
     }
 }
 
-/// Source-over of `src` onto `dst` (same length, whole pixels) at opacity `op`.
-// Only the tests call it in this tree; kept for the render code that blends without a mode.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn over_row(dst: &mut [u8], src: &[u8], op: u8) {
-    blend_row_at(Simd::detected(), dst, src, op, BlendMode::Normal, false);
-}
-
 /// The portable kernel: one pixel per step as a `u32` with two 16-bit lanes per multiply.
 fn over_row_swar(dst: &mut [u8], src: &[u8], op: u8) {
     let op = op as u32;
@@ -370,7 +363,7 @@ mod tests {
         let dst: Vec<u8> = (0..n).flat_map(|_| rng.pixel()).collect();
         for op in [255u8, 254, 128, 1, 0] {
             let mut row = dst.clone();
-            over_row(&mut row, &src, op);
+            blend_row(&mut row, &src, op, BlendMode::Normal, false);
             for i in 0..n {
                 let s = [src[4 * i], src[4 * i + 1], src[4 * i + 2], src[4 * i + 3]];
                 let d = [dst[4 * i], dst[4 * i + 1], dst[4 * i + 2], dst[4 * i + 3]];

@@ -483,7 +483,10 @@ impl Compositor {
         if opacity == 0 || place::collapses(&s) {
             return Ok(());
         }
-        let plain = is_plain(&s);
+        // Shapes at a fractional position snap to whole pixels (drawn as vectors, a placed copy
+        // each time would cost an allocation); text and images are resampled there.
+        let plain = is_plain(&s)
+            && (Shape::of(&layer.kind).is_some() || place::whole(s.x) && place::whole(s.y));
         let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
             // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
             // it at its own size and let the transform resample it up instead.

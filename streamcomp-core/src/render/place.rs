@@ -74,6 +74,12 @@ pub(crate) fn is_plain(s: &Sampled) -> bool {
     s.rotation.rem_euclid(360.0) == 0.0 && s.scale_x == 1.0 && s.scale_y == 1.0
 }
 
+/// True when `v` is a whole number of pixels, within 1/512 (finer than the resampler's 1/64
+/// pixel phases: an animation landing a hair off a whole pixel still blits exactly).
+pub(crate) fn whole(v: f64) -> bool {
+    (v - v.round()).abs() < 1.0 / 512.0
+}
+
 /// True when the layer cannot be drawn at these values and draws nothing: a value that is not
 /// finite, or a scale that collapses it to nothing (under a millionth: less than a tenth of a
 /// pixel for the largest box). The validator bounds every field; animations, transitions and
