@@ -158,6 +158,10 @@ def test_python_threads_render_while_another_thread_streams(nginx):
         r.join()
         t1 = time.perf_counter()
         time.sleep(0.5)
+    # The renders may be quick: let the stream run three seconds of frames before stopping it.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not errors and (not frames["updates"] or frames["updates"][-1] <= 90):
+        time.sleep(0.05)
     done.set()
     s.join(30)
     assert not errors, errors
