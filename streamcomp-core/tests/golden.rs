@@ -13,27 +13,12 @@ use std::path::{Path, PathBuf};
 use chrono::DateTime;
 use streamcomp_core::{AssetResolver, Compositor, CompositorOptions, Frame, LoadOptions, Scene};
 
+#[path = "support/pixels.rs"]
+mod pixels;
+use pixels::{read_png, write_png};
+
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-fn read_png(path: &Path) -> Option<(u32, u32, Vec<u8>)> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .ok()?;
-    let mut buf = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buf).ok()?;
-    buf.truncate(info.buffer_size());
-    Some((info.width, info.height, buf))
-}
-
-fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(rgba).unwrap();
 }
 
 fn render(json: &Path) -> Frame {

@@ -7,6 +7,10 @@
 use serde_json::{Value, json};
 use streamcomp_core::{AssetResolver, Compositor, CompositorOptions, LoadOptions, Scene};
 
+#[path = "support/pixels.rs"]
+mod pixels;
+use pixels::{FrameDiff, frame_diff};
+
 #[derive(Clone, Copy)]
 enum Shape {
     Rect { radius: f64 },
@@ -157,20 +161,12 @@ fn compare(name: &str, doc: Value, edge_tolerance: f64) {
     );
     let frame = comp.render(&scene, 0.0).unwrap();
     let (want, edge) = reference(&doc);
-    let got = frame.premultiplied();
-    let (mut sum, mut worst_inner, mut worst_edge) = (0.0, 0.0f64, 0.0f64);
-    for (i, w) in want.iter().enumerate() {
-        for c in 0..4 {
-            let d = (got[i * 4 + c] as f64 - w[c]).abs();
-            sum += d;
-            if edge[i] {
-                worst_edge = worst_edge.max(d);
-            } else {
-                worst_inner = worst_inner.max(d);
-            }
-        }
-    }
-    let mean = sum / (want.len() * 4) as f64;
+    let FrameDiff {
+        mean,
+        worst_inner,
+        worst_edge,
+        ..
+    } = frame_diff(frame.premultiplied(), &want, &edge);
     // REFERENCE_DUMP=1 writes both pictures to /tmp for a look.
     if std::env::var_os("REFERENCE_DUMP").is_some() {
         frame.save_png(format!("/tmp/ref-{name}-got.png")).unwrap();

@@ -21,6 +21,10 @@ use std::path::Path;
 use serde_json::{Value, json};
 use streamcomp_core::{AssetResolver, Compositor, CompositorOptions, LoadOptions, Scene};
 
+#[path = "support/pixels.rs"]
+mod pixels;
+use pixels::{FrameDiff, frame_diff, write_png};
+
 /// The picture, straight RGB in 0..1, at normalised box coordinates.
 fn picture(u: f64, v: f64) -> [f64; 3] {
     [
@@ -28,14 +32,6 @@ fn picture(u: f64, v: f64) -> [f64; 3] {
         0.5 + 0.4 * (2.0 * PI * (0.25 * u - 0.4 * v)).cos(),
         0.5 + 0.3 * (PI * (u + v)).sin(),
     ]
-}
-
-fn write_png(path: &Path, w: u32, h: u32, rgba: &[u8]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-    enc.set_color(png::ColorType::Rgba);
-    enc.set_depth(png::BitDepth::Eight);
-    enc.write_header().unwrap().write_image_data(rgba).unwrap();
 }
 
 /// Writes `name` (`w`×`h`) with the picture sampled at its pixel centres.
@@ -187,21 +183,16 @@ fn compare(name: &str, size: (u32, u32), sizes: &[(&str, u32, u32)], layers: Val
         );
         let frame = comp.render(&scene, 0.0).unwrap();
         let got = frame.premultiplied();
-        let (mut sum, mut worst_inner, mut worst_edge) = (0.0, 0.0f64, 0.0f64);
-        let mut worst_at = (0, 0);
-        for (i, w) in want.iter().enumerate() {
-            for c in 0..4 {
-                let d = (got[i * 4 + c] as f64 - w[c]).abs();
-                sum += d;
-                if edge[i] {
-                    worst_edge = worst_edge.max(d);
-                } else if d > worst_inner {
-                    worst_inner = d;
-                    worst_at = (i % size.0 as usize, i / size.0 as usize);
-                }
-            }
-        }
-        let mean = sum / (want.len() * 4) as f64;
+        let FrameDiff {
+            mean,
+            worst_inner,
+            worst_inner_at,
+            worst_edge,
+        } = frame_diff(got, &want, &edge);
+        let worst_at = (
+            worst_inner_at % size.0 as usize,
+            worst_inner_at / size.0 as usize,
+        );
         if std::env::var_os("REFERENCE_DUMP").is_some() {
             let mut worst: Vec<(f64, usize)> = want
                 .iter()

@@ -139,6 +139,8 @@ pub(crate) struct AffineMap {
     /// 16.16 ranges of u and v where the pixel is wholly covered and every tap of the filter
     /// lies inside the raster (no clamping needed).
     fast: ((i64, i64), (i64, i64)),
+    /// The kernels this CPU runs, chosen when the map is made.
+    kernels: Kernels,
     /// Margins (raster units) beyond the edges where a pixel may still be partly covered.
     mu: f64,
     mv: f64,
@@ -230,6 +232,7 @@ impl AffineMap {
             u_full,
             v_full,
             fast: (both(u_full, taps(w as i64)), both(v_full, taps(h as i64))),
+            kernels: Kernels::detect(),
             mu: mu + 1e-3,
             mv: mv + 1e-3,
             filter,
@@ -324,14 +327,14 @@ impl AffineMap {
     /// raster this map was made for) into `out`, premultiplied, with edge coverage applied,
     /// with the fastest kernels this CPU runs.
     pub(crate) fn sample_row(&self, pix: &[u8], y: i32, x: i32, out: &mut [u8]) {
-        self.sample_row_with::<false>(Kernels::detect(), pix, y, x, out);
+        self.sample_row_with::<false>(self.kernels, pix, y, x, out);
     }
 
     /// Samples like [`AffineMap::sample_row`] and composes each pixel over `dst` at once
     /// (normal blend, full opacity): one pass, the same bytes as sampling into a buffer and
     /// blending it with `blend_row`.
     pub(crate) fn over_row(&self, pix: &[u8], y: i32, x: i32, dst: &mut [u8]) {
-        self.sample_row_with::<true>(Kernels::detect(), pix, y, x, dst);
+        self.sample_row_with::<true>(self.kernels, pix, y, x, dst);
     }
 
     /// [`AffineMap::sample_row`] (`OVER` false) or [`AffineMap::over_row`] (true) with the

@@ -485,8 +485,8 @@ impl Compositor {
         }
         // Shapes at a fractional position snap to whole pixels (drawn as vectors, a placed copy
         // each time would cost an allocation); text and images are resampled there.
-        let plain = is_plain(&s)
-            && (Shape::of(&layer.kind).is_some() || place::whole(s.x) && place::whole(s.y));
+        let shape = Shape::of(&layer.kind);
+        let plain = is_plain(&s) && (shape.is_some() || place::whole(s.x) && place::whole(s.y));
         let p = match self.prepare(scene, index, layer, &s, (t, clock), !plain) {
             // Drawn at its scale the raster would pass the limits (a scale of 1000): draw
             // it at its own size and let the transform resample it up instead.
@@ -511,7 +511,7 @@ impl Compositor {
             return Ok(());
         }
         let tr = box_transform(&s, p.box_w, p.box_h, layer.anchor_x, layer.anchor_y);
-        let Some(shape) = Shape::of(&layer.kind) else {
+        let Some(shape) = shape else {
             // Text and images: their raster resampled straight into the canvas.
             let pm = &p.raster.pixmap;
             let (rx, ry) = match &layer.kind {
