@@ -68,6 +68,7 @@ pub mod encode;
 mod error;
 mod frame;
 mod limits;
+pub mod media;
 mod mux;
 pub mod output;
 mod pipeline;

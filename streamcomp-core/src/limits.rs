@@ -35,6 +35,23 @@ pub struct Limits {
     /// Longest sound one audio file may decode to, seconds (48 kHz stereo f32 is 1.4 GiB an
     /// hour). Default: 3600.
     pub max_audio_seconds: f64,
+    /// Largest video file a `video` layer may open, bytes (read as a stream, never whole).
+    /// Default: 64 GiB.
+    pub max_video_file_bytes: u64,
+    /// Widest video picture decoded, px. Default: 8192.
+    pub max_video_width: u32,
+    /// Tallest video picture decoded, px. Default: 8192.
+    pub max_video_height: u32,
+    /// Most pixels in one video picture. Default: 3840×2160 × 2 (a 4K picture with room).
+    pub max_video_pixels: u64,
+    /// Longest video file, seconds. Default: 48 hours.
+    pub max_video_seconds: f64,
+    /// Largest compressed packet (one picture or sound frame), bytes. Default: 32 MiB.
+    pub max_video_packet_bytes: u64,
+    /// Most samples (pictures or sound frames) in one file's index. Default: 20 million.
+    pub max_video_samples: u64,
+    /// Memory one video layer's source may hold in decoded pictures, bytes. Default: 256 MiB.
+    pub max_video_source_bytes: u64,
 }
 
 impl Default for Limits {
@@ -52,6 +69,14 @@ impl Default for Limits {
             max_cache_bytes: 1 << 30,
             max_image_cache_bytes: 512 << 20,
             max_audio_seconds: 3600.0,
+            max_video_file_bytes: 64 << 30,
+            max_video_width: 8192,
+            max_video_height: 8192,
+            max_video_pixels: 3840 * 2160 * 2,
+            max_video_seconds: 48.0 * 3600.0,
+            max_video_packet_bytes: 32 << 20,
+            max_video_samples: 20_000_000,
+            max_video_source_bytes: 256 << 20,
         }
     }
 }
@@ -72,6 +97,14 @@ impl Limits {
             max_cache_bytes: u64::MAX,
             max_image_cache_bytes: u64::MAX,
             max_audio_seconds: f64::INFINITY,
+            max_video_file_bytes: u64::MAX,
+            max_video_width: u32::MAX,
+            max_video_height: u32::MAX,
+            max_video_pixels: u64::MAX,
+            max_video_seconds: f64::INFINITY,
+            max_video_packet_bytes: u64::MAX,
+            max_video_samples: u64::MAX,
+            max_video_source_bytes: u64::MAX,
         }
     }
 }
