@@ -40,6 +40,12 @@ impl Frame {
         &self.data
     }
 
+    /// The pixels, premultiplied RGBA8, taken out.
+    pub(crate) fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
+    /// The pixels, premultiplied RGBA8, to write into.
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
         &mut self.data
     }

@@ -19,11 +19,15 @@ mod error;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
 mod info;
+pub(crate) mod layers;
 mod native;
 mod open;
 mod packet;
+pub(crate) mod program;
 mod sound;
+pub(crate) mod source;
 mod time;
+pub(crate) mod timeline;
 
 pub use error::MediaError;
 pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};

@@ -70,7 +70,7 @@ pub(crate) fn image_box(img: &DecodedImage, width: Option<f64>, height: Option<f
 /// rectangle (x, y, w, h in raster pixels).
 type Placement = ((f64, f64, f64, f64), (i64, i64, i64, i64));
 
-fn place(fit: Fit, iw: f64, ih: f64, w: i64, h: i64) -> Placement {
+pub(super) fn place(fit: Fit, iw: f64, ih: f64, w: i64, h: i64) -> Placement {
     let (wf, hf) = (w as f64, h as f64);
     match fit {
         Fit::Fill => ((0.0, 0.0, iw, ih), (0, 0, w, h)),

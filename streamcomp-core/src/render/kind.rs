@@ -51,6 +51,8 @@ pub(super) struct Ctx<'a> {
     pub(super) transformed: bool,
     /// The raster is drawn at this multiple of the box size (1 unless transformed).
     pub(super) raster_scale: f64,
+    /// The compositor's video sources.
+    pub(super) videos: &'a mut crate::media::layers::VideoLayers,
 }
 
 impl Ctx<'_> {

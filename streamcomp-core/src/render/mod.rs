@@ -5,7 +5,7 @@
 mod affine;
 mod bands;
 pub(crate) mod blend;
-mod cache;
+pub(crate) mod cache;
 mod guard;
 mod image;
 mod kind;
@@ -14,6 +14,7 @@ mod raster;
 mod shape;
 mod text;
 mod timing;
+mod video;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -27,8 +28,9 @@ pub(crate) use self::cache::RasterHandoff;
 use self::cache::{RasterCache, key_of};
 use self::kind::{Ctx, Rasterise};
 use self::place::{IRect, box_transform, is_plain, mapped_bounds};
-use self::raster::Raster;
+pub(crate) use self::raster::Raster;
 use self::shape::Shape;
+pub(crate) use self::video::{VideoTarget, video_raster};
 use crate::assets::{AssetResolver, FontLibrary};
 use crate::error::RenderError;
 use crate::frame::Frame;
@@ -91,6 +93,10 @@ pub struct CompositorOptions {
     /// Recompose only what changed since the previous frame. Default: true. Turning it off
     /// recomposes every pixel of every frame (for measuring the worst case).
     pub incremental: bool,
+    /// How long a frame may wait for a video layer's decoder before it shows the previous
+    /// picture again. Default: `None`, wait until the picture is there (offline renders are
+    /// exact and the same on every run); live streams give half a frame.
+    pub video_wait: Option<std::time::Duration>,
 }
 
 impl Default for CompositorOptions {
@@ -100,6 +106,7 @@ impl Default for CompositorOptions {
             threads: 0,
             clock_start: None,
             incremental: true,
+            video_wait: None,
         }
     }
 }
@@ -181,6 +188,8 @@ pub struct Compositor {
     failures: Vec<LayerFailure>,
     /// Per-layer cost, while [`Compositor::time_layers`] is on.
     timing: Option<LayerTimes>,
+    /// Video layers' decode threads.
+    videos: crate::media::layers::VideoLayers,
 }
 
 impl std::fmt::Debug for Compositor {
@@ -236,7 +245,20 @@ impl Compositor {
             disabled: HashMap::new(),
             failures: Vec::new(),
             timing: None,
+            videos: crate::media::layers::VideoLayers::default(),
         }
+        .with_video_wait()
+    }
+
+    fn with_video_wait(mut self) -> Compositor {
+        self.videos.wait = self.opts.video_wait;
+        self
+    }
+
+    /// Frames where a video layer showed its previous picture because its decoder was late
+    /// (live streams only; renders wait).
+    pub fn late_video_frames(&self) -> u64 {
+        self.videos.late
     }
 
     /// The options in force.
@@ -282,6 +304,7 @@ impl Compositor {
     /// Forgets all cached rasters and decoded images (after asset files changed).
     pub fn clear_caches(&mut self) {
         self.rasters.clear();
+        self.videos.clear();
         self.assets.clear_cache();
         self.prev_background = None;
     }
@@ -305,6 +328,10 @@ impl Compositor {
             timing.begin_frame(scene);
         }
         let result = self.collect_ops(scene, t, &clock, canvas, &mut ops);
+        self.videos.sweep(scene);
+        for (layer, message) in self.videos.failures.drain(..) {
+            self.failures.push(LayerFailure { layer, message });
+        }
         if let Err(e) = result {
             self.ops = ops;
             return Err(e);
@@ -386,6 +413,18 @@ impl Compositor {
             .iter()
             .position(|l| l.id == layer.id)
             .unwrap_or(0);
+        if let LayerKind::Video(v) = &layer.kind {
+            // Measured from the files' headers: no decoding.
+            let (w, h) = self.video_box(scene, index, layer, v, &s)?;
+            let tr = box_transform(&s, w as f32, h as f32, layer.anchor_x, layer.anchor_y);
+            let (x, y, w, h) = mapped_bounds(&tr, 0.0, 0.0, w as f32, h as f32);
+            return Ok(Bounds {
+                x: x as f64,
+                y: y as f64,
+                width: w as f64,
+                height: h as f64,
+            });
+        }
         let p = self.prepare_guarded(scene, index, layer, &s, (t, &clock));
         // Each call counts as a frame for the raster cache, so that a compositor used only
         // to measure (a live stream's inspector) drops what it no longer needs.
@@ -415,12 +454,37 @@ impl Compositor {
                         layer: layer.id.to_string(),
                         source,
                     })?;
+            } else if let LayerKind::Video(v) = &layer.kind {
+                // Every file found and readable by a decoder of this build; no decoding.
+                self.video_box(scene, i, layer, v, &layer.sample(layer.born))?;
             } else {
                 let s = layer.sample(layer.born);
                 self.prepare_guarded(scene, i, layer, &s, (layer.born, &clock))?;
             }
         }
         Ok(())
+    }
+
+    /// A video layer's box from its files' headers (found and probed now: a missing file or
+    /// one no decoder of this build reads is an error naming the field).
+    fn video_box(
+        &mut self,
+        scene: &Scene,
+        index: usize,
+        layer: &Layer,
+        v: &crate::scene::VideoProps,
+        s: &Sampled,
+    ) -> Result<(f64, f64), RenderError> {
+        let program = self.videos.program(&self.assets, scene, index, layer, v)?;
+        let first = program
+            .items
+            .first()
+            .map_or((0, 0), |i| (i.info.width, i.info.height));
+        Ok(video::video_box(
+            video::natural_size(v, first),
+            s.width,
+            s.height,
+        ))
     }
 
     fn collect_ops(
@@ -515,11 +579,16 @@ impl Compositor {
             // Text and images: their raster resampled straight into the canvas.
             let pm = &p.raster.pixmap;
             let (rx, ry) = match &layer.kind {
-                // An image's raster fills its box: map its whole-pixel size onto the box.
-                LayerKind::Image(_) if p.raster.origin_x == 0 && p.raster.origin_y == 0 => (
-                    p.raster.box_w / pm.width() as f32,
-                    p.raster.box_h / pm.height() as f32,
-                ),
+                // An image's or video's raster fills its box: map its whole-pixel size onto
+                // the box.
+                LayerKind::Image(_) | LayerKind::Video(_)
+                    if p.raster.origin_x == 0 && p.raster.origin_y == 0 =>
+                {
+                    (
+                        p.raster.box_w / pm.width() as f32,
+                        p.raster.box_h / pm.height() as f32,
+                    )
+                }
                 _ => (1.0, 1.0),
             };
             let inv = 1.0 / p.raster_scale as f32;
@@ -616,12 +685,14 @@ impl Compositor {
             clock,
             transformed,
             raster_scale,
+            videos: &mut self.videos,
         };
         let (key, raster) = match &layer.kind {
             LayerKind::Rect(r) => Shape::from(r).raster(&mut cx)?,
             LayerKind::Ellipse(e) => Shape::from(e).raster(&mut cx)?,
             LayerKind::Image(img) => img.raster(&mut cx)?,
             LayerKind::Text(tp) => tp.raster(&mut cx)?,
+            LayerKind::Video(v) => v.raster(&mut cx)?,
             LayerKind::Audio(_) => (key_of("audio"), Arc::new(Raster::empty(0.0, 0.0))),
         };
         let inv = 1.0 / raster_scale as f32;

@@ -37,6 +37,8 @@ pub(crate) enum Ty {
     Array(&'static [Field], usize),
     /// The scene's layer array: only its shape is checked here, each layer separately.
     Layers,
+    /// `true`, `false`, or a whole number of times in `0..=max` (a video's `loop`).
+    Loop { max: i64 },
 }
 
 /// How a number's range reads, and so what its messages say.
@@ -106,7 +108,12 @@ pub(crate) fn default_of(fields: &[Field], name: &str) -> Option<Def> {
         .and_then(|fl| fl.default)
 }
 
-const fn f(name: &'static str, ty: Ty, default: Option<Def>, doc: &'static str) -> Field {
+pub(crate) const fn f(
+    name: &'static str,
+    ty: Ty,
+    default: Option<Def>,
+    doc: &'static str,
+) -> Field {
     Field {
         name,
         ty,
@@ -116,7 +123,7 @@ const fn f(name: &'static str, ty: Ty, default: Option<Def>, doc: &'static str) 
     }
 }
 
-const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Field {
+pub(crate) const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Field {
     Field {
         name,
         ty,
@@ -126,7 +133,7 @@ const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Field {
     }
 }
 
-const fn num(min: f64, max: f64) -> Ty {
+pub(crate) const fn num(min: f64, max: f64) -> Ty {
     Ty::Number {
         min,
         max,
@@ -142,7 +149,7 @@ const fn at_least(min: f64, max: f64) -> Ty {
     }
 }
 
-const fn positive(min: f64, max: f64) -> Ty {
+pub(crate) const fn positive(min: f64, max: f64) -> Ty {
     Ty::Number {
         min,
         max,
@@ -210,7 +217,7 @@ pub(crate) fn property_range(property: &str) -> Ty {
     }
 }
 
-pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio"];
+pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio", "video"];
 pub(crate) const BLEND_MODES: &[&str] = &["normal", "add", "multiply", "screen"];
 pub(crate) const FITS: &[&str] = &["fill", "contain", "cover", "none"];
 pub(crate) const ALIGNS: &[&str] = &["left", "center", "right"];
@@ -610,6 +617,7 @@ pub(crate) fn type_fields(ty: &str) -> &'static [Field] {
         "ellipse" => ELLIPSE,
         "image" => IMAGE,
         "text" => TEXT,
+        "video" => super::video::FIELDS,
         _ => AUDIO,
     }
 }
@@ -766,6 +774,17 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                 issues.push(path, format!("must be an array, got {}", type_name(v)))
             }
         }
+        Ty::Loop { max } => match v {
+            Value::Bool(_) => {}
+            Value::Number(_) => check_value(v, Ty::Int { min: 0, max }, path, issues),
+            _ => issues.push(
+                path,
+                format!(
+                    "must be true, false or a number of times, got {}",
+                    type_name(v)
+                ),
+            ),
+        },
     }
 }
 
@@ -849,6 +868,10 @@ fn schema_of(ty: Ty) -> Value {
             json!({"type": "array", "maxItems": max, "items": object_schema(fields, &[])})
         }
         Ty::Layers => json!({"type": "array"}),
+        Ty::Loop { max } => json!({"anyOf": [
+            {"type": "boolean"},
+            {"type": "integer", "minimum": 0, "maximum": max}
+        ]}),
     }
 }
 

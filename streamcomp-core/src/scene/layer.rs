@@ -99,6 +99,18 @@ pub enum Fit {
     None,
 }
 
+impl Fit {
+    /// Reads `fill`, `contain`, `cover` or `none` (anything else is `fill`).
+    pub(crate) fn parse(s: &str) -> Fit {
+        match s {
+            "contain" => Fit::Contain,
+            "cover" => Fit::Cover,
+            "none" => Fit::None,
+            _ => Fit::Fill,
+        }
+    }
+}
+
 /// `image` props.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImageProps {
@@ -233,6 +245,8 @@ pub enum LayerKind {
     Text(TextProps),
     /// Sound; no picture.
     Audio(AudioProps),
+    /// A video file or playlist, with its sound.
+    Video(super::video::VideoProps),
 }
 
 impl LayerKind {
@@ -244,6 +258,7 @@ impl LayerKind {
             LayerKind::Image(_) => "image",
             LayerKind::Text(_) => "text",
             LayerKind::Audio(_) => "audio",
+            LayerKind::Video(_) => "video",
         }
     }
 }
@@ -354,7 +369,7 @@ fn check_animation_values(map: &Map<String, Value>, issues: &mut Issues) {
 /// (so each default is written once, in [`fields`]). A field without a default is one the
 /// table requires, there after validation: the zero values below only keep the reads total.
 #[derive(Clone, Copy)]
-pub(super) struct Doc<'a> {
+pub(crate) struct Doc<'a> {
     map: &'a Map<String, Value>,
     fields: &'static [Field],
     more: &'static [Field],
@@ -362,7 +377,7 @@ pub(super) struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     /// `map`, whose fields are those of `fields`.
-    pub(super) fn new(map: &'a Map<String, Value>, fields: &'static [Field]) -> Doc<'a> {
+    pub(crate) fn new(map: &'a Map<String, Value>, fields: &'static [Field]) -> Doc<'a> {
         Doc {
             map,
             fields,
@@ -388,23 +403,23 @@ impl<'a> Doc<'a> {
     }
 
     /// A number; `-0.0` is read as 0.
-    pub(super) fn f64(&self, k: &str) -> f64 {
+    pub(crate) fn f64(&self, k: &str) -> f64 {
         let default = |d| if let Def::Num(v) = d { Some(v) } else { None };
         self.read(k, |v| v.as_f64().map(|v| v + 0.0), default)
             .unwrap_or(0.0)
     }
 
-    fn int(&self, k: &str) -> i64 {
+    pub(crate) fn int(&self, k: &str) -> i64 {
         let default = |d| if let Def::Int(v) = d { Some(v) } else { None };
         self.read(k, Value::as_i64, default).unwrap_or(0)
     }
 
-    fn str(&self, k: &str) -> &'a str {
+    pub(crate) fn str(&self, k: &str) -> &'a str {
         let default = |d| if let Def::Str(v) = d { Some(v) } else { None };
         self.read(k, Value::as_str, default).unwrap_or("")
     }
 
-    fn bool(&self, k: &str) -> bool {
+    pub(crate) fn bool(&self, k: &str) -> bool {
         let default = |d| if let Def::Bool(v) = d { Some(v) } else { None };
         self.read(k, Value::as_bool, default).unwrap_or(false)
     }
@@ -417,7 +432,7 @@ impl<'a> Doc<'a> {
     }
 
     /// The nested object `k`, read with its own table.
-    fn object(&self, k: &str, fields: &'static [Field]) -> Option<Doc<'a>> {
+    pub(crate) fn object(&self, k: &str, fields: &'static [Field]) -> Option<Doc<'a>> {
         let map = self.map.get(k).and_then(Value::as_object)?;
         Some(Doc::new(map, fields))
     }
@@ -490,6 +505,9 @@ impl Layer {
         } else {
             None
         };
+        if ty == "video" {
+            super::video::check(map, &mut issues);
+        }
         check_animation_values(map, &mut issues);
         check_scaled_size(map, &mut issues);
         issues.into_result()?;
@@ -511,13 +529,9 @@ impl Layer {
             }),
             "image" => LayerKind::Image(ImageProps {
                 src: doc.str("src").to_string(),
-                fit: match doc.str("fit") {
-                    "contain" => Fit::Contain,
-                    "cover" => Fit::Cover,
-                    "none" => Fit::None,
-                    _ => Fit::Fill,
-                },
+                fit: Fit::parse(doc.str("fit")),
             }),
+            "video" => LayerKind::Video(super::video::read(&doc, map)),
             "text" => LayerKind::Text(TextProps {
                 text: doc.str("text").to_string(),
                 template: text_template.expect("parsed above"),

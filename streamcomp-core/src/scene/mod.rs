@@ -13,6 +13,7 @@ mod motion;
 mod patch;
 mod template;
 mod validate;
+mod video;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use layer::{
 pub use patch::{LayerChange, Transition, merge_patch};
 pub use template::{Template, TemplateClock};
 pub use validate::{Issue, SceneError, SceneErrorReason};
+pub use video::{CropRect, Loop, OnEnd, Playback, PlaylistItem, VideoProps};
 
 use validate::Issues;
 
