@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::video_voice::VideoVoice;
 use super::{AudioClip, decode, time_to_sample};
 use crate::assets::AssetResolver;
 use crate::error::{AssetError, RenderError};
@@ -29,6 +30,10 @@ struct Voice {
 pub struct Mixer {
     voices: Vec<Voice>,
     clips: AudioClips,
+    /// The sound of video layers, each on its layer's timeline.
+    videos: Vec<VideoVoice>,
+    /// How long a block may wait for a video layer's sound (`None`: until it is there).
+    video_wait: Option<std::time::Duration>,
 }
 
 /// Decoded audio files by source, shared between a [`Mixer`] and whoever applies live changes
@@ -112,7 +117,38 @@ impl Mixer {
                 start: time_to_sample(layer.born),
             });
         }
+        let mut old = std::mem::take(&mut self.videos);
+        for (i, layer) in scene.layers.iter().enumerate() {
+            let LayerKind::Video(v) = &layer.kind else {
+                continue;
+            };
+            if v.muted || v.volume == 0.0 {
+                continue;
+            }
+            let program = crate::media::program::resolve(assets, scene, i, layer, v)?;
+            let key = crate::media::layers::hash_props(v, layer, false);
+            let mut voice = VideoVoice::new(
+                layer.id.to_string(),
+                key,
+                program,
+                v.volume as f32,
+                assets.limits().clone(),
+            );
+            if let Some(pos) = old
+                .iter()
+                .position(|o| o.id == voice.id && o.files_key == key)
+            {
+                voice.inherit(old.swap_remove(pos));
+            }
+            self.videos.push(voice);
+        }
         Ok(())
+    }
+
+    /// Lets a block wait at most `wait` for a video layer's sound (live streams), instead of
+    /// until it is there (renders).
+    pub(crate) fn set_video_wait(&mut self, wait: Option<std::time::Duration>) {
+        self.video_wait = wait;
     }
 
     /// The decoded files this mixer uses; clones share them (see [`AudioClips`]).
@@ -122,13 +158,13 @@ impl Mixer {
 
     /// Whether no audio layer exists (every block is silence).
     pub fn is_empty(&self) -> bool {
-        self.voices.is_empty()
+        self.voices.is_empty() && self.videos.is_empty()
     }
 
     /// Fills `left` and `right` (equal lengths) with the mix of the samples `start ..
     /// start + left.len()` of the scene timeline (sample 0 is scene time 0): every layer ×
     /// its volume, summed, clamped to [-1, 1]; silence where nothing plays.
-    pub fn mix(&self, start: u64, left: &mut [f32], right: &mut [f32]) {
+    pub fn mix(&mut self, start: u64, left: &mut [f32], right: &mut [f32]) {
         let len = left.len().min(right.len());
         let (left, right) = (&mut left[..len], &mut right[..len]);
         left.fill(0.0);
@@ -136,7 +172,12 @@ impl Mixer {
         for v in &self.voices {
             v.add_into(start as i64, left, right);
         }
-        if !self.voices.is_empty() {
+        for v in &mut self.videos {
+            if let Err(e) = v.add_into(start, left, right, self.video_wait) {
+                tracing::warn!(layer = %v.id, "the sound of video layer `{}` stopped: {e}", v.id);
+            }
+        }
+        if !self.is_empty() {
             for s in left.iter_mut().chain(right.iter_mut()) {
                 *s = s.clamp(-1.0, 1.0);
             }

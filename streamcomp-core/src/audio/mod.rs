@@ -13,6 +13,7 @@
 
 mod decode;
 mod mix;
+mod video_voice;
 
 pub(crate) use mix::AudioClips;
 pub use mix::Mixer;

@@ -48,7 +48,9 @@ impl std::fmt::Debug for VideoLayers {
     }
 }
 
-fn hash_props(v: &VideoProps, layer: &Layer, with_playback: bool) -> u64 {
+/// A hash of what a video layer's decoding depends on (its files, points, loop, decoder,
+/// birth and start), and with `with_playback` also of its playback anchor.
+pub(crate) fn hash_props(v: &VideoProps, layer: &Layer, with_playback: bool) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for it in &v.items {
         it.src.hash(&mut h);

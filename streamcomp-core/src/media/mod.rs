@@ -25,6 +25,7 @@ mod open;
 mod packet;
 pub(crate) mod program;
 mod sound;
+pub(crate) mod sound_source;
 pub(crate) mod source;
 mod time;
 pub(crate) mod timeline;

@@ -186,6 +186,18 @@ impl Timeline {
         }
     }
 
+    /// The next scene time after `t` where the mapping jumps: playback starting, or the
+    /// anchor of a media action taking over (`None`: none).
+    pub(crate) fn next_change(&self, t: Nanos) -> Option<Nanos> {
+        let origin = (self.anchor.is_none_or(|a| self.origin < a.at) && t < self.origin)
+            .then_some(self.origin);
+        let anchor = self.anchor.map(|a| a.at).filter(|&at| t < at);
+        match (origin, anchor) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The program time the item that plays at `p` ends at (its last instant + 1 ns): where a
     /// run of contiguous media time stops.
     pub(crate) fn item_end(&self, p: Nanos) -> Nanos {
