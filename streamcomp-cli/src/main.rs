@@ -19,7 +19,8 @@ Examples:
   streamcomp stream examples/scenes/scoreboard.json --url rtmp://localhost/live/KEY --url rec.mp4
   streamcomp validate examples/scenes/scoreboard.json
   streamcomp schema > scene.schema.json
-  streamcomp bench --frames 300 --json")]
+  streamcomp bench --frames 300 --json
+  streamcomp probe clips/intro.mp4")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +40,8 @@ enum Command {
     Schema,
     /// Measure rendering throughput (and colour conversion).
     Bench(cmd::bench::Args),
+    /// Show what streamcomp would decode in a video file, or why it would not play.
+    Probe(cmd::probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
             Command::Validate(a) => cmd::validate::run(a),
             Command::Schema => cmd::schema::run(),
             Command::Bench(a) => cmd::bench::run(a),
+            Command::Probe(a) => cmd::probe::run(a),
         }));
     match result {
         Ok(Ok(code)) => code,

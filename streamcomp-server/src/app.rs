@@ -29,6 +29,7 @@ pub(crate) fn app(state: AppState) -> Router {
                 .put(layers::update)
                 .delete(layers::delete),
         )
+        .route("/stream/layers/{id}/media", post(layers::media))
         .route("/stream/preview.png", get(preview::png))
         .route("/stream/preview.mjpeg", get(preview::mjpeg))
         .route("/openapi.json", get(openapi::get))

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
+use streamcomp_core::media::MediaAction;
 use streamcomp_core::scene::diff::sync_plan;
 use streamcomp_core::{
     AssetResolver, Error, LayerChange, LoadOptions, RemotePolicy, Scene, live::Event,
@@ -195,6 +196,17 @@ impl AppState {
             .filter(|v| v.layer.fade.is_none())
             .map(LayerView::to_value)
             .collect())
+    }
+
+    /// Applies a media action (seek, pause, resume, next, queue) to video layer `id` now:
+    /// saved, broadcast and returned like any change.
+    pub(crate) fn media(&self, id: &str, action: &MediaAction) -> Result<Value, ApiError> {
+        let change = self.handle().media_change(id, action)?;
+        Ok(self
+            .apply(vec![change])?
+            .pop()
+            .flatten()
+            .unwrap_or_else(|| json!({"id": id})))
     }
 
     /// Applies `ops` together (all or nothing, one frame), saves, tells WebSocket clients and

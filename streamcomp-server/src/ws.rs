@@ -15,6 +15,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use streamcomp_core::media::MediaAction;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::api::batch::change_from;
@@ -184,6 +185,9 @@ async fn run(state: &AppState, v: Value) -> Result<(String, Value), ApiError> {
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::malformed("a command must be a JSON object"))?;
+    if obj.get("type").and_then(Value::as_str) == Some("media") {
+        return media(state, obj).await;
+    }
     if let Some(k) = obj.keys().find(|k| {
         ![
             "type",
@@ -199,7 +203,10 @@ async fn run(state: &AppState, v: Value) -> Result<(String, Value), ApiError> {
         return Err(ApiError::invalid(k.clone(), "unknown field"));
     }
     if obj.get("type").and_then(Value::as_str) != Some("layerUpdate") {
-        return Err(ApiError::invalid("type", "must be \"layerUpdate\""));
+        return Err(ApiError::invalid(
+            "type",
+            "must be \"layerUpdate\" or \"media\"",
+        ));
     }
     let action = obj
         .get("action")
@@ -215,4 +222,30 @@ async fn run(state: &AppState, v: Value) -> Result<(String, Value), ApiError> {
         .flatten()
         .unwrap_or_else(|| json!({"id": id}));
     Ok((action, layer))
+}
+
+/// `{"type": "media", "id": "clip", "action": "seek", "t": 5.0}`: a media action on a video
+/// layer (the fields besides `type`, `id` and `request_id` are the action, as in
+/// `POST /stream/layers/{id}/media`).
+async fn media(
+    state: &AppState,
+    obj: &serde_json::Map<String, Value>,
+) -> Result<(String, Value), ApiError> {
+    let id = obj
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid("id", "is required: the video layer's id"))?
+        .to_string();
+    let mut body = obj.clone();
+    for k in ["type", "id", "request_id"] {
+        body.remove(k);
+    }
+    let action = MediaAction::from_value(&Value::Object(body))?;
+    let name = obj
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let layer = state.run(move |s| s.media(&id, &action)).await?;
+    Ok((name, layer))
 }

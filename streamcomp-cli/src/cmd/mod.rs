@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod frame;
+pub(crate) mod probe;
 pub(crate) mod ranges;
 pub(crate) mod render;
 pub(crate) mod schema;

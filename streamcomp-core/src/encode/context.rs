@@ -208,6 +208,18 @@ impl EncoderContext {
         }
     }
 
+    /// Lets the audio of each frame wait at most `wait` for a video layer's sound decoder
+    /// (live streams); by default it waits until the sound is there (renders are exact).
+    pub(crate) fn set_video_wait(&mut self, wait: Option<std::time::Duration>) {
+        if let Some(AudioTrack {
+            sound: Sound::Scene(mixer),
+            ..
+        }) = &mut self.audio
+        {
+            mixer.set_video_wait(wait);
+        }
+    }
+
     /// Takes in the audio layers of a changed scene (decoding new sources). Does nothing
     /// without a scene audio track.
     pub fn update_scene(&mut self, scene: &Scene, assets: &AssetResolver) -> Result<(), Error> {

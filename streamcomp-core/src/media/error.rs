@@ -8,7 +8,7 @@ use crate::error::{AssetError, ErrorKind};
 #[non_exhaustive]
 pub enum MediaError {
     /// Reading the file failed (it vanished, a disk error).
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read it")]
     Io {
         /// The file as the layer names it.
         file: String,

@@ -137,6 +137,26 @@ impl MediaInfo {
     }
 }
 
+impl MediaInfo {
+    /// `{"container", "video", "width", "height", "fps", "duration", "audio", "sample_rate",
+    /// "channels", "decoder", "notes"}`.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "container": self.container,
+            "video": self.video.as_ref().map(ToString::to_string),
+            "width": self.width,
+            "height": self.height,
+            "fps": (self.fps * 1000.0).round() / 1000.0,
+            "duration": (self.duration_secs() * 1000.0).round() / 1000.0,
+            "audio": self.audio.as_ref().map(ToString::to_string),
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "decoder": self.decoder,
+            "notes": self.notes,
+        })
+    }
+}
+
 impl fmt::Display for MediaInfo {
     /// The lines `streamcomp probe` prints.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,6 +15,7 @@
 //!   playlists, seek, pause.
 //! - `source.rs`: a video layer's decode thread and its small bounded queue of frames.
 
+mod control;
 mod error;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
@@ -30,6 +31,8 @@ pub(crate) mod source;
 mod time;
 pub(crate) mod timeline;
 
+pub use control::{MediaAction, MediaStatus};
+pub(crate) use control::{patch as media_patch, status as media_status};
 pub use error::MediaError;
 pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
 pub use open::probe;

@@ -52,7 +52,7 @@ impl OutputStatus {
 
 impl Status {
     /// `{"state", "outputs": [..], "codec", "resolution": "WxH", "fps", "uptime_seconds",
-    /// "frames": {"rendered", "encoded", "dropped"}, "worker_restarts", "bitrate_kbps" (all
+    /// "frames": {"rendered", "encoded", "dropped", "video_late"}, "worker_restarts", "bitrate_kbps" (all
     /// outputs), "layers", "last_error"}`.
     pub fn to_value(&self) -> Value {
         let bitrate: f64 = self.outputs.iter().map(|o| o.bitrate_kbps).sum();
@@ -64,7 +64,7 @@ impl Status {
             "fps": self.fps,
             "uptime_seconds": round(self.uptime.as_secs_f64(), 3),
             "frames": {"rendered": self.frames_rendered, "encoded": self.frames_encoded,
-                       "dropped": self.frames_dropped},
+                       "dropped": self.frames_dropped, "video_late": self.video_late_frames},
             "worker_restarts": self.worker_restarts,
             "bitrate_kbps": round(bitrate, 1),
             "layers": self.layers,
@@ -75,13 +75,17 @@ impl Status {
 
 impl LayerView {
     /// The layer document plus `"bounds": {"x", "y", "width", "height"}` (its box on the canvas
-    /// now, after text layout and image sizing).
+    /// now, after text layout and image sizing) and, for video layers, `"media"`: `{"state",
+    /// "item", "position", "duration", "lap", "items", "error"}`.
     pub fn to_value(&self) -> Value {
         let mut doc = self.layer.to_value();
         doc["bounds"] = json!({
             "x": self.bounds.x, "y": self.bounds.y,
             "width": self.bounds.width, "height": self.bounds.height,
         });
+        if let Some(m) = &self.media {
+            doc["media"] = m.to_value();
+        }
         doc
     }
 }

@@ -465,6 +465,54 @@ impl Compositor {
         Ok(())
     }
 
+    /// Where video layer `layer` of `scene` stands at scene time `t` (`None` for other
+    /// kinds). Reads only the files' headers.
+    pub fn media_status(
+        &mut self,
+        scene: &Scene,
+        layer: &Layer,
+        t: f64,
+    ) -> Option<Result<crate::media::MediaStatus, RenderError>> {
+        let LayerKind::Video(v) = &layer.kind else {
+            return None;
+        };
+        let index = scene.layers.iter().position(|l| l.id == layer.id)?;
+        Some(
+            self.videos
+                .program(&self.assets, scene, index, layer, v)
+                .map(|p| crate::media::media_status(p, t)),
+        )
+    }
+
+    /// The merge patch that applies a media action at scene time `t` to video layer `layer`
+    /// of `scene` (re-anchoring its playback, or appending to its playlist).
+    pub fn media_patch(
+        &mut self,
+        scene: &Scene,
+        layer: &Layer,
+        action: &crate::media::MediaAction,
+        t: f64,
+    ) -> Result<serde_json::Value, crate::Error> {
+        let LayerKind::Video(v) = &layer.kind else {
+            return Err(crate::scene::SceneError::invalid(
+                "id",
+                format!(
+                    "layer `{}` is a {} layer, not a video layer",
+                    layer.id,
+                    layer.kind.type_name()
+                ),
+            )
+            .into());
+        };
+        let index = scene
+            .layers
+            .iter()
+            .position(|l| l.id == layer.id)
+            .unwrap_or(0);
+        let program = self.videos.program(&self.assets, scene, index, layer, v)?;
+        Ok(crate::media::media_patch(v, program, action, t)?)
+    }
+
     /// A video layer's box from its files' headers (found and probed now: a missing file or
     /// one no decoder of this build reads is an error naming the field).
     fn video_box(

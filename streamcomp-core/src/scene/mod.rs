@@ -30,6 +30,7 @@ pub use layer::{
 pub use patch::{LayerChange, Transition, merge_patch};
 pub use template::{Template, TemplateClock};
 pub use validate::{Issue, SceneError, SceneErrorReason};
+pub(crate) use video::MAX_MEDIA_SECONDS;
 pub use video::{CropRect, Loop, OnEnd, Playback, PlaylistItem, VideoProps};
 
 use validate::Issues;

@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use streamcomp_core::LayerChange;
+use streamcomp_core::media::MediaAction;
 
 use super::batch::fade;
 use super::query_param;
@@ -54,6 +55,18 @@ pub(crate) async fn update(
         transition: None,
     };
     Ok(Json(one(&state, change).await?))
+}
+
+/// `POST /stream/layers/{id}/media`: a media action on a video layer (`{"action": "seek",
+/// "t": 5.0}`, `pause`, `resume`, `next`, `{"action": "queue", "item": {"src": …}}`); the
+/// layer as it then is, with its `media` status.
+pub(crate) async fn media(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath,
+    ApiJson(body): ApiJson,
+) -> Result<Json<Value>, ApiError> {
+    let action = MediaAction::from_value(&body)?;
+    Ok(Json(state.run(move |s| s.media(&id, &action)).await?))
 }
 
 /// `DELETE /stream/layers/{id}?fade=SECONDS`.

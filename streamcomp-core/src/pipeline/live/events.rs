@@ -129,6 +129,8 @@ pub struct Status {
     pub frames_dropped: u64,
     /// Times the render worker was rebuilt after a panic.
     pub worker_restarts: u64,
+    /// Frames where a video layer showed its previous picture because its decoder was late.
+    pub video_late_frames: u64,
     /// Video codec.
     pub codec: VideoCodec,
     /// Frame size.
@@ -153,4 +155,6 @@ pub struct LayerView {
     pub layer: Layer,
     /// Its box on the canvas now.
     pub bounds: Bounds,
+    /// Where a video layer's playback stands (`None` for other kinds).
+    pub media: Option<crate::media::MediaStatus>,
 }

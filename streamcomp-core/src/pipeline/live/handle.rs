@@ -9,7 +9,8 @@ use super::shared::{Shared, lock};
 
 use crate::error::Error;
 use crate::frame::Frame;
-use crate::scene::{LayerChange, Scene};
+use crate::media::MediaAction;
+use crate::scene::{LayerChange, Scene, SceneError, SceneErrorReason};
 
 /// A handle on a running stream: change the scene, read its status, subscribe to events.
 /// `Clone + Send + Sync`; every method returns at once (changes are applied to the scene under
@@ -48,7 +49,12 @@ impl LiveHandle {
                     continue;
                 };
                 let bounds = inspector.bounds(&next, &layer, t)?;
-                views.push(Some(LayerView { layer, bounds }));
+                let media = self.shared.media_status(&mut inspector, &next, &layer, t)?;
+                views.push(Some(LayerView {
+                    layer,
+                    bounds,
+                    media,
+                }));
             }
         }
         // New audio layers' files are decoded now: a broken one is this change's error, and
@@ -78,9 +84,40 @@ impl LiveHandle {
                 Ok(LayerView {
                     layer: l.clone(),
                     bounds: inspector.bounds(&scene, l, t)?,
+                    media: self.shared.media_status(&mut inspector, &scene, l, t)?,
                 })
             })
             .collect()
+    }
+
+    /// The change that applies a media action (seek, pause, resume, next, queue) to video
+    /// layer `id` now: a merge patch of its playback anchor or playlist, for
+    /// [`LiveHandle::apply`] (or a front end's own apply, which saves and broadcasts it).
+    pub fn media_change(&self, id: &str, action: &MediaAction) -> Result<LayerChange, Error> {
+        let t = self.shared.scene_time();
+        let scene = Arc::clone(&lock(&self.shared.scene));
+        let layer = scene.layer(id).ok_or_else(|| {
+            SceneError::one(
+                SceneErrorReason::NotFound,
+                "id",
+                format!("no layer with id `{id}`"),
+            )
+        })?;
+        let patch = lock(&self.shared.inspector).media_patch(&scene, layer, action, t)?;
+        Ok(LayerChange::Patch {
+            id: id.to_string(),
+            patch,
+            transition: None,
+        })
+    }
+
+    /// Applies a media action to video layer `id` now and returns the layer as it then is.
+    pub fn media(&self, id: &str, action: &MediaAction) -> Result<LayerView, Error> {
+        let change = self.media_change(id, action)?;
+        self.apply(vec![change])?
+            .pop()
+            .flatten()
+            .ok_or_else(|| Error::Thread("the layer vanished".into()))
     }
 
     /// A snapshot of the stream's state and counters.
@@ -95,6 +132,7 @@ impl LiveHandle {
             frames_encoded: s.counters.encoded.load(Ordering::Relaxed),
             frames_dropped: s.counters.dropped.load(Ordering::Relaxed),
             worker_restarts: s.counters.restarts.load(Ordering::Relaxed),
+            video_late_frames: s.counters.video_late.load(Ordering::Relaxed),
             codec: s.codec,
             width: scene.width,
             height: scene.height,

@@ -58,8 +58,12 @@ pub(super) fn render_loop(
         let began = Instant::now();
         let rendered = comp.render(current_scene, t).map(|_| ());
         // Layers the compositor disabled because drawing them panicked.
+        sh.counters
+            .video_late
+            .store(comp.late_video_frames(), Ordering::Relaxed);
         for failure in comp.take_failures() {
             sh.counters.restarts.fetch_add(1, Ordering::Relaxed);
+            lock(&sh.failed_layers).insert(failure.layer.clone(), failure.message.clone());
             sh.emit(Event::LayerFailed {
                 layer: failure.layer,
                 message: failure.message,

@@ -22,6 +22,8 @@ pub(super) struct Counters {
     pub(super) encoded: AtomicU64,
     pub(super) dropped: AtomicU64,
     pub(super) restarts: AtomicU64,
+    /// Frames where a video layer showed its previous picture (its decoder was late).
+    pub(super) video_late: AtomicU64,
 }
 
 /// State shared by the handle and the threads.
@@ -48,6 +50,8 @@ pub(super) struct Shared {
     pub(super) codec: VideoCodec,
     /// How long the stream ran, once it has stopped (the uptime stops there).
     pub(super) ran: Mutex<Option<Duration>>,
+    /// Layers whose decoding failed, with why (their status says `failed`).
+    pub(super) failed_layers: Mutex<std::collections::HashMap<String, String>>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,6 +62,26 @@ impl Shared {
     pub(super) fn emit(&self, e: Event) {
         let mut subs = lock(&self.subscribers);
         subs.retain(|s| !matches!(s.try_send(e.clone()), Err(TrySendError::Disconnected(_))));
+    }
+
+    /// Where video layer `layer` stands at `t` (`None` for other kinds), `failed` with the
+    /// decoder's error when its decoding failed.
+    pub(super) fn media_status(
+        &self,
+        inspector: &mut Compositor,
+        scene: &Scene,
+        layer: &crate::scene::Layer,
+        t: f64,
+    ) -> Result<Option<crate::media::MediaStatus>, crate::error::RenderError> {
+        let Some(status) = inspector.media_status(scene, layer, t).transpose()? else {
+            return Ok(None);
+        };
+        let mut status = status;
+        if let Some(e) = lock(&self.failed_layers).get(layer.id.as_str()) {
+            status.state = "failed";
+            status.error = Some(e.clone());
+        }
+        Ok(Some(status))
     }
 
     pub(super) fn scene_time(&self) -> f64 {

@@ -47,9 +47,12 @@ impl LiveStream {
         opts.video.height = scene.height;
         opts.video.fps = scene.fps;
         opts.video.validate()?;
-        let copts = CompositorOptions::default()
+        let mut copts = CompositorOptions::default()
             .with_quality(opts.quality)
             .with_threads(opts.threads);
+        // A live stream never waits on a late video decoder more than half a frame: it shows
+        // the previous picture again and counts it.
+        copts.video_wait = Some(std::time::Duration::from_secs_f64(0.5 / scene.fps));
         // The inspector measures changed layers; the render thread's compositor takes the
         // rasters it made instead of drawing those layers again.
         let rasters = RasterHandoff::default();
@@ -77,12 +80,10 @@ impl LiveStream {
                 codec,
                 bitrate_kbps,
             });
-            Some(EncoderContext::for_scene(
-                &opts.video,
-                audio,
-                &scene,
-                &assets,
-            )?)
+            let mut ctx = EncoderContext::for_scene(&opts.video, audio, &scene, &assets)?;
+            // Nor on a video layer's sound decoder (what is late stays silent).
+            ctx.set_video_wait(Some(std::time::Duration::from_millis(20)));
+            Some(ctx)
         };
         let mut outputs = Vec::new();
         if let Some(st) = &stage {
@@ -115,6 +116,7 @@ impl LiveStream {
             assets: assets.clone(),
             codec: opts.video.codec,
             ran: Mutex::new(None),
+            failed_layers: Mutex::new(Default::default()),
         });
         let handle = LiveHandle {
             shared: Arc::clone(&shared),
