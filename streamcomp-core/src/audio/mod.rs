@@ -14,6 +14,7 @@
 mod decode;
 mod mix;
 
+pub(crate) use decode::stereo_gains;
 pub(crate) use mix::AudioClips;
 pub use mix::Mixer;
 
