@@ -46,7 +46,10 @@ pub(super) enum Codec {
 impl Codec {
     /// The decoder for a track with `params`, and the track's sample rate. Codecs this path
     /// cannot decode are [`MediaError::Unsupported`], naming what would.
-    pub(super) fn new(params: &AudioCodecParameters, name: &str) -> Result<(Codec, u32), MediaError> {
+    pub(super) fn new(
+        params: &AudioCodecParameters,
+        name: &str,
+    ) -> Result<(Codec, u32), MediaError> {
         let declared_channels = params.channels.as_ref().map(Channels::count);
         if declared_channels.is_some_and(|c| c == 0 || c > MAX_CHANNELS) {
             return Err(MediaError::malformed(
@@ -64,7 +67,10 @@ impl Codec {
             .map_err(|e| match e {
                 SymphoniaError::Unsupported(what) => MediaError::unsupported(
                     name,
-                    format!("{} sound ({what}) needs the ffmpeg backend", codec_name(params)),
+                    format!(
+                        "{} sound ({what}) needs the ffmpeg backend",
+                        codec_name(params)
+                    ),
                 ),
                 other => MediaError::malformed(name, format!("sound: {other}")),
             })?;

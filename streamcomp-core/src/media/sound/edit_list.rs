@@ -164,7 +164,10 @@ fn read_elst<R: Read + Seek>(
         let (duration, media_time) = if v1 {
             (be64(&b, at)?, be64(&b, at + 8)? as i64)
         } else {
-            (u64::from(be32(&b, at)?), i64::from(be32(&b, at + 4)? as i32))
+            (
+                u64::from(be32(&b, at)?),
+                i64::from(be32(&b, at + 4)? as i32),
+            )
         };
         if media_time == -1 {
             delay = delay.saturating_add(to_track(duration));

@@ -42,7 +42,11 @@ pub(crate) fn open(
 }
 
 /// [`open`] with the concrete reader.
-fn open_reader(path: &Path, name: &str, limits: &Limits) -> Result<Option<SoundReader>, MediaError> {
+fn open_reader(
+    path: &Path,
+    name: &str,
+    limits: &Limits,
+) -> Result<Option<SoundReader>, MediaError> {
     let format = probe_format(path, name)?;
     let Some(track) = format.default_track(TrackType::Audio) else {
         return Ok(None);

@@ -77,6 +77,13 @@ pub(super) struct SoundReader {
     end_src: i64,
     /// Source sample of the next decoded frame (`None`: take it from the next packet).
     next_src: Option<i64>,
+    /// The packet grid seen from the file's start: the first packet's source sample and the
+    /// frames every packet has had (`None` once they differ). After a seek a packet of that
+    /// size is put on the grid, which is exact where the container's timestamps are coarse
+    /// (Matroska's milliseconds).
+    grid: Option<(i64, i64)>,
+    /// Packets decoded so far were all read from the start, laid end to end.
+    from_start: bool,
     /// Source sample of the next frame the resampler takes (frames before it are dropped,
     /// silence fills up to a later one).
     fed_until: i64,
@@ -106,8 +113,7 @@ impl SoundReader {
         rate: u32,
         limits: &Limits,
     ) -> Result<SoundReader, MediaError> {
-        let resampler =
-            StreamResampler::new(rate).map_err(|e| MediaError::malformed(name, e))?;
+        let resampler = StreamResampler::new(rate).map_err(|e| MediaError::malformed(name, e))?;
         let limit_src = (limits.max_video_seconds.max(0.0) * f64::from(rate)).min(i64::MAX as f64);
         let mut reader = SoundReader {
             path: path.to_path_buf(),
@@ -119,6 +125,8 @@ impl SoundReader {
             max_packet: limits.max_video_packet_bytes,
             end_src: limit_src as i64,
             next_src: None,
+            grid: None,
+            from_start: true,
             fed_until: 0,
             out_pos: 0,
             cut_until: 0,
@@ -132,6 +140,8 @@ impl SoundReader {
             let end = reader.ticks_to_src(end.saturating_add(reader.timing.offset_ticks));
             reader.end_src = reader.end_src.min(end);
         }
+        // The first packet: it sets the grid (and finds broken files early).
+        reader.step()?;
         Ok(reader)
     }
 
@@ -142,7 +152,11 @@ impl SoundReader {
             * i128::from(t.tb_numer)
             * i128::from(self.rate);
         let d = i128::from(t.tb_denom.max(1));
-        let q = if n >= 0 { (n + d / 2) / d } else { -((-n + d / 2) / d) };
+        let q = if n >= 0 {
+            (n + d / 2) / d
+        } else {
+            -((-n + d / 2) / d)
+        };
         q.clamp(i128::from(i64::MIN / 4), i128::from(i64::MAX / 4)) as i64
     }
 
@@ -171,6 +185,7 @@ impl SoundReader {
     fn restart(&mut self, from: i64, cut: i64) {
         self.resampler.reset();
         self.next_src = None;
+        self.from_start = false;
         self.fed_until = from;
         self.out_pos = self.src_to_out(from);
         self.cut_until = cut;
@@ -240,8 +255,25 @@ impl SoundReader {
                 ),
             ));
         }
-        let at = self.ticks_to_src(packet.pts.get());
+        let mut at = self.ticks_to_src(packet.pts.get());
         let tolerance = i64::from(self.rate * TOLERANCE_MS / 1000).max(1);
+        let frames = l.len() as i64;
+        if frames > 0 {
+            match (self.next_src, self.grid) {
+                (None, None) if self.from_start => self.grid = Some((at, frames)),
+                (None, Some((origin, size))) if size == frames => {
+                    let on_grid = origin + (at - origin + size / 2).div_euclid(size) * size;
+                    if (on_grid - at).abs() <= tolerance {
+                        at = on_grid;
+                    }
+                }
+                (Some(_), Some((_, size))) if self.from_start && size != frames => {
+                    // The last packet of a stream may be shorter; any other breaks the grid.
+                    self.grid = None;
+                }
+                _ => {}
+            }
+        }
         let pos = match self.next_src {
             Some(next) if (at - next).abs() <= tolerance => next,
             // Overlap with what was already laid down: cut it.
@@ -277,7 +309,12 @@ impl SoundReader {
         let end = l.len().min(skip.saturating_add(room));
         if skip < end {
             self.resampler
-                .push(&l[skip..end], &r[skip..end], &mut self.out_left, &mut self.out_right)
+                .push(
+                    &l[skip..end],
+                    &r[skip..end],
+                    &mut self.out_left,
+                    &mut self.out_right,
+                )
                 .map_err(err)?;
             self.fed_until += (end - skip) as i64;
         }
@@ -340,7 +377,15 @@ impl SoundReader {
         let name = self.name.clone();
         // Timestamps before media time 0 (AAC priming) are pre-roll too.
         let ts = self.src_to_ticks(from - preroll);
-        let seeked = self.seek_format(ts)?;
+        let at_start = ts <= 0;
+        let seeked = if at_start {
+            // Near the start (where timestamps may be negative, and a reader may drop packets
+            // before the one asked for): read the file from its start again.
+            self.format = super::probe_format(&self.path, &name)?;
+            Ok(())
+        } else {
+            self.seek_format(ts)?
+        };
         if seeked.is_err() {
             // Open the file again and seek there; failing that, the fresh reader decodes from
             // the start and everything before the target is dropped (slow, but right).
@@ -354,6 +399,7 @@ impl SoundReader {
                 .map_err(|e| MediaError::decode(&name, e.to_string()))
         })?;
         self.restart(from, sample);
+        self.from_start = at_start;
         Ok(())
     }
 }
@@ -380,7 +426,10 @@ impl SoundReader {
 impl AudioReader for SoundReader {
     fn seek(&mut self, sample: i64) -> Result<(), MediaError> {
         if self.broken {
-            return Err(MediaError::malformed(&self.name, "the sound reader failed before"));
+            return Err(MediaError::malformed(
+                &self.name,
+                "the sound reader failed before",
+            ));
         }
         let r = self.seek_inner(sample);
         self.broken = r.is_err();
@@ -389,7 +438,10 @@ impl AudioReader for SoundReader {
 
     fn next_chunk(&mut self) -> Result<Option<AudioChunk>, MediaError> {
         if self.broken {
-            return Err(MediaError::malformed(&self.name, "the sound reader failed before"));
+            return Err(MediaError::malformed(
+                &self.name,
+                "the sound reader failed before",
+            ));
         }
         let r = self.next_inner();
         self.broken = r.is_err();

@@ -95,7 +95,11 @@ impl StreamResampler {
 
     /// Appends the rest of the output (the queue and the resampler's tail) to `left`/`right`,
     /// so that the output since the last reset is `input × 48000 / rate` frames.
-    pub(super) fn flush(&mut self, left: &mut Vec<f32>, right: &mut Vec<f32>) -> Result<(), String> {
+    pub(super) fn flush(
+        &mut self,
+        left: &mut Vec<f32>,
+        right: &mut Vec<f32>,
+    ) -> Result<(), String> {
         let exact = (u128::from(self.fed) * u128::from(AUDIO_RATE) + u128::from(self.rate) / 2)
             / u128::from(self.rate);
         let exact = u64::try_from(exact).unwrap_or(u64::MAX);

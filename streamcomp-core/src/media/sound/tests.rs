@@ -10,9 +10,7 @@ use crate::media::AudioChunk;
 
 /// A 50 ms 1 kHz beep at the start of every second, `secs` seconds long, at `rate`.
 fn beeps(rate: u32, secs: u32) -> String {
-    format!(
-        "aevalsrc='if(lt(mod(t\\,1)\\,0.05)\\,0.5*sin(2*PI*1000*t)\\,0)':s={rate}:d={secs}"
-    )
+    format!("aevalsrc='if(lt(mod(t\\,1)\\,0.05)\\,0.5*sin(2*PI*1000*t)\\,0)':s={rate}:d={secs}")
 }
 
 /// Runs `ffmpeg` with `args` writing `out` in `dir`; the file's path.
@@ -48,9 +46,18 @@ fn read_all(r: &mut SoundReader) -> (i64, Vec<f32>) {
     let mut first = None;
     let mut next = None;
     let mut left = Vec::new();
-    while let Some(AudioChunk { start, left: l, right }) = r.next_chunk().expect("chunk") {
+    while let Some(AudioChunk {
+        start,
+        left: l,
+        right,
+    }) = r.next_chunk().expect("chunk")
+    {
         assert_eq!(l.len(), right.len());
-        assert!(!l.is_empty() && l.len() <= 4800, "chunk of {} frames", l.len());
+        assert!(
+            !l.is_empty() && l.len() <= 4800,
+            "chunk of {} frames",
+            l.len()
+        );
         if let Some(n) = next {
             assert_eq!(start, n, "chunks are contiguous");
         }
@@ -96,7 +103,10 @@ fn check_beeps(start: i64, left: &[f32], first: i64, secs: i64) {
             assert!((c as i64 - 80).abs() <= 2, "pitch: {c} crossings in 40 ms");
             // And silence between beeps.
             let quiet = &left[at + 4800..at + 40_000];
-            assert!(quiet.iter().all(|x| x.abs() < 0.02), "silence after beep {s}");
+            assert!(
+                quiet.iter().all(|x| x.abs() < 0.02),
+                "silence after beep {s}"
+            );
         }
     }
 }
@@ -115,7 +125,10 @@ fn check_file(path: &Path, secs: i64) {
     check_beeps(start, &left, 0, secs);
     r.seek(120_000).expect("seek");
     let (start, left) = read_all(&mut r);
-    assert_eq!(start, 120_000, "first chunk after seek starts at the target");
+    assert_eq!(
+        start, 120_000,
+        "first chunk after seek starts at the target"
+    );
     check_beeps(start, &left, 3, secs);
     // Seeking back to the start gives the start again.
     r.seek(0).expect("seek 0");
@@ -141,7 +154,13 @@ fn aac_at_48k_in_mov() {
 #[test]
 fn opus_in_webm() {
     let dir = tempfile::tempdir().unwrap();
-    let p = beep_file(dir.path(), "a.webm", 48_000, 4, &["-c:a", "libopus", "-b:a", "128k"]);
+    let p = beep_file(
+        dir.path(),
+        "a.webm",
+        48_000,
+        4,
+        &["-c:a", "libopus", "-b:a", "128k"],
+    );
     check_file(&p, 4);
 }
 
@@ -151,12 +170,22 @@ fn mp3_in_mkv() {
     // .mp3 file states in its LAME tag), so the sound comes 1105 source samples late, as
     // `ffmpeg -i a.mkv` plays it too.
     let dir = tempfile::tempdir().unwrap();
-    let p = beep_file(dir.path(), "a.mkv", 44_100, 4, &["-c:a", "libmp3lame", "-b:a", "192k"]);
+    let p = beep_file(
+        dir.path(),
+        "a.mkv",
+        44_100,
+        4,
+        &["-c:a", "libmp3lame", "-b:a", "192k"],
+    );
     let delay = 1105 * 48_000 / 44_100;
     let mut r = reader(&p);
     let (start, left) = read_all(&mut r);
     assert_eq!(start, 0);
-    assert!((left.len() as i64 - 4 * 48_000 - delay).abs() <= 1920, "{}", left.len());
+    assert!(
+        (left.len() as i64 - 4 * 48_000 - delay).abs() <= 1920,
+        "{}",
+        left.len()
+    );
     check_beeps(-delay, &left, 0, 4);
     r.seek(120_000).unwrap();
     let (start, left) = read_all(&mut r);
@@ -212,7 +241,10 @@ fn surround_flac_folds_to_stereo() {
     check_beeps(0, &left, 0, 3);
     // The centre at -3 dB on both sides.
     let peak = left[..2400].iter().fold(0f32, |m, x| m.max(x.abs()));
-    assert!((peak - 0.5 * std::f32::consts::FRAC_1_SQRT_2).abs() < 0.02, "{peak}");
+    assert!(
+        (peak - 0.5 * std::f32::consts::FRAC_1_SQRT_2).abs() < 0.02,
+        "{peak}"
+    );
     assert_eq!(left, right);
 }
 
@@ -273,7 +305,11 @@ fn a_file_without_sound_has_none() {
             "libx264",
         ],
     );
-    assert!(open_reader(&p, "v.mp4", &Limits::default()).unwrap().is_none());
+    assert!(
+        open_reader(&p, "v.mp4", &Limits::default())
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -286,8 +322,19 @@ fn truncated_and_garbage_files_never_panic() {
     ];
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        for cut in [0, 8, 100, 1000, bytes.len() / 3, bytes.len() / 2, bytes.len() - 10] {
-            let p = dir.path().join(format!("cut{cut}.{}", f.extension().unwrap().to_str().unwrap()));
+        for cut in [
+            0,
+            8,
+            100,
+            1000,
+            bytes.len() / 3,
+            bytes.len() / 2,
+            bytes.len() - 10,
+        ] {
+            let p = dir.path().join(format!(
+                "cut{cut}.{}",
+                f.extension().unwrap().to_str().unwrap()
+            ));
             std::fs::write(&p, &bytes[..cut]).unwrap();
             drain(&p);
         }
@@ -296,12 +343,20 @@ fn truncated_and_garbage_files_never_panic() {
         for i in (bytes.len() / 4..bytes.len()).step_by(97) {
             bad[i] ^= 0x5a;
         }
-        let p = dir.path().join(format!("bad.{}", f.extension().unwrap().to_str().unwrap()));
+        let p = dir
+            .path()
+            .join(format!("bad.{}", f.extension().unwrap().to_str().unwrap()));
         std::fs::write(&p, &bad).unwrap();
         drain(&p);
     }
     let p = dir.path().join("garbage.mp4");
-    std::fs::write(&p, (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    std::fs::write(
+        &p,
+        (0..5000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     assert!(open_reader(&p, "garbage.mp4", &Limits::default()).is_err());
 }
 
@@ -343,15 +398,39 @@ fn debug_packets() {
     let file = std::fs::File::open(&p).unwrap();
     let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
     let mut f = symphonia::default::get_probe()
-        .probe(&Hint::new(), mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &Hint::new(),
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .unwrap();
     for t in f.tracks() {
-        eprintln!("track {} tb {:?} dur {:?} params {:?}", t.id, t.time_base, t.duration, t.codec_params.as_ref().and_then(|c| c.audio()).map(|a| (a.codec, a.sample_rate, a.extra_data.as_ref().map(|e| e.len()))));
+        eprintln!(
+            "track {} tb {:?} dur {:?} params {:?}",
+            t.id,
+            t.time_base,
+            t.duration,
+            t.codec_params.as_ref().and_then(|c| c.audio()).map(|a| (
+                a.codec,
+                a.sample_rate,
+                a.extra_data.as_ref().map(|e| e.len())
+            ))
+        );
     }
     for _ in 0..12 {
         match f.next_packet() {
-            Ok(Some(pk)) => eprintln!("pkt track {} pts {} dur {} len {}", pk.track_id, pk.pts.get(), pk.dur.get(), pk.data.len()),
-            other => { eprintln!("{:?}", other.map(|_| ())); break; }
+            Ok(Some(pk)) => eprintln!(
+                "pkt track {} pts {} dur {} len {}",
+                pk.track_id,
+                pk.pts.get(),
+                pk.dur.get(),
+                pk.data.len()
+            ),
+            other => {
+                eprintln!("{:?}", other.map(|_| ()));
+                break;
+            }
         }
     }
 }
