@@ -83,7 +83,7 @@ impl Codec {
             Codec::Symphonia(d) => d.reset(),
             Codec::Opus {
                 decoder, channels, ..
-            } => *decoder = Box::new(opus_rs::OpusDecoder::new(48_000, *channels)?),
+            } => **decoder = opus_rs::OpusDecoder::new(48_000, *channels)?,
         }
         Ok(())
     }
