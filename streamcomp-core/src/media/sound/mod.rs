@@ -9,9 +9,12 @@
 //! - `resample.rs`: the streaming resampler to 48 kHz.
 //! - `edit_list.rs`: the MP4 edit list (AAC priming), which symphonia does not apply.
 //! - `guard.rs`: panics in the decoders become errors.
+//! - `fuzzing.rs`: the `media_sound` fuzz target's entry (feature `fuzzing`).
 
 mod codec;
 mod edit_list;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod guard;
 mod reader;
 mod resample;

@@ -441,3 +441,16 @@ fn surround_opus_goes_to_ffmpeg() {
         Err(MediaError::Unsupported { .. })
     ));
 }
+
+#[cfg(feature = "fuzzing")]
+#[test]
+fn fuzz_entry_reads_its_seeds_and_their_pieces() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/media_sound");
+    for f in ["aac.mp4", "opus.webm", "flac.mkv"] {
+        let bytes = std::fs::read(dir.join(f)).unwrap();
+        super::fuzzing::media_sound(&bytes);
+        for cut in [1, 2, 50, bytes.len() / 2] {
+            super::fuzzing::media_sound(&bytes[..cut]);
+        }
+    }
+}
