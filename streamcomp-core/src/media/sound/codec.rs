@@ -40,6 +40,8 @@ pub(super) enum Codec {
         channels: usize,
         /// Interleaved output of one packet.
         scratch: Vec<f32>,
+        /// The OpusHead's pre-skip: 48 kHz samples before media time 0.
+        pre_skip: Option<u16>,
     },
 }
 
@@ -75,6 +77,15 @@ impl Codec {
                 other => MediaError::malformed(name, format!("sound: {other}")),
             })?;
         Ok((Codec::Symphonia(decoder), rate))
+    }
+
+    /// Samples the stream's first packet starts before media time 0, when the codec header
+    /// says (Opus's pre-skip).
+    pub(super) fn pre_skip(&self) -> Option<i64> {
+        match self {
+            Codec::Opus { pre_skip, .. } => pre_skip.map(i64::from),
+            Codec::Symphonia(_) => None,
+        }
     }
 
     /// Forgets the state between packets (after a seek).
@@ -127,6 +138,7 @@ impl Codec {
                 decoder,
                 channels,
                 scratch,
+                ..
             } => {
                 scratch.resize(OPUS_MAX_FRAMES * *channels, 0.0);
                 let n = match decoder.decode(&packet.data, OPUS_MAX_FRAMES, scratch) {
@@ -183,7 +195,8 @@ fn opus(
     name: &str,
     declared_channels: Option<usize>,
 ) -> Result<(Codec, u32), MediaError> {
-    // Matroska's CodecPrivate is the OpusHead: channel count at 9, mapping family at 18.
+    // Matroska's CodecPrivate is the OpusHead: channel count at 9, pre-skip at 10, mapping
+    // family at 18.
     let head = params
         .extra_data
         .as_deref()
@@ -206,6 +219,7 @@ fn opus(
             decoder: Box::new(decoder),
             channels,
             scratch: Vec::new(),
+            pre_skip: head.map(|h| u16::from_le_bytes([h[10], h[11]])),
         },
         48_000,
     ))

@@ -260,7 +260,16 @@ impl SoundReader {
         let frames = l.len() as i64;
         if frames > 0 {
             match (self.next_src, self.grid) {
-                (None, None) if self.from_start => self.grid = Some((at, frames)),
+                (None, None) if self.from_start => {
+                    // Matroska's millisecond timestamps round Opus's pre-skip (6.5 ms): the
+                    // header has it exactly.
+                    if let Some(skip) = self.codec.pre_skip()
+                        && (at + skip).abs() <= i64::from(self.rate / 1000)
+                    {
+                        at = -skip;
+                    }
+                    self.grid = Some((at, frames));
+                }
                 (None, Some((origin, size))) if size == frames => {
                     let on_grid = origin + (at - origin + size / 2).div_euclid(size) * size;
                     if (on_grid - at).abs() <= tolerance {
