@@ -156,7 +156,7 @@ pub(crate) fn decode(
 }
 
 /// The (left, right) gain of every channel of a buffer, in buffer order.
-fn stereo_gains(channels: &Channels) -> Vec<(f32, f32)> {
+pub(crate) fn stereo_gains(channels: &Channels) -> Vec<(f32, f32)> {
     let n = channels.count();
     match (channels, n) {
         (_, 1) => vec![(1.0, 1.0)],

@@ -15,6 +15,7 @@ mod decode;
 mod mix;
 mod video_voice;
 
+pub(crate) use decode::stereo_gains;
 pub(crate) use mix::AudioClips;
 pub use mix::Mixer;
 

@@ -38,6 +38,8 @@ pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
 pub use open::probe;
 pub(crate) use open::{open_audio, open_video};
 pub(crate) use packet::{DecodedFrame, Demuxer, Packet, TrackKind, VideoDecoder};
+#[cfg(feature = "fuzzing")]
+pub use sound::fuzzing as sound_fuzzing;
 pub use time::{NANOS_PER_SECOND, Nanos, nanos_from_secs, nanos_from_ticks, secs_from_nanos};
 
 /// Reads a video file's pictures in display order, from any point: the native path
