@@ -26,11 +26,27 @@ pub(crate) fn print_error(e: &anyhow::Error) {
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join("\n"),
-        _ => format!("{e:#}"),
+        _ => chain_text(e),
     };
     for line in text.lines() {
         eprintln!("error: {line}");
     }
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the message before it
+/// already says (the core's errors name their source in their own message).
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.is_empty() {
+            text = c;
+        } else if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 /// The exit code of a failed command, mapped once from the core's [`ErrorKind`]: 70

@@ -15,12 +15,35 @@ use crate::render::Quality;
 use crate::render::blend::blend_row;
 use crate::scene::BlendMode;
 
+/// How a YUV picture's numbers map to colours: which matrix, which range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct YuvColor {
+    /// BT.601 (standard definition) instead of BT.709. Default: BT.709.
+    pub bt601: bool,
+    /// Full range (0–255, phones and screen captures) instead of limited (16–235).
+    /// Default: limited.
+    pub full_range: bool,
+}
+
+impl YuvColor {
+    /// What a file that does not say means, by its height (as players guess): BT.709 from
+    /// 720 lines up, BT.601 below; limited range.
+    pub fn guess(height: u32) -> YuvColor {
+        YuvColor {
+            bt601: height < 720,
+            full_range: false,
+        }
+    }
+}
+
 /// A picture to scale: a video frame (I420, opaque) or a composed picture (premultiplied
 /// RGBA).
 #[derive(Clone, Copy, Debug)]
 pub enum Picture<'a> {
-    /// I420, BT.709 limited range (what decoders give).
+    /// I420, BT.709 limited range (what our encoders take).
     I420(&'a YuvFrame),
+    /// I420 with its colour matrix and range (a video file's picture).
+    I420Color(&'a YuvFrame, YuvColor),
     /// Premultiplied RGBA.
     Rgba(&'a Frame),
 }
@@ -29,7 +52,7 @@ impl Picture<'_> {
     /// Width and height in pixels.
     pub fn size(&self) -> (u32, u32) {
         match self {
-            Picture::I420(f) => (f.width(), f.height()),
+            Picture::I420(f) | Picture::I420Color(f, _) => (f.width(), f.height()),
             Picture::Rgba(f) => (f.width(), f.height()),
         }
     }
@@ -182,7 +205,13 @@ impl Scaler {
             return;
         }
         let (ok, opaque) = match src {
-            Picture::I420(f) => (self.i420_to_rgba(f, part, w, h, quality), true),
+            Picture::I420(f) => (
+                self.i420_to_rgba(f, YuvColor::default(), part, w, h, quality),
+                true,
+            ),
+            Picture::I420Color(f, color) => {
+                (self.i420_to_rgba(f, color, part, w, h, quality), true)
+            }
             Picture::Rgba(f) => {
                 self.rgba.resize(w * h * 4, 0);
                 let ok = resize(
@@ -218,6 +247,7 @@ impl Scaler {
     fn i420_to_rgba(
         &mut self,
         f: &YuvFrame,
+        color: YuvColor,
         part: Crop,
         w: usize,
         h: usize,
@@ -272,8 +302,16 @@ impl Scaler {
             &planar,
             &mut self.rgba,
             w as u32 * 4,
-            YuvRange::Limited,
-            YuvStandardMatrix::Bt709,
+            if color.full_range {
+                YuvRange::Full
+            } else {
+                YuvRange::Limited
+            },
+            if color.bt601 {
+                YuvStandardMatrix::Bt601
+            } else {
+                YuvStandardMatrix::Bt709
+            },
         )
         .is_ok()
     }

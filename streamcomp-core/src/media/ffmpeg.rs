@@ -165,6 +165,19 @@ pub(crate) fn probe(path: &Path, name: &str, limits: &Limits) -> Result<MediaInf
         channels: audio.and_then(|a| a["channels"].as_u64()).unwrap_or(0) as u16,
         decoder: "ffmpeg".into(),
         notes,
+        color: {
+            let mut c = crate::frame::scale::YuvColor::guess(height);
+            match video["color_space"].as_str() {
+                Some("bt709") => c.bt601 = false,
+                Some("smpte170m" | "bt470bg" | "fcc" | "smpte240m") => c.bt601 = true,
+                _ => {}
+            }
+            c.full_range = video["color_range"] == "pc"
+                || video["pix_fmt"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("yuvj"));
+            c
+        },
     })
 }
 

@@ -128,6 +128,8 @@ pub struct MediaInfo {
     pub decoder: String,
     /// Things worth knowing (`B-frames`, `fragmented`, `edit list: starts 0.067 s in`).
     pub notes: Vec<String>,
+    /// The pictures' colour matrix and range (as the file says, else guessed by height).
+    pub color: crate::frame::scale::YuvColor,
 }
 
 impl MediaInfo {
@@ -153,6 +155,8 @@ impl MediaInfo {
             "channels": self.channels,
             "decoder": self.decoder,
             "notes": self.notes,
+            "matrix": if self.color.bt601 { "bt601" } else { "bt709" },
+            "range": if self.color.full_range { "full" } else { "limited" },
         })
     }
 }
@@ -178,6 +182,16 @@ impl fmt::Display for MediaInfo {
             None => writeln!(f, "audio:     none")?,
         }
         writeln!(f, "duration:  {:.3} s", self.duration_secs())?;
+        writeln!(
+            f,
+            "colour:    {}, {} range",
+            if self.color.bt601 { "BT.601" } else { "BT.709" },
+            if self.color.full_range {
+                "full"
+            } else {
+                "limited"
+            }
+        )?;
         writeln!(f, "decoder:   {}", self.decoder)?;
         for n in &self.notes {
             writeln!(f, "note:      {n}")?;

@@ -26,7 +26,7 @@ use crate::render::{Raster, VideoTarget, video_raster};
 const TOLERANCE: Nanos = 1_000;
 /// A requested time this far past what the thread has decoded is reached by seeking, not by
 /// decoding through.
-const SEEK_AHEAD: Nanos = 2_000_000_000;
+const SEEK_AHEAD: Nanos = 1_000_000_000;
 /// How long `render` waits for a picture before the layer is called stalled.
 const EXACT_WAIT: Duration = Duration::from_secs(30);
 
@@ -50,6 +50,8 @@ pub(crate) struct VideoFrame {
     pub(crate) generation: u64,
     /// The picture.
     pub(crate) picture: YuvFrame,
+    /// Its colour matrix and range.
+    pub(crate) color: crate::frame::scale::YuvColor,
     /// The picture drawn for a target, when the thread knew the target.
     pub(crate) raster: Mutex<Option<(VideoTarget, Arc<Raster>)>>,
 }
@@ -195,8 +197,8 @@ impl VideoSource {
                         .shown
                         .as_ref()
                         .is_some_and(|s| s.program > p + TOLERANCE));
-            let ahead =
-                st.frames.is_empty() && !st.done && st.head.is_some_and(|h| h + SEEK_AHEAD < p);
+            let newest = st.frames.back().map(|f| f.program).or(st.head);
+            let ahead = !st.done && newest.is_some_and(|h| h + SEEK_AHEAD < p);
             if behind || ahead {
                 st.generation += 1;
                 st.from = p;
@@ -354,7 +356,7 @@ impl Worker {
         reader.seek(media)?;
         // The picture on screen at `from` is the last one at or before it: hold candidates
         // until a later one arrives.
-        let mut held: Option<(Nanos, YuvFrame)> = None;
+        let mut held: Option<(Nanos, (YuvFrame, crate::frame::scale::YuvColor))> = None;
         let mut next_reader: Option<Box<dyn FrameReader>> = None;
         // Items in a row that gave no picture: a whole lap of them is an error, not a spin.
         let mut empty_items = 0;
@@ -362,6 +364,7 @@ impl Worker {
         loop {
             let span = self.timeline.spans()[item];
             let end = span.start.saturating_add(span.len);
+            let color = self.items[item].info.color;
             let frame = reader.next_frame()?;
             let in_item = frame.filter(|f| f.pts < end);
             let Some(f) = in_item else {
@@ -411,13 +414,13 @@ impl Worker {
             };
             if program <= from + TOLERANCE || f.pts < span.start {
                 // Not past the start yet: this one may be the picture on screen there.
-                held = Some((program, f.picture));
+                held = Some((program, (f.picture, color)));
                 continue;
             }
             if let Some((p, pic)) = held.take() {
                 self.push(generation, p, pic)?;
             }
-            self.push(generation, program, f.picture)?;
+            self.push(generation, program, (f.picture, color))?;
             pictures_in_item += 1;
             if next_reader.is_none() {
                 // Open the next item while this one plays (a loop of one file opens a
@@ -434,7 +437,12 @@ impl Worker {
     }
 
     /// Draws the picture for the current target and queues it, waiting for room.
-    fn push(&mut self, generation: u64, program: Nanos, picture: YuvFrame) -> Result<(), Halt> {
+    fn push(
+        &mut self,
+        generation: u64,
+        program: Nanos,
+        (picture, color): (YuvFrame, crate::frame::scale::YuvColor),
+    ) -> Result<(), Halt> {
         let target = {
             let st = self.shared.lock();
             if st.stop || st.generation != generation {
@@ -442,11 +450,17 @@ impl Worker {
             }
             st.target
         };
-        let raster = target.map(|t| (t, Arc::new(video_raster(&picture, &t, &mut self.scaler))));
+        let raster = target.map(|t| {
+            (
+                t,
+                Arc::new(video_raster(&picture, color, &t, &mut self.scaler)),
+            )
+        });
         let frame = Arc::new(VideoFrame {
             program,
             generation,
             picture,
+            color,
             raster: Mutex::new(raster),
         });
         let mut st = self.shared.lock();

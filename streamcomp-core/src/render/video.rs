@@ -13,7 +13,7 @@ use super::image::place;
 use super::kind::{Ctx, Rasterise};
 use super::raster::Raster;
 use crate::error::RenderError;
-use crate::frame::scale::{Crop, Picture, Placement, Scaler};
+use crate::frame::scale::{Crop, Picture, Placement, Scaler, YuvColor};
 use crate::frame::{Frame, YuvFrame};
 use crate::media::nanos_from_secs;
 use crate::media::timeline::Place;
@@ -55,6 +55,7 @@ impl VideoTarget {
 /// pixels for `contain` and `none`), scaled in YUV and converted once.
 pub(crate) fn video_raster(
     picture: &YuvFrame,
+    color: YuvColor,
     target: &VideoTarget,
     scaler: &mut Scaler,
 ) -> Raster {
@@ -92,7 +93,7 @@ pub(crate) fn video_raster(
         );
         scaler.compose(
             &mut frame,
-            Picture::I420(picture),
+            Picture::I420Color(picture, color),
             Some(Crop {
                 x: crop.x + sx,
                 y: crop.y + sy,
@@ -174,7 +175,12 @@ impl Rasterise for VideoProps {
         let raster = match &*slot {
             Some((t, r)) if *t == target => Arc::clone(r),
             _ => {
-                let r = Arc::new(video_raster(&frame.picture, &target, &mut cx.videos.scaler));
+                let r = Arc::new(video_raster(
+                    &frame.picture,
+                    frame.color,
+                    &target,
+                    &mut cx.videos.scaler,
+                ));
                 *slot = Some((target, Arc::clone(&r)));
                 cx.stats.rasterized += 1;
                 r
