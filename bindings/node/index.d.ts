@@ -7,6 +7,7 @@ import type { Scene } from './native'
 import type {
   LayerPatch,
   LiveLayer,
+  MediaAction,
   LiveOptions,
   Layer,
   Progress,
@@ -70,6 +71,11 @@ export declare class Stream extends EventEmitter {
   addLayer(layer: Layer): LiveLayer
   /** Merges `patch` into layer `id`, optionally over a transition. Returns the layer. */
   updateLayer(id: string, patch: LayerPatch, options?: UpdateOptions): LiveLayer
+  /**
+   * A media action on video layer `id` now (seek, pause, resume, next, queue). Returns the
+   * layer with its `media` status.
+   */
+  media(id: string, action: MediaAction): LiveLayer
   /** Removes layer `id`, optionally fading it out first. */
   removeLayer(id: string, options?: RemoveOptions): void
   /** Every layer, bottom to top, with its `bounds`. */

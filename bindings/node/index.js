@@ -139,6 +139,10 @@ class Stream extends EventEmitter {
     return this._native.updateLayer(id, patch, options);
   }
 
+  media(id, action) {
+    return this._native.media(id, action);
+  }
+
   /** Removes layer `id` (optionally `{ fade }` seconds). */
   removeLayer(id, options) {
     this._native.removeLayer(id, options);

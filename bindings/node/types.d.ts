@@ -103,8 +103,50 @@ export interface AudioLayer extends LayerBase {
   loop?: boolean
 }
 
+export interface VideoLayer extends LayerBase {
+  type: 'video'
+  /** The file (MP4/MOV, Matroska/WebM, FLV). Instead of `playlist`. */
+  src?: string
+  /** Files played in order, each switch seamless. Instead of `src`. */
+  playlist?: { src: string; in?: number; out?: number }[]
+  /** `true`: forever; a number: that many plays in all. */
+  loop?: boolean | number
+  /** Seconds into the file where playback starts / ends (with `src`). */
+  in?: number
+  out?: number
+  /** Seconds after the layer appeared when playback starts. */
+  start?: number
+  /** Source pixels cut before fitting. */
+  crop?: { x: number; y: number; width: number; height: number }
+  fit?: 'fill' | 'contain' | 'cover' | 'none'
+  /** 0–2. */
+  volume?: number
+  muted?: boolean
+  on_end?: 'hold' | 'hide' | 'remove'
+  decoder?: 'auto' | 'native' | 'ffmpeg'
+  /** Set by media actions. */
+  playback?: { at: number; item: number; position: number; lap?: number; paused?: boolean }
+}
+
 /** A layer document as given to `addLayer`. */
-export type Layer = RectLayer | EllipseLayer | ImageLayer | TextLayer | AudioLayer
+export type Layer = RectLayer | EllipseLayer | ImageLayer | TextLayer | AudioLayer | VideoLayer
+
+/** A live media action on a video layer. */
+export type MediaAction =
+  | { action: 'seek'; t: number; item?: number }
+  | { action: 'pause' | 'resume' | 'next' }
+  | { action: 'queue'; item: { src: string; in?: number; out?: number } }
+
+/** Where a video layer's playback stands. */
+export interface MediaStatus {
+  state: 'waiting' | 'playing' | 'paused' | 'ended' | 'failed'
+  item: number
+  position: number
+  duration: number
+  lap: number
+  items: number
+  error: string | null
+}
 
 /** A layer as stored: with its (possibly generated) id. Defaults are left out. */
 export type StoredLayer = Layer & { id: string }
@@ -118,12 +160,12 @@ export interface Bounds {
 }
 
 /** A layer of a live stream, with its box now. */
-export type LiveLayer = StoredLayer & { bounds: Bounds }
+export type LiveLayer = StoredLayer & { bounds: Bounds; media?: MediaStatus }
 
 type Patch<T> = { [K in Exclude<keyof T, 'type'>]?: T[K] | null }
 
 /** A JSON merge patch (RFC 7386) of a layer: fields to set, `null` to reset one to its default. */
-export type LayerPatch = Patch<RectLayer> | Patch<EllipseLayer> | Patch<ImageLayer> | Patch<TextLayer> | Patch<AudioLayer>
+export type LayerPatch = Patch<RectLayer> | Patch<EllipseLayer> | Patch<ImageLayer> | Patch<TextLayer> | Patch<AudioLayer> | Patch<VideoLayer>
 
 /** How an update moves numeric properties from the value shown now to the new one. */
 export interface Transition {

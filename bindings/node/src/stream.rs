@@ -11,6 +11,7 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, ScopedTask};
 use napi_derive::napi;
 use serde_json::Value;
+use streamcomp_core::media::MediaAction;
 use streamcomp_core::{
     AssetResolver, LayerChange, live::Event, live::LayerView, live::LiveHandle, live::LiveOptions,
     live::LiveStream,
@@ -162,6 +163,22 @@ impl NativeStream {
         let transition = options::transition_value(options)?;
         let change = LayerChange::patch(id, patch, transition.as_ref())
             .map_err(|e| error::core(e.into()))?;
+        self.apply(change).map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// A media action on video layer `id` now: `{action: "seek", t: 5}` (optionally `item`),
+    /// `{action: "pause"}`, `"resume"`, `"next"`, `{action: "queue", item: {src}}`. Returns
+    /// the layer with its `media` status.
+    #[napi(
+        ts_args_type = "id: string, action: MediaAction",
+        ts_return_type = "LiveLayer"
+    )]
+    pub fn media(&self, id: String, action: Value) -> Result<Value> {
+        let action = MediaAction::from_value(&action).map_err(|e| error::core(e.into()))?;
+        let change = self
+            .handle
+            .media_change(&id, &action)
+            .map_err(error::core)?;
         self.apply(change).map(|v| v.unwrap_or(Value::Null))
     }
 

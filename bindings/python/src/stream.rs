@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
+use streamcomp_core::media::MediaAction;
 use streamcomp_core::{
     LayerChange, live::Event, live::LiveHandle, live::LiveOptions, live::LiveStream,
 };
@@ -365,6 +366,37 @@ impl Stream {
         let transition = transition.map(|t| to_json(t, "transition")).transpose()?;
         let change = LayerChange::patch(id, to_json(patch, "")?, transition.as_ref())
             .map_err(|e| to_py_err(e.into()))?;
+        let out = self.apply(py, change)?;
+        to_py(py, &out.unwrap_or(Value::Null))
+    }
+
+    /// A media action on video layer `id` now: `{"action": "seek", "t": 5.0}` (optionally
+    /// `"item"`), `{"action": "pause"}`, `"resume"`, `"next"`, or `{"action": "queue",
+    /// "item": {"src": "b.mp4"}}`; keyword arguments work too (`media("clip", action="seek",
+    /// t=5.0)`). Returns the layer with its `media` status.
+    #[pyo3(signature = (id, action = None, **fields))]
+    fn media<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        action: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut body = match action {
+            Some(a) if a.is_instance_of::<pyo3::types::PyString>() => {
+                serde_json::json!({"action": a.extract::<String>()?})
+            }
+            Some(a) => to_json(a, "")?,
+            None => serde_json::json!({}),
+        };
+        if let (Some(f), Some(m)) = (fields, body.as_object_mut()) {
+            if let Value::Object(extra) = to_json(f.as_any(), "")? {
+                m.extend(extra);
+            }
+        }
+        let action = MediaAction::from_value(&body).map_err(|e| to_py_err(e.into()))?;
+        let handle = self.running()?;
+        let change = py.detach(|| handle.media_change(id, &action)).py_err()?;
         let out = self.apply(py, change)?;
         to_py(py, &out.unwrap_or(Value::Null))
     }

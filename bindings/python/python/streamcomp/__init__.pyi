@@ -180,6 +180,11 @@ class Stream:
     def update_layer(
         self, id: str, patch: Dict[str, Any], transition: Optional[_Transition] = None
     ) -> _Layer: ...
+    def media(self, id: str, action: Union[str, Dict[str, Any], None] = None, **fields: Any) -> _Layer:
+        """A media action on video layer ``id`` now: ``media("clip", "seek", t=5.0)``,
+        ``media("clip", {"action": "pause"})``, ``"resume"``, ``"next"``, or
+        ``media("clip", "queue", item={"src": "b.mp4"})``. Returns the layer with its
+        ``media`` status (``state``, ``item``, ``position``, ``duration``, ``lap``)."""
     def remove_layer(self, id: str, fade: Optional[float] = None) -> None: ...
     def layers(self) -> List[_Layer]:
         """Every layer of the live scene, bottom to top, with its ``bounds``."""
