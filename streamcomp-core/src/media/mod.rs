@@ -27,6 +27,9 @@ mod time;
 
 pub use error::MediaError;
 pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use native::fuzzing as native_fuzzing;
 pub use open::probe;
 pub(crate) use open::{open_audio, open_video};
 pub(crate) use packet::{DecodedFrame, Demuxer, Packet, TrackKind, VideoDecoder};
