@@ -9,13 +9,14 @@ use crate::media::FrameReader;
 
 /// Limits small enough that no input makes a big allocation.
 fn fuzz_limits() -> Limits {
-    let mut l = Limits::default();
-    l.max_video_width = 1024;
-    l.max_video_height = 1024;
-    l.max_video_pixels = 1024 * 1024;
-    l.max_video_packet_bytes = 4 << 20;
-    l.max_video_samples = 100_000;
-    l
+    Limits {
+        max_video_width: 1024,
+        max_video_height: 1024,
+        max_video_pixels: 1024 * 1024,
+        max_video_packet_bytes: 4 << 20,
+        max_video_samples: 100_000,
+        ..Limits::default()
+    }
 }
 
 /// A file of this process for the fuzz input (the demuxers read files).

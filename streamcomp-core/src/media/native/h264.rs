@@ -357,7 +357,7 @@ pub(crate) mod tests {
             }
         }
         pub(crate) fn bit(&mut self, b: u32) {
-            if self.n % 8 == 0 {
+            if self.n.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if b != 0 {

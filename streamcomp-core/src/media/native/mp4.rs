@@ -53,10 +53,49 @@ pub(crate) struct Mp4Demuxer {
 /// Box walk limits: nesting depth and the boxes looked at.
 const MAX_DEPTH: usize = 8;
 
-/// Sample counts `re_mp4` would index, read from box headers only.
+/// What the box headers declare, read before `re_mp4` parses anything.
 #[derive(Default, Debug)]
 struct Counts {
+    /// Sample counts `re_mp4` would index.
     samples: u64,
+    /// Bytes of the top-level boxes `re_mp4` parses (all but `mdat`, `free`, `skip`).
+    meta_bytes: u64,
+}
+
+/// A reader that fails after a budget of calls: `re_mp4` loops for ever on some malformed
+/// child boxes (a size under 8 makes it seek back to where it was), always reading as it goes,
+/// so a budget proportional to the bytes it parses turns such a loop into an error.
+struct Fuel<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R> Fuel<R> {
+    /// Spends one call.
+    fn spend(&mut self) -> std::io::Result<()> {
+        if self.left == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "box structure loops",
+            ));
+        }
+        self.left -= 1;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Fuel<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.spend()?;
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for Fuel<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.spend()?;
+        self.inner.seek(pos)
+    }
 }
 
 /// Reads a box header at `pos` (within `end`): `(payload start, box end, type)`.
@@ -129,11 +168,22 @@ fn walk<R: Read + Seek>(
     Ok(())
 }
 
-/// Checks what the file's boxes declare against the limits, before `re_mp4` indexes them.
-fn prescan(file: &mut File, len: u64, name: &str, limits: &Limits) -> Result<(), MediaError> {
+/// Checks what the file's boxes declare against the limits, before `re_mp4` indexes them;
+/// returns the bytes of the boxes it will parse.
+fn prescan(file: &mut File, len: u64, name: &str, limits: &Limits) -> Result<u64, MediaError> {
     let mut counts = Counts::default();
     let mut r = BufReader::with_capacity(4096, &mut *file);
-    walk(&mut r, 0, len, 0, len, &mut counts).map_err(|e| MediaError::io(name, e))?;
+    let mut pos = 0;
+    let io = |e| MediaError::io(name, e);
+    while let Some((start, end, kind)) = box_header(&mut r, pos, len).map_err(io)? {
+        if !matches!(&kind, b"mdat" | b"free" | b"skip") {
+            counts.meta_bytes += end - pos;
+        }
+        if matches!(&kind, b"moov" | b"moof") {
+            walk(&mut r, start, end, 1, len, &mut counts).map_err(io)?;
+        }
+        pos = end;
+    }
     if counts.samples > limits.max_video_samples {
         return Err(MediaError::too_large(
             name,
@@ -147,7 +197,7 @@ fn prescan(file: &mut File, len: u64, name: &str, limits: &Limits) -> Result<(),
             },
         ));
     }
-    Ok(())
+    Ok(counts.meta_bytes)
 }
 
 /// A track's edit list as `(delay in movie ticks, start offset in track ticks, segments)`.
@@ -186,11 +236,14 @@ impl Mp4Demuxer {
         name: &str,
         limits: &Limits,
     ) -> Result<(Mp4Demuxer, StreamInfo), MediaError> {
-        prescan(&mut file, len, name, limits)?;
+        let meta_bytes = prescan(&mut file, len, name, limits)?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| MediaError::io(name, e))?;
         let mp4 = {
-            let reader = BufReader::new(&mut file);
+            let reader = Fuel {
+                inner: BufReader::new(&mut file),
+                left: 4096 + meta_bytes.saturating_mul(2),
+            };
             match catch_unwind(AssertUnwindSafe(|| Mp4::read(reader, len))) {
                 Ok(Ok(m)) => m,
                 Ok(Err(re_mp4::Error::Io(e))) if e.kind() != std::io::ErrorKind::UnexpectedEof => {

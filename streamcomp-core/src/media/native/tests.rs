@@ -319,6 +319,20 @@ fn hostile_files_give_errors_not_panics() {
         assert!(e.to_string().contains(want), "{e}");
     }
 
+    // A moov whose child box has size 0 (re_mp4 alone would loop for ever), and one of 4.
+    for child in [0u8, 4] {
+        let mut v = b"\0\0\0\x10ftypisom\0\0\x02\0".to_vec();
+        v.extend_from_slice(&[0, 0, 0, 24]);
+        v.extend_from_slice(b"moov");
+        v.extend_from_slice(&[0, 0, 0, child]);
+        v.extend_from_slice(b"trak");
+        v.extend_from_slice(&[0; 8]);
+        let t0 = std::time::Instant::now();
+        let e = probe(&write("loop.mp4", &v), "loop.mp4", &limits).unwrap_err();
+        assert!(matches!(e, MediaError::Malformed { .. }), "{e}");
+        assert!(t0.elapsed().as_secs() < 5);
+    }
+
     // Unknown bytes.
     let e = probe(&write("x.bin", b"GIF89a........"), "x.bin", &limits).unwrap_err();
     assert_eq!(e.to_string(), "x.bin: unknown container");
@@ -411,14 +425,154 @@ fn packets_come_in_decode_order_with_parameter_sets_on_key_frames() {
 }
 
 #[test]
-#[ignore = "debug aid"]
-fn debug_dump() {
-    let p = std::path::Path::new("/tmp/wtA_media/df.mp4");
-    let (mut d, i) = open_demuxer(p, "d", &Limits::default()).unwrap();
-    eprintln!("{i:?}");
-    while let Some(p) = d.next_packet().unwrap() {
-        if p.track == TrackKind::Video {
-            eprintln!("pts {} dts {} key {}", p.pts, p.dts, p.keyframe);
-        }
+fn files_openh264_cannot_decode_are_routed_with_the_reason() {
+    if !have_ffmpeg() {
+        return;
     }
+    let dir = tempfile::tempdir().unwrap();
+    let src = "testsrc2=s=128x96:r=25";
+    let cases: [(&str, &[&str], &str); 7] = [
+        (
+            "interlaced.mp4",
+            &[
+                "-c:v",
+                "libx264",
+                "-flags",
+                "+ildct+ilme",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+            "interlaced video needs the ffmpeg backend",
+        ),
+        (
+            "ten.mkv",
+            &["-c:v", "libx264", "-pix_fmt", "yuv420p10le"],
+            "10-bit video needs the ffmpeg backend",
+        ),
+        (
+            "four22.mp4",
+            &["-c:v", "libx264", "-pix_fmt", "yuv422p"],
+            "4:2:2 chroma needs the ffmpeg backend",
+        ),
+        (
+            "av1.mp4",
+            &["-c:v", "libaom-av1", "-cpu-used", "8", "-b:v", "100k"],
+            "AV1 needs the ffmpeg backend",
+        ),
+        (
+            "av1.mkv",
+            &["-c:v", "libaom-av1", "-cpu-used", "8", "-b:v", "100k"],
+            "AV1 needs the ffmpeg backend",
+        ),
+        (
+            "hevc.mp4",
+            &[
+                "-c:v",
+                "libx265",
+                "-tag:v",
+                "hvc1",
+                "-x265-params",
+                "log-level=none",
+            ],
+            "HEVC needs the ffmpeg backend",
+        ),
+        (
+            "vp9.webm",
+            &[
+                "-c:v",
+                "libvpx-vp9",
+                "-deadline",
+                "realtime",
+                "-b:v",
+                "100k",
+            ],
+            "VP9 needs the ffmpeg backend",
+        ),
+    ];
+    for (file, args, want) in cases {
+        let p = dir.path().join(file);
+        let mut a = vec!["-f", "lavfi", "-i", src, "-t", "0.4"];
+        a.extend_from_slice(args);
+        a.push(p.to_str().unwrap());
+        ffmpeg(&a);
+        let name = format!("clips/{file}");
+        let e = probe(&p, &name, &Limits::default()).unwrap_err();
+        assert!(matches!(e, MediaError::Unsupported { .. }), "{file}: {e}");
+        assert_eq!(e.to_string(), format!("{name}: {want}"));
+        assert!(open(&p, &name, &Limits::default()).is_err());
+    }
+}
+
+/// Decode speed of the native path against FFmpeg's own decoder, both on one thread, on a
+/// 1080p30 H.264 High clip with B-frames at about 6 Mbit/s. Run with
+/// `cargo test --release -p streamcomp-core --lib decode_speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check: run by hand"]
+fn decode_speed() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("speed.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=1920x1080:r=30,noise=alls=12:allf=t",
+        "-t",
+        "10",
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-bf",
+        "3",
+        "-g",
+        "60",
+        "-b:v",
+        "6M",
+        "-maxrate",
+        "6M",
+        "-bufsize",
+        "12M",
+        "-pix_fmt",
+        "yuv420p",
+        clip.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::metadata(&clip).unwrap().len();
+    let limits = Limits::default();
+    let mut best = f64::MAX;
+    let mut frames = 0;
+    for _ in 0..3 {
+        let mut r = open(&clip, "speed.mp4", &limits).unwrap();
+        let t0 = std::time::Instant::now();
+        frames = 0;
+        while r.next_frame().unwrap().is_some() {
+            frames += 1;
+        }
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    assert_eq!(frames, 300);
+    let mut ff_best = f64::MAX;
+    for _ in 0..3 {
+        let t0 = std::time::Instant::now();
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-threads", "1", "-i"])
+            .arg(&clip)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        ff_best = ff_best.min(t0.elapsed().as_secs_f64());
+    }
+    eprintln!(
+        "decode_speed: 1080p30 High, B-frames, {:.1} Mbit/s, {frames} pictures: \
+         native (openh264 + demux + copy) {:.1} fps ({:.2} ms/picture); \
+         ffmpeg -threads 1 (whole process) {:.1} fps ({:.2} ms/picture)",
+        bytes as f64 * 8.0 / 10.0 / 1e6,
+        f64::from(frames) / best,
+        best * 1000.0 / f64::from(frames),
+        f64::from(frames) / ff_best,
+        ff_best * 1000.0 / f64::from(frames),
+    );
 }
