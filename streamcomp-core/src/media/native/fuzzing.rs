@@ -26,8 +26,24 @@ fn input_file(tag: &str, data: &[u8]) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Installs (once) a panic hook that lets panics inside [`super::guarded`] unwind quietly
+/// to the `catch_unwind` there (they are errors the native path reports), and hands every
+/// other panic to libFuzzer's hook, which aborts: a finding.
+fn hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !super::in_guard() {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Probes, opens and reads the file: up to 8 pictures, a seek to 1 s, 4 more.
 fn run(tag: &str, data: &[u8]) {
+    hook();
     let Some(path) = input_file(tag, data) else {
         return;
     };

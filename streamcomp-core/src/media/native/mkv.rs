@@ -6,16 +6,18 @@
 //! found by reading the file through (files over 256 MiB take the header's `Duration`).
 //! Seeking reads from the start (the crate's cue-based seek is wrong for files with
 //! `CueRelativePosition`, which ffmpeg writes): linear in the file's size.
-//! Library calls run under `catch_unwind`: a panic is a [`MediaError::Malformed`].
+//! Library calls run under `catch_unwind` (`guarded`): a panic is a [`MediaError::Malformed`].
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use matroska_demuxer::{Frame, MatroskaFile, TrackType};
 
 use super::StreamInfo;
 use super::avcc::{self, AvcConfig};
+use super::fuel::Fuel;
 use super::h264::SpsError;
 use crate::limits::Limits;
 use crate::media::{
@@ -24,7 +26,9 @@ use crate::media::{
 
 /// The Matroska demuxer.
 pub(crate) struct MkvDemuxer {
-    mkv: MatroskaFile<BufReader<File>>,
+    mkv: MatroskaFile<Fuel<BufReader<File>>>,
+    /// The budget of reader calls for the next library call.
+    fuel: Arc<AtomicU64>,
     /// The file, to read again from the start.
     base: File,
     /// Frames (all tracks) read since the start of the file.
@@ -46,15 +50,21 @@ pub(crate) struct MkvDemuxer {
 /// Files larger than this take the header's duration instead of being read through.
 const SCAN_BYTES: u64 = 256 << 20;
 
+/// Reader calls one `next_frame` may make (a loop past this is a malformed file).
+const FRAME_FUEL: u64 = 1 << 20;
+
+/// The library's demuxer with its reader, on the file from its start.
+type Opened = (MatroskaFile<Fuel<BufReader<File>>>, Arc<AtomicU64>);
+
 /// Opens the library's demuxer on the file from its start.
-fn open_at_start(base: &File, name: &str) -> Result<MatroskaFile<BufReader<File>>, MediaError> {
+fn open_at_start(base: &File, name: &str) -> Result<Opened, MediaError> {
     let mut file = base.try_clone().map_err(|e| MediaError::io(name, e))?;
+    let len = file.metadata().map_err(|e| MediaError::io(name, e))?.len();
     file.seek(SeekFrom::Start(0))
         .map_err(|e| MediaError::io(name, e))?;
-    match catch_unwind(AssertUnwindSafe(|| {
-        MatroskaFile::open(BufReader::new(file))
-    })) {
-        Ok(Ok(m)) => Ok(m),
+    let (reader, fuel) = Fuel::new(BufReader::new(file), FRAME_FUEL + len / 4);
+    match super::guarded(|| MatroskaFile::open(reader)) {
+        Ok(Ok(m)) => Ok((m, fuel)),
         Ok(Err(e)) => Err(MediaError::malformed(name, format!("matroska: {e}"))),
         Err(_) => Err(MediaError::malformed(name, "matroska: malformed headers")),
     }
@@ -91,7 +101,7 @@ impl MkvDemuxer {
         limits: &Limits,
     ) -> Result<(MkvDemuxer, StreamInfo), MediaError> {
         let base = file;
-        let mkv = open_at_start(&base, name)?;
+        let (mkv, fuel) = open_at_start(&base, name)?;
         let doc = mkv.ebml_header().doc_type().to_string();
         let mut info = StreamInfo::new(if doc == "webm" { "webm" } else { "matroska" });
         let scale = mkv.info().timestamp_scale().get();
@@ -160,6 +170,7 @@ impl MkvDemuxer {
         };
         let mut d = MkvDemuxer {
             mkv,
+            fuel,
             base,
             read: 0,
             name: name.to_string(),
@@ -190,7 +201,7 @@ impl MkvDemuxer {
 
     /// Reads the file again from its start.
     fn rewind(&mut self) -> Result<(), MediaError> {
-        self.mkv = open_at_start(&self.base, &self.name)?;
+        (self.mkv, self.fuel) = open_at_start(&self.base, &self.name)?;
         self.read = 0;
         Ok(())
     }
@@ -199,7 +210,8 @@ impl MkvDemuxer {
     fn read_frame(&mut self) -> Result<bool, MediaError> {
         let frame = &mut self.frame;
         frame.duration = None;
-        match catch_unwind(AssertUnwindSafe(|| self.mkv.next_frame(frame))) {
+        self.fuel.store(FRAME_FUEL, Ordering::Relaxed);
+        match super::guarded(|| self.mkv.next_frame(frame)) {
             Ok(Ok(more)) => {
                 self.read += u64::from(more);
                 Ok(more)

@@ -7,6 +7,7 @@
 //! - `h264.rs`: the SPS reader and the routing rule (what openh264 can decode).
 //! - `avcc.rs`: `avcC` records and length-prefixed samples to Annex B.
 //! - `openh264_dec.rs`: the [`VideoDecoder`] over openh264.
+//! - `fuel.rs`: a reader with a budget of calls, so a looping third-party parser errs.
 //! - `fuzzing.rs`: entry points for the fuzz targets (feature `fuzzing`).
 //!
 //! The container is told by its first bytes, never by the file's extension.
@@ -24,6 +25,7 @@ use crate::limits::Limits;
 
 mod avcc;
 mod flv;
+mod fuel;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod h264;
@@ -32,6 +34,27 @@ mod mp4;
 mod openh264_dec;
 #[cfg(test)]
 mod tests;
+
+thread_local! {
+    /// Set while a third-party demuxer runs under [`guarded`] (the fuzz targets' panic hook
+    /// lets such panics unwind to it instead of aborting).
+    static IN_GUARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a third-party parser with its panics caught: `Err` when it panicked (a malformed file
+/// it did not check).
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    let was = IN_GUARD.with(|g| g.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_GUARD.with(|g| g.set(was));
+    r.map_err(|_| ())
+}
+
+/// Whether a [`guarded`] call is running on this thread.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn in_guard() -> bool {
+    IN_GUARD.with(|g| g.get())
+}
 
 /// What a demuxer learnt about a file when it opened it.
 #[derive(Clone, Debug, Default)]

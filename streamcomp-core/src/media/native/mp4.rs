@@ -3,7 +3,7 @@
 //! Before `re_mp4` reads anything, a walk over the box headers ([`prescan`]) checks the sample
 //! counts it would index against [`Limits::max_video_samples`] (and, for tables of one fixed
 //! sample size, against the file's size), so a hostile `stsz` cannot make it build billions of
-//! samples. `re_mp4` runs under `catch_unwind`: a panic on a malformed table is a
+//! samples. `re_mp4` runs under `catch_unwind` (`guarded`): a panic on a malformed table is a
 //! [`MediaError::Malformed`].
 //!
 //! Times: `re_mp4` shifts a progressive track's samples so that its smallest composition time is
@@ -14,12 +14,12 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use re_mp4::{Mp4, StsdBoxContent};
 
 use super::StreamInfo;
 use super::avcc::{self, AvcConfig};
+use super::fuel::Fuel;
 use super::h264::SpsError;
 use crate::limits::Limits;
 use crate::media::{
@@ -60,42 +60,6 @@ struct Counts {
     samples: u64,
     /// Bytes of the top-level boxes `re_mp4` parses (all but `mdat`, `free`, `skip`).
     meta_bytes: u64,
-}
-
-/// A reader that fails after a budget of calls: `re_mp4` loops for ever on some malformed
-/// child boxes (a size under 8 makes it seek back to where it was), always reading as it goes,
-/// so a budget proportional to the bytes it parses turns such a loop into an error.
-struct Fuel<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R> Fuel<R> {
-    /// Spends one call.
-    fn spend(&mut self) -> std::io::Result<()> {
-        if self.left == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "box structure loops",
-            ));
-        }
-        self.left -= 1;
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for Fuel<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.spend()?;
-        self.inner.read(buf)
-    }
-}
-
-impl<R: Seek> Seek for Fuel<R> {
-    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        self.spend()?;
-        self.inner.seek(pos)
-    }
 }
 
 /// Reads a box header at `pos` (within `end`): `(payload start, box end, type)`.
@@ -240,11 +204,11 @@ impl Mp4Demuxer {
         file.seek(SeekFrom::Start(0))
             .map_err(|e| MediaError::io(name, e))?;
         let mp4 = {
-            let reader = Fuel {
-                inner: BufReader::new(&mut file),
-                left: 4096 + meta_bytes.saturating_mul(2),
-            };
-            match catch_unwind(AssertUnwindSafe(|| Mp4::read(reader, len))) {
+            let (reader, _) = Fuel::new(
+                BufReader::new(&mut file),
+                4096 + meta_bytes.saturating_mul(2),
+            );
+            match super::guarded(|| Mp4::read(reader, len)) {
                 Ok(Ok(m)) => m,
                 Ok(Err(re_mp4::Error::Io(e))) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
                     return Err(MediaError::io(name, e));
@@ -258,9 +222,7 @@ impl Mp4Demuxer {
                 }
             }
         };
-        match catch_unwind(AssertUnwindSafe(|| {
-            Self::index(mp4, file, len, name, limits)
-        })) {
+        match super::guarded(|| Self::index(mp4, file, len, name, limits)) {
             Ok(r) => r,
             Err(_) => Err(MediaError::malformed(name, "mp4: inconsistent track boxes")),
         }

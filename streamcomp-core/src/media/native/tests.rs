@@ -333,6 +333,19 @@ fn hostile_files_give_errors_not_panics() {
         assert!(t0.elapsed().as_secs() < 5);
     }
 
+    // Inputs the fuzzers found looping in the third-party demuxers (seeds of fuzz/corpus).
+    for (file, seed) in [
+        ("l.mp4", "video_mp4/regress-child-box-loop"),
+        ("l.mkv", "video_mkv/regress-seek-head-loop"),
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/corpus")
+            .join(seed);
+        let t0 = std::time::Instant::now();
+        let _ = play_what_it_can(&write(file, &std::fs::read(path).unwrap()), &limits);
+        assert!(t0.elapsed().as_secs() < 5, "{seed}");
+    }
+
     // Unknown bytes.
     let e = probe(&write("x.bin", b"GIF89a........"), "x.bin", &limits).unwrap_err();
     assert_eq!(e.to_string(), "x.bin: unknown container");
