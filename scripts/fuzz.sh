@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs each fuzz target of fuzz/ for a few seconds (CI) or as long as you like:
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Default: 20 s each for scene_validate, layer_patch, scene_render and rtmp_session (the RTMP
-# publisher's parser of what a server sends, seeded with recorded server conversations). Installs cargo-fuzz when
+# Default: 20 s each for scene_validate, layer_patch, scene_render, rtmp_session (the RTMP
+# publisher's parser of what a server sends, seeded with recorded server conversations) and
+# video_mp4, video_mkv, video_flv (the native video path's demuxers with openh264 behind them,
+# seeded with tiny ffmpeg clips). Installs cargo-fuzz when
 # it is missing. cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the pinned stable
 # toolchain take them. FUZZ_SANITIZER picks the sanitizer (default `none`: libFuzzer's coverage
 # guidance and Rust's own checks (panics, overflow checks, debug assertions) without
@@ -17,7 +19,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(scene_validate layer_patch scene_render rtmp_session)
+  targets=(scene_validate layer_patch scene_render rtmp_session video_mp4 video_mkv video_flv media_sound)
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 

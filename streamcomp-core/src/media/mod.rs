@@ -35,6 +35,9 @@ pub use control::{MediaAction, MediaStatus};
 pub(crate) use control::{patch as media_patch, status as media_status};
 pub use error::MediaError;
 pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use native::fuzzing as native_fuzzing;
 pub use open::probe;
 pub(crate) use open::{open_audio, open_video};
 pub(crate) use packet::{DecodedFrame, Demuxer, Packet, TrackKind, VideoDecoder};

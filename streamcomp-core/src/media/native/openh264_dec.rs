@@ -1,0 +1,187 @@
+//! H.264 decoding with Cisco's openh264 (the `openh264` crate, built from source): a
+//! [`VideoDecoder`] that feeds Annex B packets in decode order and returns I420 pictures in
+//! display order, each with its presentation time.
+//!
+//! Two pitfalls of the wrapper are handled here (research §2.1): its default "flush after every
+//! decode" breaks B-frame streams, so the decoder runs with `Flush::NoFlush` and is drained with
+//! `flush_remaining()` at the end; and it gives every picture timestamp 0, so the presentation
+//! times of the packets fed and not yet shown are kept in a sorted multiset and each picture
+//! that comes out takes the smallest (display order is increasing PTS).
+
+use std::collections::BTreeMap;
+
+use openh264::OpenH264API;
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+
+use super::h264;
+use crate::frame::YuvFrame;
+use crate::limits::Limits;
+use crate::media::{DecodedFrame, MediaError, Nanos, Packet, TrackKind, VideoDecoder};
+
+/// Most packets whose pictures may be pending at once: more is a decoder that silently dropped
+/// pictures, and the oldest times are let go.
+const MAX_PENDING: usize = 64;
+
+/// openh264 behind [`VideoDecoder`].
+pub(crate) struct OpenH264Decoder {
+    decoder: Decoder,
+    /// The file's name, for errors.
+    name: String,
+    limits: Limits,
+    /// Presentation times of packets fed whose pictures have not come out (time → count).
+    pending: BTreeMap<Nanos, u32>,
+    pending_len: usize,
+    /// The last presentation time given out (output must be increasing).
+    last_pts: Option<Nanos>,
+}
+
+/// A fresh openh264 decoder in the configuration B-frames need.
+fn new_decoder(name: &str) -> Result<Decoder, MediaError> {
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| MediaError::decode(name, format!("openh264: {e}")))
+}
+
+impl OpenH264Decoder {
+    /// A decoder for the file `name`, checking every picture's size against `limits`.
+    pub(crate) fn new(name: &str, limits: &Limits) -> Result<OpenH264Decoder, MediaError> {
+        Ok(OpenH264Decoder {
+            decoder: new_decoder(name)?,
+            name: name.to_string(),
+            limits: limits.clone(),
+            pending: BTreeMap::new(),
+            pending_len: 0,
+            last_pts: None,
+        })
+    }
+
+    /// Adds one pending presentation time.
+    fn push_pts(&mut self, pts: Nanos) {
+        *self.pending.entry(pts).or_insert(0) += 1;
+        self.pending_len += 1;
+        if self.pending_len > MAX_PENDING {
+            let _ = self.pop_pts(None);
+        }
+    }
+
+    /// Takes the smallest pending presentation time, or the given one.
+    fn pop_pts(&mut self, which: Option<Nanos>) -> Option<Nanos> {
+        let key = match which {
+            Some(k) => k,
+            None => *self.pending.keys().next()?,
+        };
+        let n = self.pending.get_mut(&key)?;
+        *n -= 1;
+        if *n == 0 {
+            self.pending.remove(&key);
+        }
+        self.pending_len -= 1;
+        Some(key)
+    }
+
+    /// The time for the next picture out: the smallest pending one (or just after the last
+    /// when none is pending, which a well-formed stream never needs).
+    fn next_pts(&mut self) -> Nanos {
+        let pts = self
+            .pop_pts(None)
+            .unwrap_or_else(|| self.last_pts.map_or(0, |p| p.saturating_add(1)));
+        if let Some(last) = self.last_pts
+            && pts <= last
+        {
+            tracing::debug!(
+                file = %self.name,
+                pts,
+                last,
+                "openh264 output not in presentation order"
+            );
+        }
+        self.last_pts = Some(pts);
+        pts
+    }
+}
+
+/// Copies an openh264 picture into a [`YuvFrame`], checking its size first.
+fn copy_picture(yuv: &DecodedYUV<'_>, name: &str, limits: &Limits) -> Result<YuvFrame, MediaError> {
+    let (w, h) = yuv.dimensions();
+    if w == 0 || h == 0 {
+        return Err(MediaError::decode(name, "openh264 gave an empty picture"));
+    }
+    h264::check_size(w as u64, h as u64, limits).map_err(|e| match e {
+        h264::SpsError::TooLarge(d) | h264::SpsError::Malformed(d) => {
+            MediaError::too_large(name, d)
+        }
+    })?;
+    let (sy, su, sv) = yuv.strides();
+    let mut frame = YuvFrame::new(w as u32, h as u32);
+    let (dy, du, dv) = frame.planes_mut();
+    let cw = w.div_ceil(2);
+    let ch = h.div_ceil(2);
+    copy_plane(yuv.y(), sy, dy, w, h);
+    copy_plane(yuv.u(), su, du, cw, ch);
+    copy_plane(yuv.v(), sv, dv, cw, ch);
+    Ok(frame)
+}
+
+/// Copies `rows` rows of `width` bytes from a plane with `stride` bytes a row (rows that are
+/// missing in the source stay as they are).
+fn copy_plane(src: &[u8], stride: usize, dst: &mut [u8], width: usize, rows: usize) {
+    for (r, out) in dst.chunks_exact_mut(width).take(rows).enumerate() {
+        let start = r * stride;
+        if let Some(row) = src.get(start..start + width) {
+            out.copy_from_slice(row);
+        }
+    }
+}
+
+impl VideoDecoder for OpenH264Decoder {
+    fn decode(&mut self, packet: &Packet, out: &mut Vec<DecodedFrame>) -> Result<(), MediaError> {
+        if packet.track != TrackKind::Video || packet.data.is_empty() {
+            return Ok(());
+        }
+        self.push_pts(packet.pts);
+        let picture = match self.decoder.decode(&packet.data) {
+            Ok(Some(yuv)) => Some(copy_picture(&yuv, &self.name, &self.limits)?),
+            Ok(None) => None,
+            Err(e) => {
+                // This packet shows nothing: its time is not pending any more.
+                let _ = self.pop_pts(Some(packet.pts));
+                return Err(MediaError::decode(&self.name, format!("openh264: {e}")));
+            }
+        };
+        if let Some(picture) = picture {
+            let pts = self.next_pts();
+            out.push(DecodedFrame { pts, picture });
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Vec<DecodedFrame>) -> Result<(), MediaError> {
+        let name = self.name.clone();
+        let pictures = {
+            let frames = self
+                .decoder
+                .flush_remaining()
+                .map_err(|e| MediaError::decode(&name, format!("openh264: {e}")))?;
+            frames
+                .iter()
+                .map(|yuv| copy_picture(yuv, &name, &self.limits))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        for picture in pictures {
+            let pts = self.next_pts();
+            out.push(DecodedFrame { pts, picture });
+        }
+        self.pending.clear();
+        self.pending_len = 0;
+        Ok(())
+    }
+
+    fn reset(&mut self) -> Result<(), MediaError> {
+        self.decoder = new_decoder(&self.name)?;
+        self.pending.clear();
+        self.pending_len = 0;
+        self.last_pts = None;
+        Ok(())
+    }
+}
