@@ -5,7 +5,9 @@
 //! with the parameter sets before every key frame. The duration is the end of the last picture,
 //! found by reading the file through (files over 256 MiB take the header's `Duration`).
 //! Seeking reads from the start (the crate's cue-based seek is wrong for files with
-//! `CueRelativePosition`, which ffmpeg writes): linear in the file's size.
+//! `CueRelativePosition`, which ffmpeg writes) up to the key frame, found in the index of key
+//! frames made while reading the file through at open (or by a first pass when it was not):
+//! linear in the file's size.
 //! Library calls run under `catch_unwind` (`guarded`): a panic is a [`MediaError::Malformed`].
 
 use std::fs::File;
@@ -44,6 +46,9 @@ pub(crate) struct MkvDemuxer {
     frame_duration: Nanos,
     /// After a seek: video frames are dropped until a key frame.
     skip_to_key: bool,
+    /// Every video key frame as (time, frames read before it), when the file was read
+    /// through at open.
+    keys: Vec<(Nanos, u64)>,
     frame: Frame,
 }
 
@@ -181,6 +186,7 @@ impl MkvDemuxer {
             avc,
             frame_duration,
             skip_to_key: false,
+            keys: Vec::new(),
             frame: Frame::default(),
         };
         if info.video == Some(VideoCodecId::H264) {
@@ -234,7 +240,7 @@ impl MkvDemuxer {
     }
 
     /// The end of the last picture: the file is read through (up to [`SCAN_BYTES`]; a larger
-    /// file with a header `Duration` takes that, with a note).
+    /// file with a header `Duration` takes that), indexing the key frames on the way.
     /// Also tells whether pictures are stored out of display order (B-frames).
     fn find_end(
         &mut self,
@@ -261,6 +267,9 @@ impl MkvDemuxer {
                 }
             }
             last = Some(last.map_or(pts, |l: Nanos| l.max(pts)));
+            if self.is_key() && (self.keys.len() as u64) < self.limits.max_video_samples {
+                self.keys.push((pts, self.read - 1));
+            }
             let dur = if self.frame_duration > 0 {
                 self.frame_duration
             } else {
@@ -333,9 +342,19 @@ impl Demuxer for MkvDemuxer {
         // to the cue's own: its seek lands in the wrong place in files ffmpeg writes. So: read
         // from the start to find the last key frame at or before t (its position as a count
         // of frames), then read again up to it.
-        self.rewind()?;
         let mut key = None;
-        while self.read_frame()? {
+        if !self.keys.is_empty() {
+            // The index made at open: one pass.
+            key = self
+                .keys
+                .iter()
+                .rev()
+                .find(|k| k.0 <= t)
+                .or(self.keys.first())
+                .map(|k| k.1);
+        }
+        self.rewind()?;
+        while key.is_none() && self.read_frame()? {
             if self.frame.track != self.video_track {
                 continue;
             }
@@ -347,7 +366,9 @@ impl Demuxer for MkvDemuxer {
                 break;
             }
         }
-        self.rewind()?;
+        if self.read > 0 {
+            self.rewind()?;
+        }
         let skip = key.unwrap_or(0);
         while self.read < skip {
             if !self.read_frame()? {
