@@ -21,9 +21,9 @@ use crate::frame::{YuvFrame, scale::Scaler};
 use crate::limits::Limits;
 use crate::render::{Raster, VideoTarget, video_raster};
 
-/// Pictures within this much of the requested time count as on screen (rounding of
-/// `n / fps` in floating point).
-const TOLERANCE: Nanos = 1_000;
+/// Pictures within this much of the requested time count as on screen: containers that keep
+/// time in milliseconds (FLV, most Matroska) round each picture's time by up to half of one.
+const TOLERANCE: Nanos = 1_000_000;
 /// A requested time this far past what the thread has decoded is reached by seeking, not by
 /// decoding through.
 const SEEK_AHEAD: Nanos = 1_000_000_000;
@@ -48,6 +48,9 @@ pub(crate) struct VideoFrame {
     pub(crate) program: Nanos,
     /// The seek generation it belongs to.
     pub(crate) generation: u64,
+    /// The first picture of its generation: the one on screen at the generation's start
+    /// (or the file's first, when that starts later).
+    pub(crate) first: bool,
     /// The picture.
     pub(crate) picture: YuvFrame,
     /// Its colour matrix and range.
@@ -153,6 +156,7 @@ impl VideoSource {
             decoder,
             limits: limits.clone(),
             scaler: Scaler::new(),
+            pushed_any: false,
         };
         let thread = std::thread::Builder::new()
             .name(format!("video-{label}"))
@@ -189,7 +193,11 @@ impl VideoSource {
             }
             // Behind what is queued (a seek back, a loop restarted by a seek) or far ahead
             // of what was decoded: a new generation from `p`.
-            let behind = st.frames.front().is_some_and(|f| f.program > p + TOLERANCE)
+            // A generation's first picture stands for its start even when the file's first
+            // picture comes later.
+            let from_ok = st.from <= p + TOLERANCE;
+            let on_screen = |f: &VideoFrame| f.program <= p + TOLERANCE || (f.first && from_ok);
+            let behind = st.frames.front().is_some_and(|f| !on_screen(f))
                 || (st.frames.is_empty() && st.from > p + TOLERANCE)
                 || (st.frames.is_empty()
                     && st.done
@@ -211,10 +219,7 @@ impl VideoSource {
                 st.frames.pop_front();
                 shared.changed.notify_all();
             }
-            let front_ok = st
-                .frames
-                .front()
-                .is_some_and(|f| f.program <= p + TOLERANCE);
+            let front_ok = st.frames.front().is_some_and(|f| on_screen(f));
             let known = st.frames.len() >= 2 || st.done;
             if front_ok && known {
                 self.shown = st.frames.front().cloned();
@@ -283,6 +288,8 @@ struct Worker {
     decoder: DecoderChoice,
     limits: Limits,
     scaler: Scaler,
+    /// A picture of the current generation was queued.
+    pushed_any: bool,
 }
 
 /// Why decoding of a generation stopped.
@@ -350,6 +357,7 @@ impl Worker {
 
     /// Decodes the program from `from` on, lap after lap, until its end, a seek or a stop.
     fn generation(&mut self, generation: u64, from: Nanos) -> Result<(), Halt> {
+        self.pushed_any = false;
         let total = self.timeline.total();
         let (mut lap, mut item, media) = self.timeline.locate(from);
         let mut reader = self.open(item)?;
@@ -459,6 +467,7 @@ impl Worker {
         let frame = Arc::new(VideoFrame {
             program,
             generation,
+            first: !self.pushed_any,
             picture,
             color,
             raster: Mutex::new(raster),
@@ -469,6 +478,7 @@ impl Worker {
                 return Err(Halt::Interrupted);
             }
             if st.frames.len() < st.capacity {
+                self.pushed_any = true;
                 st.frames.push_back(frame);
                 st.head = Some(program);
                 self.shared.changed.notify_all();
