@@ -71,7 +71,7 @@ fn assets(dir: &Path) -> AssetResolver {
 
 /// The mix of `scene` over `[from, to)` seconds.
 fn mix(scene: &Scene, dir: &Path, from: f64, to: f64) -> (Vec<f32>, Vec<f32>) {
-    let m = Mixer::new(scene, &assets(dir)).unwrap();
+    let mut m = Mixer::new(scene, &assets(dir)).unwrap();
     let (a, b) = ((from * RATE) as u64, (to * RATE) as u64);
     let (mut l, mut r) = (vec![0.0; (b - a) as usize], vec![0.0; (b - a) as usize]);
     m.mix(a, &mut l, &mut r);

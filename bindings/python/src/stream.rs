@@ -389,10 +389,10 @@ impl Stream {
             Some(a) => to_json(a, "")?,
             None => serde_json::json!({}),
         };
-        if let (Some(f), Some(m)) = (fields, body.as_object_mut()) {
-            if let Value::Object(extra) = to_json(f.as_any(), "")? {
-                m.extend(extra);
-            }
+        if let (Some(f), Some(m)) = (fields, body.as_object_mut())
+            && let Value::Object(extra) = to_json(f.as_any(), "")?
+        {
+            m.extend(extra);
         }
         let action = MediaAction::from_value(&body).map_err(|e| to_py_err(e.into()))?;
         let handle = self.running()?;

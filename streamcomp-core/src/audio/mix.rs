@@ -249,9 +249,9 @@ mod tests {
     }
 
     fn run(voices: Vec<Voice>, start: u64, n: usize) -> (Vec<f32>, Vec<f32>) {
-        let m = Mixer {
+        let mut m = Mixer {
             voices,
-            clips: AudioClips::default(),
+            ..Mixer::default()
         };
         let (mut l, mut r) = (vec![9.0; n], vec![9.0; n]);
         m.mix(start, &mut l, &mut r);

@@ -351,10 +351,6 @@ impl VideoPipe {
 }
 
 impl FrameReader for VideoPipe {
-    fn info(&self) -> &MediaInfo {
-        &self.info
-    }
-
     fn seek(&mut self, t: Nanos) -> Result<(), MediaError> {
         // Start at the picture on screen at `t`: its index from 0, at the file's rate.
         let (n, d) = self.rate;

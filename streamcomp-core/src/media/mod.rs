@@ -49,9 +49,6 @@ pub use time::{NANOS_PER_SECOND, Nanos, nanos_from_secs, nanos_from_ticks, secs_
 /// (demuxer + decoder) and the FFmpeg path both implement it, so a layer's source thread does
 /// not care which one runs.
 pub(crate) trait FrameReader: Send {
-    /// What the file holds and which decoder reads it.
-    fn info(&self) -> &MediaInfo;
-
     /// Positions the reader so that the next picture returned is the one on screen at media
     /// time `t` (the last with `pts <= t`; the first picture when `t` is before it): decodes
     /// from the key frame at or before `t` and drops the pictures before that one.

@@ -22,8 +22,10 @@ const MAX_CACHED: usize = 1024;
 
 type ProbeKey = (PathBuf, DecoderChoice);
 
-static PROBES: Mutex<Option<HashMap<ProbeKey, (Option<SystemTime>, u64, MediaInfo)>>> =
-    Mutex::new(None);
+/// A probe with the file's modification time and size when it was made.
+type Probed = (Option<SystemTime>, u64, MediaInfo);
+
+static PROBES: Mutex<Option<HashMap<ProbeKey, Probed>>> = Mutex::new(None);
 
 /// [`probe`], remembered while the file's size and modification time stay the same.
 pub(crate) fn probe_cached(

@@ -136,7 +136,7 @@ impl SoundSource {
             (Some(f), Some(h)) => at + SLACK >= f && at <= h + AHEAD as i64,
             _ => !st.done && (at - st.from).abs() <= SLACK,
         };
-        if !serves && !(st.done && st.chunks.is_empty() && at >= st.from) {
+        if !(serves || st.done && st.chunks.is_empty() && at >= st.from) {
             st.generation += 1;
             st.from = at;
             st.chunks.clear();
@@ -279,35 +279,34 @@ impl Worker {
             if at < item_end {
                 // Media sample of program sample `at` in this item's file.
                 let media0 = sample_of(span.start) + (at - item_start);
-                match self.open(item)? {
-                    Some(mut r) => {
-                        r.seek(media0)?;
-                        while at < item_end {
-                            let Some(c) = r.next_chunk()? else { break };
-                            // Program position of the chunk; cut to [at, item_end).
-                            let p0 = item_start + (c.start - sample_of(span.start));
-                            let skip = (at - p0).max(0) as usize;
-                            if skip >= c.left.len() {
-                                continue;
+                if let Some(mut r) = self.open(item)? {
+                    r.seek(media0)?;
+                    while at < item_end {
+                        let Some(c) = r.next_chunk()? else { break };
+                        // Program position of the chunk; cut to [at, item_end).
+                        let p0 = item_start + (c.start - sample_of(span.start));
+                        if p0 > at {
+                            // A gap in the file's sound: silence up to it.
+                            let gap = ((p0 - at) as usize).min((item_end - at) as usize);
+                            self.push(generation, at, vec![0.0; gap], vec![0.0; gap])?;
+                            at += gap as i64;
+                            if at >= item_end {
+                                break;
                             }
-                            let len = (c.left.len() - skip).min((item_end - at) as usize);
-                            if p0 > at {
-                                // A gap in the file's sound: silence up to it.
-                                let gap = ((p0 - at) as usize).min((item_end - at) as usize);
-                                self.push(generation, at, vec![0.0; gap], vec![0.0; gap])?;
-                                at += gap as i64;
-                                continue;
-                            }
-                            self.push(
-                                generation,
-                                at,
-                                c.left[skip..skip + len].to_vec(),
-                                c.right[skip..skip + len].to_vec(),
-                            )?;
-                            at += len as i64;
                         }
+                        let skip = (at - p0).max(0) as usize;
+                        if skip >= c.left.len() {
+                            continue;
+                        }
+                        let len = (c.left.len() - skip).min((item_end - at) as usize);
+                        self.push(
+                            generation,
+                            at,
+                            c.left[skip..skip + len].to_vec(),
+                            c.right[skip..skip + len].to_vec(),
+                        )?;
+                        at += len as i64;
                     }
-                    None => {}
                 }
                 // Shorter sound than pictures: silence to the item's end.
                 while at < item_end {

@@ -197,15 +197,6 @@ impl Timeline {
             (a, b) => a.or(b),
         }
     }
-
-    /// The program time the item that plays at `p` ends at (its last instant + 1 ns): where a
-    /// run of contiguous media time stops.
-    pub(crate) fn item_end(&self, p: Nanos) -> Nanos {
-        let (lap, item, _) = self.locate(p);
-        (lap as i64)
-            .saturating_mul(self.lap_len)
-            .saturating_add(self.starts[item] + self.spans[item].len)
-    }
 }
 
 #[cfg(test)]
@@ -259,7 +250,6 @@ mod tests {
                 paused: false
             }
         );
-        assert_eq!(tl.item_end(t), 1001 * lap);
         assert_eq!(tl.total(), None);
         let twice = Timeline::new(spans(&[(0, 4 * S)]), Loop::Times(2), 0);
         assert!(matches!(twice.place(7 * S), Place::At { lap: 1, .. }));
@@ -294,7 +284,6 @@ mod tests {
         let _ = tl.place(Nanos::MIN);
         let tl = Timeline::new(spans(&[(Nanos::MAX, Nanos::MAX), (0, 0)]), Loop::Forever, 0);
         let _ = tl.place(Nanos::MAX);
-        let _ = tl.item_end(Nanos::MAX);
         let _ = tl.program_of(u64::MAX, usize::MAX, Nanos::MIN);
     }
 }

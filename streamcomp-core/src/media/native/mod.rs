@@ -162,8 +162,7 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
     let Some(codec) = s.video.clone() else {
         return Err(MediaError::unsupported(name, "no video track"));
     };
-    let mut color = None;
-    let (width, height, mut fps) = match codec {
+    let (width, height, mut fps, color) = match codec {
         VideoCodecId::H264 => {
             let Some(sps) = &s.sps else {
                 return Err(MediaError::malformed(
@@ -179,8 +178,7 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
                 _ => {}
             }
             c.full_range = sps.full_range;
-            color = Some(c);
-            (sps.width, sps.height, sps.fps.unwrap_or(0.0))
+            (sps.width, sps.height, sps.fps.unwrap_or(0.0), c)
         }
         VideoCodecId::Hevc => {
             return Err(MediaError::unsupported(
@@ -238,7 +236,7 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
         channels: s.channels,
         decoder: "openh264".into(),
         notes: s.notes,
-        color: color.unwrap_or_else(|| YuvColor::guess(height)),
+        color,
     })
 }
 
@@ -253,7 +251,6 @@ const MAX_DECODE_ERRORS: u32 = 30;
 
 /// A demuxer and a decoder reading one file.
 pub(crate) struct NativeReader {
-    info: MediaInfo,
     name: String,
     demuxer: Box<dyn Demuxer>,
     decoder: Box<dyn VideoDecoder>,
@@ -274,9 +271,8 @@ pub(crate) struct NativeReader {
 /// Opens the file for reading pictures.
 pub(crate) fn open(path: &Path, name: &str, limits: &Limits) -> Result<NativeReader, MediaError> {
     let (demuxer, s) = open_demuxer(path, name, limits)?;
-    let info = describe(s, name, limits)?;
+    describe(s, name, limits)?;
     Ok(NativeReader {
-        info,
         name: name.to_string(),
         demuxer,
         decoder: Box::new(openh264_dec::OpenH264Decoder::new(name, limits)?),
@@ -321,10 +317,6 @@ impl NativeReader {
 }
 
 impl FrameReader for NativeReader {
-    fn info(&self) -> &MediaInfo {
-        &self.info
-    }
-
     fn seek(&mut self, t: Nanos) -> Result<(), MediaError> {
         self.demuxer.seek(t)?;
         self.decoder.reset()?;
