@@ -519,3 +519,96 @@ fn hostile_burst_no_5xx_no_crash_no_layer_lost() {
     assert_eq!(ids(&s), ["keep0", "keep1", "keep2"]);
     assert_eq!(s.get("/readyz").status, 200);
 }
+
+#[test]
+fn video_layer_and_media_actions() {
+    let s = Server::start(&[]);
+    let clip = s.dir.join("assets/clip.mp4");
+    std::fs::create_dir_all(clip.parent().unwrap()).unwrap();
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x180:r=30",
+            "-t",
+            "4",
+        ])
+        .args(["-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .expect("ffmpeg is installed");
+    assert!(made.success());
+    let layer = json!({"id": "v", "type": "video", "src": "clip.mp4", "loop": true,
+                       "width": 160, "height": 90});
+    let r = s.json("POST", "/stream/layers", &layer);
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let v = r.json();
+    assert_eq!(v["media"]["state"], "playing");
+    assert_eq!(v["media"]["duration"], 4.0);
+    assert_eq!(v["bounds"]["width"], 160.0);
+    let r = s.json(
+        "POST",
+        "/stream/layers/v/media",
+        &json!({"action": "seek", "t": 2.5}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["media"]["position"], 2.5);
+    let r = s.json(
+        "POST",
+        "/stream/layers/v/media",
+        &json!({"action": "pause"}),
+    );
+    let paused = r.json()["media"].clone();
+    assert_eq!(paused["state"], "paused");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let now = s.get("/stream/layers/v").json()["media"].clone();
+    assert_eq!(now, paused, "a paused layer stands still");
+    // Errors: an unknown action, a missing layer, a layer that is not a video, a missing file.
+    let r = s.json(
+        "POST",
+        "/stream/layers/v/media",
+        &json!({"action": "rewind"}),
+    );
+    assert_eq!(error_of(&r).0, 422);
+    assert_eq!(error_of(&r).2, "action");
+    let r = s.json(
+        "POST",
+        "/stream/layers/nope/media",
+        &json!({"action": "pause"}),
+    );
+    assert_eq!(error_of(&r).0, 404);
+    s.json("POST", "/stream/layers", &rect("box", 0));
+    let r = s.json(
+        "POST",
+        "/stream/layers/box/media",
+        &json!({"action": "pause"}),
+    );
+    assert_eq!(error_of(&r).0, 422);
+    let missing = json!({"id": "m", "type": "video", "src": "missing.mp4"});
+    let r = s.json("POST", "/stream/layers", &missing);
+    assert_eq!(error_of(&r).0, 404, "{:?}", r.json());
+    let garbage = s.dir.join("assets/garbage.mp4");
+    std::fs::write(&garbage, b"not a video at all").unwrap();
+    let r = s.json(
+        "POST",
+        "/stream/layers",
+        &json!({"id": "g", "type": "video", "src": "garbage.mp4"}),
+    );
+    let (status, _, path) = error_of(&r);
+    assert!(status == 422 || status == 501, "{:?}", r.json());
+    assert_eq!(path, "layers[2].src");
+    // The next item: queue one, then skip to it.
+    let r = s.json(
+        "POST",
+        "/stream/layers/v/media",
+        &json!({"action": "queue", "item": {"src": "clip.mp4", "in": 1.0}}),
+    );
+    assert_eq!(r.json()["media"]["items"], 2);
+    let r = s.json("POST", "/stream/layers/v/media", &json!({"action": "next"}));
+    assert_eq!(r.json()["media"]["item"], 1);
+    assert_eq!(r.json()["media"]["position"], 1.0);
+}

@@ -122,8 +122,8 @@ impl From<MediaError> for AssetError {
     /// As an asset error of the layer's `src` (the message keeps the file's name).
     fn from(e: MediaError) -> AssetError {
         match e {
-            MediaError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                AssetError::Unsupported(format!("{}: file not found", source))
+            MediaError::Io { file, source } if source.kind() == std::io::ErrorKind::NotFound => {
+                AssetError::NotFound { path: file.into() }
             }
             MediaError::TooLarge { file, detail } => AssetError::TooLarge { what: file, detail },
             MediaError::Unsupported { .. } => AssetError::Unsupported(e.to_string()),
