@@ -685,13 +685,14 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
         Ty::Int { min, max } | Ty::EvenInt { min, max } => {
             let even = matches!(ty, Ty::EvenInt { .. });
             match v.as_f64() {
-                Some(n) if n.fract() != 0.0 => {
-                    issues.push(path, format!("must be a whole number, got {}", show(v)))
-                }
+                // Out of range first: the bound is what a value like -1e-308 breaks.
                 Some(n) if n < min as f64 || n > max as f64 => issues.push(
                     path,
                     format!("must be between {min} and {max}, got {}", show(v)),
                 ),
+                Some(n) if n.fract() != 0.0 => {
+                    issues.push(path, format!("must be a whole number, got {}", show(v)))
+                }
                 Some(n) if even && (n as i64) % 2 != 0 => issues.push(
                     path,
                     format!("must be even (video encoders need it), got {}", show(v)),

@@ -36,7 +36,7 @@ pub(crate) const ITEM: &[Field] = &[
     ),
     f(
         "out",
-        num(0.0, MAX_MEDIA_SECONDS),
+        positive(0.001, MAX_MEDIA_SECONDS),
         None,
         "Seconds into the file where the item ends; default: the end of its pictures.",
     ),
@@ -115,7 +115,7 @@ pub(crate) const FIELDS: &[Field] = &[
     ),
     f(
         "out",
-        num(0.0, MAX_MEDIA_SECONDS),
+        positive(0.001, MAX_MEDIA_SECONDS),
         None,
         "Seconds into the file where playback ends (with `src`); default: the end of its pictures.",
     ),

@@ -100,6 +100,9 @@ pub fn base_layer(kind: &str) -> Value {
                           "outline": {"width": 1, "color": "#000"},
                           "shadow": {"dx": 2, "dy": 2, "blur": 1},
                           "background": {"color": "#123", "padding": 2, "radius": 2}}),
+        "video" => json!({"type": "video", "src": "clip.mp4", "animations": anim,
+                           "crop": {"x": 0, "y": 0, "width": 10, "height": 10},
+                           "playback": {"at": 0, "item": 0, "position": 0}}),
         _ => json!({"type": "audio", "src": "tick.wav", "animations": anim}),
     }
 }
@@ -109,6 +112,13 @@ pub const RED_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAA
 
 /// Sets the field at dotted `path` (an `animations.` path sets the first animation's field).
 pub fn set(layer: &mut Value, path: &str, v: Value) {
+    if path.starts_with("playlist.") {
+        // A playlist replaces `src`; its fields are set in its first item.
+        if let Some(m) = layer.as_object_mut() {
+            m.remove("src");
+        }
+        layer["playlist"] = json!([{"src": "clip.mp4"}]);
+    }
     let mut cur = layer;
     let parts: Vec<&str> = path.split('.').collect();
     for (i, p) in parts.iter().enumerate() {
@@ -116,7 +126,7 @@ pub fn set(layer: &mut Value, path: &str, v: Value) {
             cur[*p] = v;
             return;
         }
-        cur = if *p == "animations" {
+        cur = if *p == "animations" || *p == "playlist" {
             &mut cur[*p][0]
         } else {
             &mut cur[*p]
@@ -128,6 +138,7 @@ pub fn set(layer: &mut Value, path: &str, v: Value) {
 /// `animations[0].duration`).
 pub fn error_path(path: &str) -> String {
     path.replacen("animations.", "animations[0].", 1)
+        .replacen("playlist.", "playlist[0].", 1)
 }
 
 /// The number a JSON value holds, as serde_json reads it back (`1e308` stays, `-0.0` is -0).
