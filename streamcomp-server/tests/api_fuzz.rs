@@ -31,7 +31,8 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
     let s = Server::start(&[("MAX_LAYERS", "10000")]);
     let fields = numeric_fields(&Scene::json_schema());
     let mut created = 0;
-    for f in fields.iter().filter(|f| f.kind != "audio") {
+    // Audio and video layers need files: the core's own hostile test covers their fields.
+    for f in fields.iter().filter(|f| f.kind != "audio" && f.kind != "video") {
         for v in EDGE_VALUES {
             let mut layer = base_layer(&f.kind);
             set(&mut layer, &f.path, num(v));

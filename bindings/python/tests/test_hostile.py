@@ -85,7 +85,8 @@ def with_value(kind: str, path: str, v: float) -> dict:
 
 
 def test_every_numeric_field_at_the_edges_is_answered_as_the_cli_validates(cli, schema, tmp_path):
-    cases = [(k, p, v) for k, p in numeric_fields(schema) if k != "audio" for v in EDGES]
+    # Audio and video layers need files: the core's hostile test covers their fields.
+    cases = [(k, p, v) for k, p in numeric_fields(schema) if k not in ("audio", "video") for v in EDGES]
     layers = [with_value(k, p, v) for k, p, v in cases]
     scene_file = tmp_path / "edges.json"
     scene_file.write_text(json.dumps({"width": 160, "height": 90, "layers": layers}))
