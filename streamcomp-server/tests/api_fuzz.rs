@@ -32,7 +32,10 @@ fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validat
     let fields = numeric_fields(&Scene::json_schema());
     let mut created = 0;
     // Audio and video layers need files: the core's own hostile test covers their fields.
-    for f in fields.iter().filter(|f| f.kind != "audio" && f.kind != "video") {
+    for f in fields
+        .iter()
+        .filter(|f| f.kind != "audio" && f.kind != "video")
+    {
         for v in EDGE_VALUES {
             let mut layer = base_layer(&f.kind);
             set(&mut layer, &f.path, num(v));
