@@ -11,6 +11,11 @@ export declare class NativeStream {
   addLayer(layer: Layer): LiveLayer
   /** Merges `patch` into layer `id`; `{ transition }` moves numbers over time. */
   updateLayer(id: string, patch: LayerPatch, options?: UpdateOptions): LiveLayer
+  /**
+   * A media action on video layer `id` now: `{action: "seek", t: 5}` (optionally `item`),
+   * `{action: "pause"}`, `"resume"`, `"next"`, `{action: "queue", item: {src}}`. Returns
+   * the layer with its `media` status.
+   */
   media(id: string, action: MediaAction): LiveLayer
   /** Removes layer `id`, fading it out over `{ fade }` seconds when given. */
   removeLayer(id: string, options?: RemoveOptions): void
