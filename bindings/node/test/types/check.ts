@@ -53,6 +53,12 @@ async function main(): Promise<void> {
   const box: number = added.bounds.width
   const changed: LiveLayer = stream.updateLayer('t', { text: 'Goodbye' }, { transition: 0.5 })
   stream.removeLayer(changed.id, { fade: 0.5 })
+  stream.addLayer({ id: 'clip', type: 'video', src: 'clip.mp4', loop: true, fit: 'cover', playlist: undefined })
+  const sought: LiveLayer = stream.media('clip', { action: 'seek', t: 5, item: 0 })
+  const position: number | undefined = sought.media?.position
+  stream.media('clip', { action: 'queue', item: { src: 'next.mp4', in: 1 } })
+  // @ts-expect-error: no such media action
+  stream.media('clip', { action: 'rewind' })
   const live: LiveLayer[] = stream.layers()
   const status: StreamStatus = stream.status()
   const encoded: number = status.frames.encoded + status.outputs.length
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
   const final: StreamStatus = await stream.stop()
   const waited: StreamStatus = await stream.wait()
   const v: string = streamcomp.coreVersion()
-  console.log(w, layers, json, rgba, frames, box, live, encoded, stopped, final, waited, v)
+  console.log(w, layers, json, rgba, frames, box, live, encoded, stopped, final, waited, v, position)
 
   // @ts-expect-error: an unknown layer type
   scene.addLayer({ type: 'circle', width: 10 })
