@@ -243,6 +243,11 @@ async fn a_client_that_does_not_read_is_dropped_and_the_others_go_on() {
             "streamcomp_ws_connections",
         )
     };
+    // The server counts a connection once its upgrade task runs: wait for both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while gauge() != Some(2.0) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(gauge(), Some(2.0));
     let text = "x".repeat(4000);
     let created = http(
