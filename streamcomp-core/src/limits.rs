@@ -108,3 +108,31 @@ impl Limits {
         }
     }
 }
+
+impl Limits {
+    /// Refuses a video picture over [`Limits::max_video_width`], `…_height` or `…_pixels`,
+    /// saying which limits (one rule for every demuxer and decoder).
+    pub fn check_video_size(&self, w: u64, h: u64) -> Result<(), String> {
+        if w > u64::from(self.max_video_width)
+            || h > u64::from(self.max_video_height)
+            || w.saturating_mul(h) > self.max_video_pixels
+        {
+            return Err(format!(
+                "video picture {w}x{h} exceeds the limit of {}x{} and {} pixels",
+                self.max_video_width, self.max_video_height, self.max_video_pixels
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses `secs` of `what` (`video`, `sound`) over [`Limits::max_video_seconds`].
+    pub fn check_video_seconds(&self, secs: f64, what: &str) -> Result<(), String> {
+        if secs > self.max_video_seconds {
+            return Err(format!(
+                "{secs:.0} s of {what} exceeds the limit of {:.0} s",
+                self.max_video_seconds
+            ));
+        }
+        Ok(())
+    }
+}

@@ -113,15 +113,9 @@ pub(crate) fn probe(path: &Path, name: &str, limits: &Limits) -> Result<MediaInf
     let duration = num(video.get("duration"))
         .or_else(|| num(doc["format"].get("duration")).map(|d| d - start.max(0.0)))
         .unwrap_or(0.0);
-    if duration > limits.max_video_seconds {
-        return Err(MediaError::too_large(
-            name,
-            format!(
-                "{duration:.0} s of video exceeds the limit of {} s",
-                limits.max_video_seconds
-            ),
-        ));
-    }
+    limits
+        .check_video_seconds(duration, "video")
+        .map_err(|d| MediaError::too_large(name, d))?;
     let codec = |s: &Value| s["codec_name"].as_str().unwrap_or("unknown").to_string();
     let video_codec = match codec(video).as_str() {
         "h264" => VideoCodecId::H264,
@@ -189,18 +183,9 @@ fn check_size(name: &str, w: u32, h: u32, limits: &Limits) -> Result<(), MediaEr
             "the video track has no picture size",
         ));
     }
-    if w > limits.max_video_width
-        || h > limits.max_video_height
-        || w as u64 * h as u64 > limits.max_video_pixels
-    {
-        return Err(MediaError::too_large(
-            name,
-            format!(
-                "a {w}x{h} picture exceeds the limits ({}x{}, {} pixels)",
-                limits.max_video_width, limits.max_video_height, limits.max_video_pixels
-            ),
-        ));
-    }
+    limits
+        .check_video_size(w.into(), h.into())
+        .map_err(|d| MediaError::too_large(name, d))?;
     Ok(())
 }
 

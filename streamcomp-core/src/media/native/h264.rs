@@ -286,18 +286,9 @@ pub(crate) fn parse_sps(nal: &[u8], limits: &Limits) -> Result<Sps, SpsError> {
     })
 }
 
-/// Checks a picture size against [`Limits::max_video_width`], `…_height` and `…_pixels`.
+/// Checks a picture size against the video limits ([`Limits::check_video_size`]).
 pub(crate) fn check_size(w: u64, h: u64, limits: &Limits) -> Result<(), SpsError> {
-    if w > u64::from(limits.max_video_width)
-        || h > u64::from(limits.max_video_height)
-        || w.saturating_mul(h) > limits.max_video_pixels
-    {
-        return Err(SpsError::TooLarge(format!(
-            "video picture {w}x{h} exceeds the limit of {}x{} and {} pixels",
-            limits.max_video_width, limits.max_video_height, limits.max_video_pixels
-        )));
-    }
-    Ok(())
+    limits.check_video_size(w, h).map_err(SpsError::TooLarge)
 }
 
 /// Whether openh264 decodes a stream with this SPS: `Err` names the property that needs the

@@ -214,16 +214,9 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
     if s.fps > 0.0 {
         fps = s.fps;
     }
-    let secs = secs_from_nanos(s.duration);
-    if secs > limits.max_video_seconds {
-        return Err(MediaError::too_large(
-            name,
-            format!(
-                "{secs:.0} s of video exceeds the limit of {:.0} s",
-                limits.max_video_seconds
-            ),
-        ));
-    }
+    limits
+        .check_video_seconds(secs_from_nanos(s.duration), "video")
+        .map_err(|d| MediaError::too_large(name, d))?;
     Ok(MediaInfo {
         container: s.container,
         video: Some(codec),

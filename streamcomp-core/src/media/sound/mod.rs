@@ -67,15 +67,9 @@ fn open_reader(
         .zip(track.duration)
         .and_then(|(tb, d)| tb.calc_duration(d))
         .map(|t| t.as_nanos() as f64 / 1e9)
-        && secs > limits.max_video_seconds
+        && let Err(d) = limits.check_video_seconds(secs, "sound")
     {
-        return Err(MediaError::too_large(
-            name,
-            format!(
-                "{secs:.1} s of sound exceeds the limit of {} s",
-                limits.max_video_seconds
-            ),
-        ));
+        return Err(MediaError::too_large(name, d));
     }
     let (codec, rate) = guarded(name, "decoder", || codec::Codec::new(&params, name))?;
     // A file of its own: a cloned handle would share symphonia's read position.
