@@ -286,6 +286,7 @@ export type StreamEvent =
   | { state: 'reconnected'; output: string }
   | { state: 'frames_dropped'; count: number; total: number }
   | { state: 'layer_failed'; layer: string; message: string }
+  | { state: 'layer_removed'; layer: string }
   | { state: 'error'; message: string }
   | { state: 'stopped'; error: string | null }
 

@@ -511,11 +511,18 @@ impl AppState {
         let handle = stream.handle();
         let rx = handle.subscribe(256);
         let tx = self.events.clone();
+        // Weak: the stream (held by the state) must not keep the state alive through this.
+        let state = Arc::downgrade(&self.0);
         // Ends when the stream's state is dropped (its senders go with it).
         let spawned = std::thread::Builder::new()
             .name("streamcomp-events".into())
             .spawn(move || {
                 for e in rx {
+                    if let Event::LayerRemoved { layer } = &e
+                        && let Some(inner) = state.upgrade()
+                    {
+                        AppState(inner).removed_by_stream(layer);
+                    }
                     if let Some(msg) = event_message(&e) {
                         let _ = tx.send(Utf8Bytes::from(msg.to_string()));
                     }
@@ -526,6 +533,20 @@ impl AppState {
         }
         *self.handle.write().unwrap_or_else(|e| e.into_inner()) = handle;
         ctl.stream = Some(stream);
+    }
+
+    /// Saves and announces the removal of layer `id` that the stream made itself (a video
+    /// layer with `on_end: "remove"` that played to its end), as a `DELETE` would.
+    fn removed_by_stream(&self, id: &str) {
+        let ctl = lock(&self.control);
+        let mut snapshot = self.snapshot(&ctl);
+        snapshot.changes = Some(vec![(id.to_string(), None)]);
+        let seq = self.saves.submit(snapshot);
+        drop(ctl);
+        let _ = self.saved(seq);
+        self.broadcast(
+            json!({"type": "layerUpdate", "action": "deleted", "id": id, "layer": {"id": id}}),
+        );
     }
 
     /// What the store keeps: the layers (not those fading out to removal) and the settings.

@@ -611,4 +611,21 @@ fn video_layer_and_media_actions() {
     let r = s.json("POST", "/stream/layers/v/media", &json!({"action": "next"}));
     assert_eq!(r.json()["media"]["item"], 1);
     assert_eq!(r.json()["media"]["position"], 1.0);
+    // `on_end: "remove"`: the last half second of the clip, then the layer is gone from the
+    // scene, the list and the store (it does not come back after a restart).
+    let once = json!({"id": "once", "type": "video", "src": "clip.mp4", "in": 3.5,
+                      "on_end": "remove", "width": 64, "height": 36});
+    assert_eq!(s.json("POST", "/stream/layers", &once).status, 201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.get("/stream/layers/once").status != 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ended layer was not removed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut s = s;
+    s.restart();
+    assert_eq!(s.get("/stream/layers/once").status, 404, "removed for good");
+    assert_eq!(s.get("/stream/layers/v").status, 200, "the others stay");
 }

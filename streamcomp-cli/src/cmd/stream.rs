@@ -92,6 +92,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
                 Event::LayerFailed { layer, message } => {
                     eprintln!("layer `{layer}` failed and is disabled: {message}")
                 }
+                Event::LayerRemoved { layer } => {
+                    eprintln!("layer `{layer}` played to its end and was removed")
+                }
                 Event::Error { message } => eprintln!("error: {message}"),
                 Event::Stopped { .. } => break,
                 _ => {}

@@ -38,6 +38,10 @@ pub(crate) struct VideoLayers {
     pub(crate) late: u64,
     /// Draws pictures again for a box the decode thread did not know yet.
     pub(crate) scaler: crate::frame::scale::Scaler,
+    /// Layers with `on_end: "remove"` that played to their end, each once, until taken.
+    pub(crate) ended: Vec<String>,
+    /// Those already reported (kept while the layer stays ended, so it is reported once).
+    ended_seen: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for VideoLayers {
@@ -174,8 +178,20 @@ impl VideoLayers {
         }
     }
 
+    /// Notes whether layer `id` (with `on_end: "remove"`) is past its end now: the first time
+    /// it is, it joins [`VideoLayers::ended`]; when it plays again (a seek back) it may end again.
+    pub(crate) fn note_end(&mut self, id: &str, ended: bool) {
+        if !ended {
+            self.ended_seen.remove(id);
+        } else if self.ended_seen.insert(id.to_string()) {
+            self.ended.push(id.to_string());
+        }
+    }
+
     /// Stops the sources of layers that are no longer video layers of `scene`.
     pub(crate) fn sweep(&mut self, scene: &Scene) {
+        self.ended_seen
+            .retain(|id| scene.layers.iter().any(|l| l.id.as_str() == id));
         if self.entries.is_empty() {
             return;
         }

@@ -15,7 +15,8 @@ fn round(x: f64, digits: i32) -> f64 {
 impl Event {
     /// `{"state": "<what happened>", ...}`: `started`, `output_started` (`output`),
     /// `reconnecting` (`output`, `attempt`, `delay_seconds`), `reconnected` (`output`),
-    /// `frames_dropped` (`count`, `total`), `layer_failed` (`layer`, `message`), `error`
+    /// `frames_dropped` (`count`, `total`), `layer_failed` (`layer`, `message`),
+    /// `layer_removed` (`layer`: a video with `on_end: "remove"` that ended), `error`
     /// (`message`), `stopped` (`error`: null or the message). Outputs never show stream keys.
     pub fn to_value(&self) -> Value {
         match self {
@@ -34,6 +35,7 @@ impl Event {
             Event::LayerFailed { layer, message } => {
                 json!({"state": "layer_failed", "layer": layer, "message": message})
             }
+            Event::LayerRemoved { layer } => json!({"state": "layer_removed", "layer": layer}),
             Event::Error { message } => json!({"state": "error", "message": message}),
             Event::Stopped { error } => json!({"state": "stopped", "error": error}),
         }

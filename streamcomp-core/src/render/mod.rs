@@ -261,6 +261,12 @@ impl Compositor {
         self.videos.late
     }
 
+    /// Video layers with `on_end: "remove"` that have played to their end since the last call
+    /// (each once). Drawing already hides them; a live stream then removes them from its scene.
+    pub fn take_ended_layers(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.videos.ended)
+    }
+
     /// The options in force.
     pub fn options(&self) -> &CompositorOptions {
         &self.opts

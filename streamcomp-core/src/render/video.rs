@@ -154,6 +154,10 @@ impl Rasterise for VideoProps {
         let (bw, bh) = (bw * cx.raster_scale, bh * cx.raster_scale);
         cx.check_size(bw, bh)?;
         let target = VideoTarget::new(bw, bh, self.fit, self.crop, cx.quality);
+        if self.on_end == OnEnd::Remove {
+            let ended = matches!(place_now, Place::Ended { .. });
+            cx.videos.note_end(cx.layer.id.as_str(), ended);
+        }
         let p = match place_now {
             Place::Before => None,
             Place::Ended { .. } if self.on_end != OnEnd::Hold => None,

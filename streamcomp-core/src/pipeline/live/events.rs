@@ -81,6 +81,11 @@ pub enum Event {
         /// What went wrong.
         message: String,
     },
+    /// A video layer with `on_end: "remove"` played to its end and is gone from the scene.
+    LayerRemoved {
+        /// The layer's id.
+        layer: String,
+    },
     /// An error that did not stop the stream (an output failed, an audio file broke, …).
     Error {
         /// What went wrong.

@@ -28,6 +28,7 @@ pub(super) fn render_loop(
     let mut scene = Arc::clone(&lock(&sh.scene));
     let mut version = sh.version.load(Ordering::Acquire);
     let mut n: u64 = 0;
+    let mut ended: Vec<String> = Vec::new();
     let mut last_drop_event = (Instant::now(), 0u64);
     let mut last_preview = Instant::now() - Duration::from_secs(10);
     while !sh.stop.load(Ordering::Acquire) && total.is_none_or(|t| n < t) {
@@ -61,6 +62,10 @@ pub(super) fn render_loop(
         sh.counters
             .video_late
             .store(comp.late_video_frames(), Ordering::Relaxed);
+        // Videos that ended with `on_end: "remove"` leave the scene (a frame later when a
+        // change is being made right now).
+        ended.extend(comp.take_ended_layers());
+        ended.retain(|id| !sh.remove_ended(id));
         for failure in comp.take_failures() {
             sh.counters.restarts.fetch_add(1, Ordering::Relaxed);
             lock(&sh.failed_layers).insert(failure.layer.clone(), failure.message.clone());

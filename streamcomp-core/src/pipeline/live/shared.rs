@@ -116,6 +116,34 @@ impl Shared {
         self.emit(Event::Stopped { error });
     }
 
+    /// Removes layer `id`, a video layer with `on_end: "remove"` that played to its end, and
+    /// tells subscribers. `false` when a change is being made right now (the render thread
+    /// never waits for one: it tries again next frame). A layer already gone counts as done.
+    pub(super) fn remove_ended(&self, id: &str) -> bool {
+        let _one_at_a_time = match self.applying.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        let t = self.scene_time();
+        let mut next = (**lock(&self.scene)).clone();
+        let Ok(remove) = crate::LayerChange::remove(id, None) else {
+            return true;
+        };
+        if next.layer(id).is_none() || next.apply(remove, t).is_err() {
+            return true;
+        }
+        next.prune(t);
+        *lock(&self.scene) = Arc::new(next);
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        lock(&self.failed_layers).remove(id);
+        self.emit(Event::LayerRemoved {
+            layer: id.to_string(),
+        });
+        true
+    }
+
     pub(super) fn fail(&self, message: String) {
         let mut st = lock(&self.state);
         st.1 = Some(message.clone());
