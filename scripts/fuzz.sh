@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # Default: 20 s each for scene_validate, layer_patch, scene_render, rtmp_session (the RTMP
 # publisher's parser of what a server sends, seeded with recorded server conversations) and
-# video_mp4, video_mkv, video_flv (the native video path's demuxers with openh264 behind them,
+# video_mp4, video_mkv, video_flv (the native video path's demuxers with openh264 and rav1d behind them,
 # seeded with tiny ffmpeg clips). Installs cargo-fuzz when
 # it is missing. cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the pinned stable
 # toolchain take them. FUZZ_SANITIZER picks the sanitizer (default `none`: libFuzzer's coverage

@@ -140,18 +140,29 @@ fn output_frame_n_shows_source_frame_n_in_every_container() {
         "-c:a",
         "libopus",
     ];
-    for (name, codec) in [
-        ("high-bframes.mp4", H264),
-        ("fragmented.mp4", &frag[..]),
-        ("h264.mkv", H264),
-        ("h264.flv", H264),
-        ("vp9.webm", &vp9[..]),
-        ("av1.mkv", &av1[..]),
+    for (name, codec, decoder) in [
+        ("high-bframes.mp4", H264, "openh264"),
+        ("fragmented.mp4", &frag[..], "openh264"),
+        ("h264.mkv", H264, "openh264"),
+        ("h264.flv", H264, "openh264"),
+        ("vp9.webm", &vp9[..], "ffmpeg"),
+        ("av1.mkv", &av1[..], "rav1d"),
+        ("av1.mp4", &av1[..], "rav1d"),
     ] {
         let file = clip(d, name, 30, 2.0, 0, codec);
-        // Where FFmpeg puts the first picture: 0, except in a fragmented MP4 (no edit list
-        // cuts the B-frame delay): the first picture shows from the start, then each at its
-        // time, with the sound in step.
+        let info = streamcomp_core::media::probe(
+            &file,
+            name,
+            streamcomp_core::media::DecoderChoice::Auto,
+            &streamcomp_core::Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(info.decoder, decoder, "{name}: the decoder `auto` picks");
+        // Where the muxer put the first picture: 0, except in a fragmented MP4 (no edit list
+        // cuts the B-frame delay: 2 frames) and in Matroska with Opus (7 ms, the Opus delay
+        // rounded). The built-in path keeps the container's times: the first picture shows
+        // from the start, then each from its time on (sample and hold, 1 ms tolerance), with
+        // the sound in step. The FFmpeg path counts from the first picture (see the README).
         let start: f64 = support::ffprobe(
             &[
                 "-select_streams",
@@ -166,10 +177,13 @@ fn output_frame_n_shows_source_frame_n_in_every_container() {
         .trim()
         .parse()
         .unwrap_or(0.0);
-        let delay = (start * 30.0).round() as u32;
+        let start = if decoder == "ffmpeg" { 0.0 } else { start };
         let s = scene(d, (W, H), json!({"id": "v", "type": "video", "src": name}));
         let got = rendered_numbers(&s, d, 60);
-        let want: Vec<u32> = (0..60).map(|n: u32| n.saturating_sub(delay)).collect();
+        // Output frame n (at n/30 s) shows the last picture shown by then.
+        let want: Vec<u32> = (0..60)
+            .map(|n: u32| ((n as f64 / 30.0 + 0.001 - start) * 30.0).floor().max(0.0) as u32)
+            .collect();
         assert_eq!(got, want, "{name} (first picture at {start} s)");
     }
 }

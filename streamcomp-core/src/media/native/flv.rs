@@ -335,11 +335,16 @@ impl FlvDemuxer {
                             if video_codec.is_none() {
                                 video_codec = Some(codec.clone());
                             }
-                            if codec == VideoCodecId::H264 && avc.is_none() {
+                            let wanted = match codec {
+                                VideoCodecId::H264 => avc.is_none(),
+                                VideoCodecId::Av1 => info.av1.is_none(),
+                                _ => false,
+                            };
+                            if wanted {
                                 if size > MAX_CONFIG_BYTES {
                                     return Err(MediaError::malformed(
                                         name,
-                                        "flv: oversized AVC sequence header",
+                                        "flv: oversized video sequence header",
                                     ));
                                 }
                                 config.resize(size as usize, 0);
@@ -348,10 +353,17 @@ impl FlvDemuxer {
                                 if let Ok(VideoTag::Config { record, .. }) =
                                     parse_video_tag(&config)
                                 {
-                                    let cfg = avcc::parse_avcc(record, limits)
-                                        .map_err(|e| sps_error(name, e))?;
-                                    info.sps = Some(cfg.sps.clone());
-                                    avc = Some(cfg);
+                                    if codec == VideoCodecId::Av1 {
+                                        let cfg = super::av1::parse_av1c(record).map_err(|e| {
+                                            MediaError::malformed(name, format!("flv: {e}"))
+                                        })?;
+                                        info.av1 = Some(cfg);
+                                    } else {
+                                        let cfg = avcc::parse_avcc(record, limits)
+                                            .map_err(|e| sps_error(name, e))?;
+                                        info.sps = Some(cfg.sps.clone());
+                                        avc = Some(cfg);
+                                    }
                                 }
                             }
                         }
@@ -440,6 +452,10 @@ impl FlvDemuxer {
             info.notes.push("B-frames".into());
         }
         info.video = video_codec;
+        if let Some(h) = info.av1.as_ref().and_then(|c| c.header) {
+            info.width = h.max_width;
+            info.height = h.max_height;
+        }
         if let Some(sps) = &info.sps {
             info.width = sps.width;
             info.height = sps.height;

@@ -143,6 +143,12 @@ impl MkvDemuxer {
                         info.sps = Some(cfg.sps.clone());
                         avc = Some(cfg);
                     }
+                    if codec == VideoCodecId::Av1 {
+                        let rec = t.codec_private().unwrap_or(&[]);
+                        let cfg = super::av1::parse_av1c(rec)
+                            .map_err(|e| MediaError::malformed(name, e))?;
+                        info.av1 = Some(cfg);
+                    }
                     info.video = Some(codec);
                 }
                 TrackType::Audio if audio_track.is_none() => {
@@ -189,7 +195,7 @@ impl MkvDemuxer {
             keys: Vec::new(),
             frame: Frame::default(),
         };
-        if info.video == Some(VideoCodecId::H264) {
+        if matches!(info.video, Some(VideoCodecId::H264 | VideoCodecId::Av1)) {
             let (end, reordered) = d.find_end(header_duration, len)?;
             info.duration = end;
             if reordered {

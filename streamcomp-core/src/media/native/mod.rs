@@ -1,5 +1,5 @@
-//! The native path: MP4/MOV (also fragmented), Matroska/WebM and FLV demuxers and H.264
-//! through openh264, behind [`FrameReader`](super::FrameReader).
+//! The native path: MP4/MOV (also fragmented), Matroska/WebM and FLV demuxers, H.264
+//! through openh264 and AV1 through rav1d, behind [`FrameReader`](super::FrameReader).
 //!
 //! Layout:
 //! - `mp4.rs`, `mkv.rs`, `flv.rs`: the demuxers ([`Demuxer`]); each describes what it found
@@ -7,6 +7,8 @@
 //! - `h264.rs`: the SPS reader and the routing rule (what openh264 can decode).
 //! - `avcc.rs`: `avcC` records and length-prefixed samples to Annex B.
 //! - `openh264_dec.rs`: the [`VideoDecoder`] over openh264.
+//! - `av1.rs`: the `av1C` record and the routing rule for AV1; `rav1d_dec.rs`: the
+//!   [`VideoDecoder`] over rav1d.
 //! - `fuel.rs`: a reader with a budget of calls, so a looping third-party parser errs.
 //! - `fuzzing.rs`: entry points for the fuzz targets (feature `fuzzing`).
 //!
@@ -24,6 +26,7 @@ use super::{
 use crate::frame::scale::YuvColor;
 use crate::limits::Limits;
 
+mod av1;
 mod avcc;
 mod flv;
 mod fuel;
@@ -33,6 +36,7 @@ mod h264;
 mod mkv;
 mod mp4;
 mod openh264_dec;
+mod rav1d_dec;
 #[cfg(test)]
 mod tests;
 
@@ -82,6 +86,8 @@ pub(crate) struct StreamInfo {
     pub(crate) notes: Vec<String>,
     /// The H.264 SPS, for H.264 video.
     pub(crate) sps: Option<h264::Sps>,
+    /// The AV1 configuration record, for AV1 video.
+    pub(crate) av1: Option<av1::Av1Config>,
 }
 
 impl StreamInfo {
@@ -187,10 +193,31 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
             ));
         }
         VideoCodecId::Av1 => {
-            return Err(MediaError::unsupported(
-                name,
-                "AV1 needs the ffmpeg backend",
-            ));
+            let Some(cfg) = &s.av1 else {
+                return Err(MediaError::malformed(
+                    name,
+                    "AV1 track without its configuration record",
+                ));
+            };
+            av1::route(cfg).map_err(|d| MediaError::unsupported(name, d))?;
+            let (mut w, mut h) = (s.width, s.height);
+            let mut c = YuvColor::guess(h);
+            if let Some(seq) = cfg.header {
+                if w == 0 || h == 0 {
+                    (w, h) = (seq.max_width, seq.max_height);
+                    c = YuvColor::guess(h);
+                }
+                match seq.matrix {
+                    1 => c.bt601 = false,
+                    5 | 6 => c.bt601 = true,
+                    _ => {}
+                }
+                c.full_range = seq.full_range;
+            }
+            limits
+                .check_video_size(u64::from(w), u64::from(h))
+                .map_err(|d| MediaError::too_large(name, d))?;
+            (w, h, 0.0, c)
         }
         VideoCodecId::Vp9 => {
             return Err(MediaError::unsupported(
@@ -217,6 +244,10 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
     limits
         .check_video_seconds(secs_from_nanos(s.duration), "video")
         .map_err(|d| MediaError::too_large(name, d))?;
+    let decoder = match codec {
+        VideoCodecId::Av1 => "rav1d",
+        _ => "openh264",
+    };
     Ok(MediaInfo {
         container: s.container,
         video: Some(codec),
@@ -227,7 +258,7 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
         audio: s.audio,
         sample_rate: s.sample_rate,
         channels: s.channels,
-        decoder: "openh264".into(),
+        decoder: decoder.into(),
         notes: s.notes,
         color,
     })
@@ -264,11 +295,15 @@ pub(crate) struct NativeReader {
 /// Opens the file for reading pictures.
 pub(crate) fn open(path: &Path, name: &str, limits: &Limits) -> Result<NativeReader, MediaError> {
     let (demuxer, s) = open_demuxer(path, name, limits)?;
-    describe(s, name, limits)?;
+    let info = describe(s, name, limits)?;
+    let decoder: Box<dyn VideoDecoder> = match info.video {
+        Some(VideoCodecId::Av1) => Box::new(rav1d_dec::Rav1dDecoder::new(name, limits)?),
+        _ => Box::new(openh264_dec::OpenH264Decoder::new(name, limits)?),
+    };
     Ok(NativeReader {
         name: name.to_string(),
         demuxer,
-        decoder: Box::new(openh264_dec::OpenH264Decoder::new(name, limits)?),
+        decoder,
         ready: VecDeque::new(),
         out: Vec::new(),
         // Pictures before media time 0 (an edit list's cut) decode but do not show.

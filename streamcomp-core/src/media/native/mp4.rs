@@ -367,6 +367,12 @@ impl Mp4Demuxer {
                         info.sps = Some(cfg.sps.clone());
                         avc = Some(cfg);
                     }
+                    if codec == VideoCodecId::Av1 {
+                        let raw = track.raw_codec_config(&mp4).unwrap_or_default();
+                        let cfg = super::av1::parse_av1c(&raw)
+                            .map_err(|e| MediaError::malformed(name, e))?;
+                        info.av1 = Some(cfg);
+                    }
                     info.video = Some(codec);
                     info.width = u32::from(w);
                     info.height = u32::from(h);

@@ -589,3 +589,23 @@ fn decode_speed() {
         ff_best * 1000.0 / f64::from(frames),
     );
 }
+
+/// A broken AV1 frame (found by the fuzzer) made rav1d panic inside its C API, which aborts
+/// the process: with two frame contexts it is an error (or nothing), and the test lives.
+#[test]
+fn broken_av1_frame_is_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.mp4");
+    std::fs::write(
+        &path,
+        include_bytes!("../../../../fuzz/corpus/video_mp4/regress-rav1d-single-frame-context"),
+    )
+    .unwrap();
+    let limits = crate::limits::Limits::default();
+    let mut r = super::open(&path, "broken.mp4", &limits).expect("the demuxer takes it");
+    for _ in 0..16 {
+        if !matches!(r.next_frame(), Ok(Some(_))) {
+            break;
+        }
+    }
+}
