@@ -140,24 +140,32 @@ fn output_frame_n_shows_source_frame_n_in_every_container() {
         "-c:a",
         "libopus",
     ];
-    for (name, codec, decoder) in [
-        ("high-bframes.mp4", H264, "openh264"),
-        ("fragmented.mp4", &frag[..], "openh264"),
-        ("h264.mkv", H264, "openh264"),
-        ("h264.flv", H264, "openh264"),
-        ("vp9.webm", &vp9[..], "ffmpeg"),
-        ("av1.mkv", &av1[..], "rav1d"),
-        ("av1.mp4", &av1[..], "rav1d"),
+    // (file, encoder, the layer's `decoder`, the decoder that reads it): H.264 through FFmpeg's
+    // decoder behind our demuxer (`auto`, the backend on) and through openh264 (`native`).
+    for (name, codec, choice, decoder) in [
+        ("high-bframes.mp4", H264, "auto", "ffmpeg-h264"),
+        ("high-bframes-openh264.mp4", H264, "native", "openh264"),
+        ("fragmented.mp4", &frag[..], "auto", "ffmpeg-h264"),
+        ("fragmented-openh264.mp4", &frag[..], "native", "openh264"),
+        ("h264.mkv", H264, "auto", "ffmpeg-h264"),
+        ("h264-openh264.mkv", H264, "native", "openh264"),
+        ("h264.flv", H264, "native", "openh264"),
+        ("vp9.webm", &vp9[..], "auto", "ffmpeg"),
+        ("av1.mkv", &av1[..], "auto", "rav1d"),
+        ("av1.mp4", &av1[..], "auto", "rav1d"),
     ] {
         let file = clip(d, name, 30, 2.0, 0, codec);
         let info = streamcomp_core::media::probe(
             &file,
             name,
-            streamcomp_core::media::DecoderChoice::Auto,
+            streamcomp_core::media::DecoderChoice::parse(choice).unwrap(),
             &streamcomp_core::Limits::default(),
         )
         .unwrap();
-        assert_eq!(info.decoder, decoder, "{name}: the decoder `auto` picks");
+        assert_eq!(
+            info.decoder, decoder,
+            "{name}: the decoder `{choice}` picks"
+        );
         // Where the muxer put the first picture: 0, except in a fragmented MP4 (no edit list
         // cuts the B-frame delay: 2 frames) and in Matroska with Opus (7 ms, the Opus delay
         // rounded). The built-in path keeps the container's times: the first picture shows
@@ -178,7 +186,11 @@ fn output_frame_n_shows_source_frame_n_in_every_container() {
         .parse()
         .unwrap_or(0.0);
         let start = if decoder == "ffmpeg" { 0.0 } else { start };
-        let s = scene(d, (W, H), json!({"id": "v", "type": "video", "src": name}));
+        let s = scene(
+            d,
+            (W, H),
+            json!({"id": "v", "type": "video", "src": name, "decoder": choice}),
+        );
         let got = rendered_numbers(&s, d, 60);
         // Output frame n (at n/30 s) shows the last picture shown by then.
         let want: Vec<u32> = (0..60)

@@ -124,6 +124,19 @@ impl YuvFrame {
         }
     }
 
+    /// A frame of this size whose planes are zero bytes, for a decoder to fill whole (cheaper
+    /// than [`YuvFrame::new`]: fresh zeroed memory needs no writing).
+    pub fn zeroed(width: u32, height: u32) -> YuvFrame {
+        let (cw, ch) = (width.div_ceil(2) as usize, height.div_ceil(2) as usize);
+        YuvFrame {
+            width,
+            height,
+            y: vec![0; width as usize * height as usize],
+            u: vec![0; cw * ch],
+            v: vec![0; cw * ch],
+        }
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width

@@ -49,7 +49,7 @@ fn run(tag: &str, data: &[u8]) {
     };
     let limits = fuzz_limits();
     let _ = super::probe(&path, "fuzz", &limits);
-    if let Ok(mut r) = super::open(&path, "fuzz", &limits) {
+    if let Ok(mut r) = super::open(&path, "fuzz", &limits, "openh264") {
         for _ in 0..8 {
             if !matches!(r.next_frame(), Ok(Some(_))) {
                 break;

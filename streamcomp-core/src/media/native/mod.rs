@@ -6,7 +6,9 @@
 //!   in a [`StreamInfo`].
 //! - `h264.rs`: the SPS reader and the routing rule (what openh264 can decode).
 //! - `avcc.rs`: `avcC` records and length-prefixed samples to Annex B.
-//! - `openh264_dec.rs`: the [`VideoDecoder`] over openh264.
+//! - `openh264_dec.rs`: the [`VideoDecoder`] over openh264; `ffmpeg_h264.rs` (feature
+//!   `ffmpeg`): the faster one `auto` picks, an `ffmpeg` process fed our packets;
+//!   `pts_order.rs`: presentation times for decoders that drop them.
 //! - `av1.rs`: the `av1C` record and the routing rule for AV1; `rav1d_dec.rs`: the
 //!   [`VideoDecoder`] over rav1d.
 //! - `fuel.rs`: a reader with a budget of calls, so a looping third-party parser errs.
@@ -28,6 +30,8 @@ use crate::limits::Limits;
 
 mod av1;
 mod avcc;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg_h264;
 mod flv;
 mod fuel;
 #[cfg(feature = "fuzzing")]
@@ -36,6 +40,7 @@ mod h264;
 mod mkv;
 mod mp4;
 mod openh264_dec;
+mod pts_order;
 mod rav1d_dec;
 #[cfg(test)]
 mod tests;
@@ -292,12 +297,31 @@ pub(crate) struct NativeReader {
     errors: u32,
 }
 
-/// Opens the file for reading pictures.
-pub(crate) fn open(path: &Path, name: &str, limits: &Limits) -> Result<NativeReader, MediaError> {
+/// Opens the file for reading pictures with `decoder` (a [`MediaInfo::decoder`] name of this
+/// path: `openh264`, `ffmpeg-h264`, `rav1d`; anything else is the file's own).
+pub(crate) fn open(
+    path: &Path,
+    name: &str,
+    limits: &Limits,
+    decoder: &str,
+) -> Result<NativeReader, MediaError> {
     let (demuxer, s) = open_demuxer(path, name, limits)?;
     let info = describe(s, name, limits)?;
-    let decoder: Box<dyn VideoDecoder> = match info.video {
-        Some(VideoCodecId::Av1) => Box::new(rav1d_dec::Rav1dDecoder::new(name, limits)?),
+    let decoder: Box<dyn VideoDecoder> = match (&info.video, decoder) {
+        (Some(VideoCodecId::Av1), _) => Box::new(rav1d_dec::Rav1dDecoder::new(name, limits)?),
+        #[cfg(feature = "ffmpeg")]
+        (Some(VideoCodecId::H264), "ffmpeg-h264") => {
+            match ffmpeg_h264::FfmpegH264::new(name, info.width, info.height) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    tracing::warn!(
+                        file = name,
+                        "FFmpeg's H.264 decoder did not start ({e}); openh264 decodes"
+                    );
+                    Box::new(openh264_dec::OpenH264Decoder::new(name, limits)?)
+                }
+            }
+        }
         _ => Box::new(openh264_dec::OpenH264Decoder::new(name, limits)?),
     };
     Ok(NativeReader {

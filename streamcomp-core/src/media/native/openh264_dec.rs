@@ -4,24 +4,18 @@
 //!
 //! Two pitfalls of the wrapper are handled here (research §2.1): its default "flush after every
 //! decode" breaks B-frame streams, so the decoder runs with `Flush::NoFlush` and is drained with
-//! `flush_remaining()` at the end; and it gives every picture timestamp 0, so the presentation
-//! times of the packets fed and not yet shown are kept in a sorted multiset and each picture
-//! that comes out takes the smallest (display order is increasing PTS).
-
-use std::collections::BTreeMap;
+//! `flush_remaining()` at the end; and it gives every picture timestamp 0, so presentation times
+//! come from [`PtsOrder`].
 
 use openh264::OpenH264API;
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 
 use super::h264;
+use super::pts_order::PtsOrder;
 use crate::frame::YuvFrame;
 use crate::limits::Limits;
-use crate::media::{DecodedFrame, MediaError, Nanos, Packet, TrackKind, VideoDecoder};
-
-/// Most packets whose pictures may be pending at once: more is a decoder that silently dropped
-/// pictures, and the oldest times are let go.
-const MAX_PENDING: usize = 64;
+use crate::media::{DecodedFrame, MediaError, Packet, TrackKind, VideoDecoder};
 
 /// openh264 behind [`VideoDecoder`].
 pub(crate) struct OpenH264Decoder {
@@ -29,11 +23,8 @@ pub(crate) struct OpenH264Decoder {
     /// The file's name, for errors.
     name: String,
     limits: Limits,
-    /// Presentation times of packets fed whose pictures have not come out (time → count).
-    pending: BTreeMap<Nanos, u32>,
-    pending_len: usize,
-    /// The last presentation time given out (output must be increasing).
-    last_pts: Option<Nanos>,
+    /// Presentation times of packets fed whose pictures have not come out.
+    pts: PtsOrder,
 }
 
 /// A fresh openh264 decoder in the configuration B-frames need.
@@ -50,54 +41,8 @@ impl OpenH264Decoder {
             decoder: new_decoder(name)?,
             name: name.to_string(),
             limits: limits.clone(),
-            pending: BTreeMap::new(),
-            pending_len: 0,
-            last_pts: None,
+            pts: PtsOrder::default(),
         })
-    }
-
-    /// Adds one pending presentation time.
-    fn push_pts(&mut self, pts: Nanos) {
-        *self.pending.entry(pts).or_insert(0) += 1;
-        self.pending_len += 1;
-        if self.pending_len > MAX_PENDING {
-            let _ = self.pop_pts(None);
-        }
-    }
-
-    /// Takes the smallest pending presentation time, or the given one.
-    fn pop_pts(&mut self, which: Option<Nanos>) -> Option<Nanos> {
-        let key = match which {
-            Some(k) => k,
-            None => *self.pending.keys().next()?,
-        };
-        let n = self.pending.get_mut(&key)?;
-        *n -= 1;
-        if *n == 0 {
-            self.pending.remove(&key);
-        }
-        self.pending_len -= 1;
-        Some(key)
-    }
-
-    /// The time for the next picture out: the smallest pending one (or just after the last
-    /// when none is pending, which a well-formed stream never needs).
-    fn next_pts(&mut self) -> Nanos {
-        let pts = self
-            .pop_pts(None)
-            .unwrap_or_else(|| self.last_pts.map_or(0, |p| p.saturating_add(1)));
-        if let Some(last) = self.last_pts
-            && pts <= last
-        {
-            tracing::debug!(
-                file = %self.name,
-                pts,
-                last,
-                "openh264 output not in presentation order"
-            );
-        }
-        self.last_pts = Some(pts);
-        pts
     }
 }
 
@@ -139,18 +84,18 @@ impl VideoDecoder for OpenH264Decoder {
         if packet.track != TrackKind::Video || packet.data.is_empty() {
             return Ok(());
         }
-        self.push_pts(packet.pts);
+        self.pts.push(packet.pts);
         let picture = match self.decoder.decode(&packet.data) {
             Ok(Some(yuv)) => Some(copy_picture(&yuv, &self.name, &self.limits)?),
             Ok(None) => None,
             Err(e) => {
                 // This packet shows nothing: its time is not pending any more.
-                let _ = self.pop_pts(Some(packet.pts));
+                self.pts.forget(packet.pts);
                 return Err(MediaError::decode(&self.name, format!("openh264: {e}")));
             }
         };
         if let Some(picture) = picture {
-            let pts = self.next_pts();
+            let pts = self.pts.next();
             out.push(DecodedFrame { pts, picture });
         }
         Ok(())
@@ -169,19 +114,16 @@ impl VideoDecoder for OpenH264Decoder {
                 .collect::<Result<Vec<_>, _>>()?
         };
         for picture in pictures {
-            let pts = self.next_pts();
+            let pts = self.pts.next();
             out.push(DecodedFrame { pts, picture });
         }
-        self.pending.clear();
-        self.pending_len = 0;
+        self.pts.clear_pending();
         Ok(())
     }
 
     fn reset(&mut self) -> Result<(), MediaError> {
         self.decoder = new_decoder(&self.name)?;
-        self.pending.clear();
-        self.pending_len = 0;
-        self.last_pts = None;
+        self.pts.reset();
         Ok(())
     }
 }
