@@ -125,11 +125,17 @@ fn visible(dst: Placement, crop: Crop, cw: u32, ch: u32) -> Option<([usize; 4], 
         crop.width / f64::from(dst.width),
         crop.height / f64::from(dst.height),
     );
+    let (x, y) = (
+        crop.x + (x0 - dst.x) as f64 * sx,
+        crop.y + (y0 - dst.y) as f64 * sy,
+    );
+    // Never past the crop's edge: `(720 / 338) * 338` is 720.0000000000001, and a resampler
+    // asked for a part a hair outside the picture refuses to draw anything.
     let src = Crop {
-        x: crop.x + (x0 - dst.x) as f64 * sx,
-        y: crop.y + (y0 - dst.y) as f64 * sy,
-        width: (x1 - x0) as f64 * sx,
-        height: (y1 - y0) as f64 * sy,
+        x,
+        y,
+        width: ((x1 - x0) as f64 * sx).min(crop.x + crop.width - x),
+        height: ((y1 - y0) as f64 * sy).min(crop.y + crop.height - y),
     };
     let area = [
         x0 as usize,
@@ -575,6 +581,47 @@ mod tests {
                 )
                 .map_or(0, |(a, _)| a[2] * a[3]);
                 assert!(on <= vis, "{crop:?} {dst:?}: {on} > {vis}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod scale_ratio_tests {
+    use super::*;
+
+    /// Boxes whose scale factor does not round-trip in floating point (1280×720 into 600×338:
+    /// `720 / 338 * 338 > 720`) are drawn, not left empty (found drawing a 720p clip small).
+    #[test]
+    fn every_box_size_is_drawn() {
+        let mut f = YuvFrame::new(1280, 720);
+        f.planes_mut().0.fill(200);
+        for (w, h) in [
+            (600u32, 338u32),
+            (601, 338),
+            (640, 360),
+            (600, 337),
+            (333, 187),
+            (1, 1),
+        ] {
+            for quality in [Quality::Low, Quality::High] {
+                let mut canvas = Frame::new(w, h);
+                Scaler::new().compose(
+                    &mut canvas,
+                    Picture::I420Color(&f, YuvColor::default()),
+                    None,
+                    Placement {
+                        x: 0,
+                        y: 0,
+                        width: w,
+                        height: h,
+                    },
+                    1.0,
+                    quality,
+                );
+                for (x, y) in [(0, 0), (w - 1, h - 1), (w / 2, h / 2)] {
+                    assert_eq!(canvas.pixel(x, y)[3], 255, "{w}x{h} {quality:?} at {x},{y}");
+                }
             }
         }
     }
