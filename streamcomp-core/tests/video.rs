@@ -18,48 +18,19 @@ use streamcomp_core::{
     AssetResolver, Compositor, CompositorOptions, Frame, LoadOptions, RenderOptions, Scene,
     render_to_file,
 };
-use support::{Nginx, decode_frames, free_port, require_tools};
+use support::{
+    H264_HIGH, Nginx, barcode_clip, barcode_rgb, decode_frames, free_port, require_tools,
+};
 
 const W: u32 = 320;
 const H: u32 = 180;
 
-/// Makes a clip of `secs` seconds at `fps` whose frame k shows `k + offset` as a barcode and
-/// beeps for 50 ms on every whole second, encoded with `codec` args into `name`.
+/// A `W`×`H` barcode clip (see `support::barcode_clip`).
 fn clip(dir: &Path, name: &str, fps: u32, secs: f64, offset: u32, codec: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let video = format!(
-        "testsrc2=s={W}x{H}:r={fps},drawbox=x=0:y=0:w={W}:h=20:c=black:t=fill,\
-         geq=lum='if(lt(Y,20),255*bitand(floor((N+{offset})/pow(2,floor(X/20))),1),lum(X,Y))':\
-         cb='if(lt(Y,20),128,cb(X,Y))':cr='if(lt(Y,20),128,cr(X,Y))'"
-    );
-    let audio = format!("aevalsrc='if(lt(mod(t,1),0.05),0.5*sin(2*PI*1000*t),0)':s=48000:d={secs}");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v", "error", "-y", "-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio,
-        ])
-        .args(["-t", &secs.to_string()])
-        .args(codec)
-        .arg(&out)
-        .status()
-        .expect("ffmpeg is installed");
-    assert!(status.success(), "ffmpeg made {name}");
-    out
+    barcode_clip(dir, name, (W, H), fps, secs, offset, codec)
 }
 
-const H264: &[&str] = &[
-    "-c:v",
-    "libx264",
-    "-profile:v",
-    "high",
-    "-bf",
-    "3",
-    "-g",
-    "30",
-    "-pix_fmt",
-    "yuv420p",
-    "-c:a",
-    "aac",
-];
+const H264: &[&str] = H264_HIGH;
 
 /// The frame number in a barcode whose top-left is at (`x`, `y`) on `frame`, `scale` times the
 /// clip's size.
@@ -72,14 +43,6 @@ fn barcode(frame: &Frame, x: u32, y: u32, scale: f64) -> u32 {
         } else {
             v
         }
-    })
-}
-
-/// The same from an RGB24 picture `w` wide.
-fn barcode_rgb(rgb: &[u8], w: u32) -> u32 {
-    (0..16).fold(0, |v, b| {
-        let i = ((10 * w + 20 * b + 10) * 3 + 1) as usize;
-        if rgb[i] > 128 { v | (1 << b) } else { v }
     })
 }
 
@@ -289,29 +252,30 @@ fn a_loop_has_no_seam_and_its_sound_stays_with_the_picture() {
     require_tools();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    clip(d, "loop.mp4", 30, 2.0, 0, H264);
+    clip(d, "loop.mp4", 30, 4.0, 0, H264);
     let s = scene(
         d,
         (W, H),
         json!({"id": "v", "type": "video", "src": "loop.mp4", "loop": true}),
     );
     let out = d.join("looped.mp4");
-    let mut opts = RenderOptions::new(20.0);
+    // A 4 s clip looped for 40 s.
+    let mut opts = RenderOptions::new(40.0);
     opts.threads = 1;
     render_to_file(&s, assets(d), &out, &opts, &mut |_| {}).unwrap();
     let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
-    assert_eq!(frames.len(), 600);
+    assert_eq!(frames.len(), 1200);
     for (n, (_, got)) in frames.iter().enumerate() {
         assert_eq!(
             *got,
-            n as u32 % 60,
+            n as u32 % 120,
             "output frame {n}: no missing, repeated or black frame"
         );
     }
     // A beep on every whole second of the clip, so on every second of the output, from the
     // first loop to the last: within a frame of the picture's second.
     let onsets = beep_onsets(&sound(&out));
-    assert!(onsets.len() >= 19, "{onsets:?}");
+    assert!(onsets.len() >= 39, "{onsets:?}");
     for (k, t) in onsets.iter().enumerate() {
         let want = if k == 0 && *t < 0.5 { 0.0 } else { t.round() };
         assert!(
@@ -320,7 +284,7 @@ fn a_loop_has_no_seam_and_its_sound_stays_with_the_picture() {
         );
     }
     let last = onsets.last().unwrap();
-    assert!(*last >= 18.9, "beeps to the tenth loop: {onsets:?}");
+    assert!(*last >= 38.9, "beeps to the tenth loop: {onsets:?}");
 }
 
 #[test]

@@ -152,3 +152,118 @@ fn control_starts_a_stream_and_a_layer_update_reaches_the_player() {
     let rendered = last["frames"]["rendered"].as_u64().unwrap();
     assert!(dropped * 10 < rendered, "{last}");
 }
+
+/// Seek, next and pause through `POST /stream/layers/v/media` on a live stream to nginx-rtmp:
+/// what nginx recorded (what a player pulls) shows the frame asked for within two frames of
+/// each action.
+#[test]
+fn media_actions_over_http_show_the_frame_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), free_port());
+    let s = Server::start(&[("STREAM_BITRATE", "1500")]);
+    let assets = s.dir.join("assets");
+    std::fs::create_dir_all(&assets).unwrap();
+    // Frames 0.. of a.mp4, frames 1000.. of b.mp4, 10 s each, at the stream's 320x180.
+    support::barcode_clip(
+        &assets,
+        "a.mp4",
+        (320, 180),
+        30,
+        10.0,
+        0,
+        support::H264_HIGH,
+    );
+    support::barcode_clip(
+        &assets,
+        "b.mp4",
+        (320, 180),
+        30,
+        10.0,
+        1000,
+        support::H264_HIGH,
+    );
+    let layer =
+        json!({"id": "v", "type": "video", "playlist": [{"src": "a.mp4"}, {"src": "b.mp4"}]});
+    let r = s.json("POST", "/stream/layers", &layer);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let url = nginx.url(KEY);
+    let r = s.json(
+        "POST",
+        "/stream/control",
+        &json!({"action": "start", "url": url}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    wait_for("the stream to be live", Duration::from_secs(15), || {
+        s.get("/stream/status").json()["state"] == "live"
+    });
+    let media = |body: Value| {
+        let r = s.json("POST", "/stream/layers/v/media", &body);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let uptime = || {
+        s.get("/stream/status").json()["uptime_seconds"]
+            .as_f64()
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let seek = media(json!({"action": "seek", "t": 7.0}));
+    let seek_at = seek["playback"]["at"].as_f64().unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let next = media(json!({"action": "next"}));
+    let next_at = next["playback"]["at"].as_f64().unwrap();
+    assert_eq!(next["media"]["item"], 1, "{next}");
+    std::thread::sleep(Duration::from_millis(1200));
+    let pause = media(json!({"action": "pause"}));
+    let pause_at = pause["playback"]["at"].as_f64().unwrap();
+    let paused_on = pause["playback"]["position"].as_f64().unwrap();
+    assert_eq!(pause["media"]["state"], "paused", "{pause}");
+    while uptime() < pause_at + 1.5 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = s.json("POST", "/stream/control", &json!({"action": "stop"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    wait_for("the stream to go off air", Duration::from_secs(15), || {
+        s.get("/stream/status").json()["state"] != "live"
+    });
+    settle();
+    let frames = decode_frames(&nginx.recording(KEY), 320, 180, |rgb| {
+        support::barcode_rgb(rgb, 320)
+    });
+    // The recording's time 0 is the live stream's first frame, and going live starts the
+    // scene clock at 0 with it (layers keep their age): a frame's pts is its scene time.
+    // Two frames of the stream (the test server runs at 15 fps).
+    let slack = 2.0 / 15.0;
+    let mut checked = [0; 3];
+    for (pts, got) in &frames {
+        let t = *pts;
+        let want = if t > seek_at + slack && t < next_at - slack {
+            Some(((7.0 + t - seek_at) * 30.0).floor())
+        } else if t > next_at + slack && t < pause_at - slack {
+            Some(1000.0 + ((t - next_at) * 30.0).floor())
+        } else if t > pause_at + slack {
+            Some(1000.0 + (paused_on * 30.0).floor())
+        } else {
+            None
+        };
+        if let Some(w) = want {
+            assert!(
+                (f64::from(*got) - w).abs() <= 2.0,
+                "at scene time {t:.3} s (seek {seek_at:.3}, next {next_at:.3}, pause {pause_at:.3}): frame {got}, want {w}"
+            );
+            let k = if t < next_at {
+                0
+            } else if t < pause_at {
+                1
+            } else {
+                2
+            };
+            checked[k] += 1;
+        }
+    }
+    // About 1.2 s of each at the test server's 15 fps.
+    assert!(
+        checked.iter().all(|&c| c > 12),
+        "frames checked per action: {checked:?}"
+    );
+}

@@ -12,8 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod clips;
 mod media;
 mod probe;
+#[allow(unused_imports)] // only the video tests make clips
+pub(crate) use clips::{H264_HIGH, barcode_clip, barcode_rgb};
 #[allow(unused_imports)] // some test binaries do not publish
 pub(crate) use media::encode_scene;
 #[allow(unused_imports)] // each test binary uses a different subset
