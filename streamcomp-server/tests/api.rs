@@ -304,6 +304,12 @@ fn assets_preview_control_status_metrics_and_token() {
         50,
         "the scene survives a restart"
     );
+    // The restarted stream writes the file anew: let it write some frames before stopping
+    // (under load, a stop right after the restart left only the file's header).
+    assert!(eventually(10, || s.get("/stream/status").json()["frames"]
+        ["encoded"]
+        .as_u64()
+        > Some(10)));
     let r = s.json("POST", "/stream/control", &json!({"action": "stop"}));
     assert_eq!(r.json()["state"], "idle");
     assert!(std::fs::metadata(s.dir.join(out)).unwrap().len() > 1000);

@@ -114,27 +114,24 @@ pub struct YuvFrame {
 impl YuvFrame {
     /// A black frame of this size.
     pub fn new(width: u32, height: u32) -> YuvFrame {
+        YuvFrame::filled(width, height, 16, 128)
+    }
+
+    fn filled(width: u32, height: u32, luma: u8, chroma: u8) -> YuvFrame {
         let (cw, ch) = (width.div_ceil(2) as usize, height.div_ceil(2) as usize);
         YuvFrame {
             width,
             height,
-            y: vec![16; width as usize * height as usize],
-            u: vec![128; cw * ch],
-            v: vec![128; cw * ch],
+            y: vec![luma; width as usize * height as usize],
+            u: vec![chroma; cw * ch],
+            v: vec![chroma; cw * ch],
         }
     }
 
     /// A frame of this size whose planes are zero bytes, for a decoder to fill whole (cheaper
     /// than [`YuvFrame::new`]: fresh zeroed memory needs no writing).
     pub fn zeroed(width: u32, height: u32) -> YuvFrame {
-        let (cw, ch) = (width.div_ceil(2) as usize, height.div_ceil(2) as usize);
-        YuvFrame {
-            width,
-            height,
-            y: vec![0; width as usize * height as usize],
-            u: vec![0; cw * ch],
-            v: vec![0; cw * ch],
-        }
+        YuvFrame::filled(width, height, 0, 0)
     }
 
     /// Width in pixels.
