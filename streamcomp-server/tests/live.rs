@@ -26,6 +26,29 @@ fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Starts the server's stream to `url` and waits until it is live.
+fn go_live(s: &Server, url: &str) {
+    let r = s.json(
+        "POST",
+        "/stream/control",
+        &json!({"action": "start", "url": url}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    wait_for("the stream to be live", Duration::from_secs(15), || {
+        s.get("/stream/status").json()["state"] == "live"
+    });
+}
+
+/// Stops the server's stream and waits until it is off air and nginx has written it.
+fn go_off_air(s: &Server) {
+    let r = s.json("POST", "/stream/control", &json!({"action": "stop"}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    wait_for("the stream to go off air", Duration::from_secs(15), || {
+        s.get("/stream/status").json()["state"] != "live"
+    });
+    settle();
+}
+
 #[test]
 fn control_starts_a_stream_and_a_layer_update_reaches_the_player() {
     let dir = tempfile::tempdir().unwrap();
@@ -41,15 +64,7 @@ fn control_starts_a_stream_and_a_layer_update_reaches_the_player() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
     let url = nginx.url(KEY);
-    let r = s.json(
-        "POST",
-        "/stream/control",
-        &json!({"action": "start", "url": url}),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    wait_for("the stream to be live", Duration::from_secs(15), || {
-        s.get("/stream/status").json()["state"] == "live"
-    });
+    go_live(&s, &url);
     let status = s.get("/stream/status").json();
     let shown = status.to_string();
     assert!(
@@ -87,12 +102,7 @@ fn control_starts_a_stream_and_a_layer_update_reaches_the_player() {
         );
     }
 
-    let r = s.json("POST", "/stream/control", &json!({"action": "stop"}));
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    wait_for("the stream to go off air", Duration::from_secs(15), || {
-        s.get("/stream/status").json()["state"] != "live"
-    });
-    settle();
+    go_off_air(&s);
 
     // What the player received: red at the left first, then green at the right.
     let frames = decode_frames(&pulled, 320, 180, |f| {
@@ -187,15 +197,7 @@ fn media_actions_over_http_show_the_frame_asked_for() {
     let r = s.json("POST", "/stream/layers", &layer);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let url = nginx.url(KEY);
-    let r = s.json(
-        "POST",
-        "/stream/control",
-        &json!({"action": "start", "url": url}),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    wait_for("the stream to be live", Duration::from_secs(15), || {
-        s.get("/stream/status").json()["state"] == "live"
-    });
+    go_live(&s, &url);
     let media = |body: Value| {
         let r = s.json("POST", "/stream/layers/v/media", &body);
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -221,12 +223,7 @@ fn media_actions_over_http_show_the_frame_asked_for() {
     while uptime() < pause_at + 1.5 {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let r = s.json("POST", "/stream/control", &json!({"action": "stop"}));
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    wait_for("the stream to go off air", Duration::from_secs(15), || {
-        s.get("/stream/status").json()["state"] != "live"
-    });
-    settle();
+    go_off_air(&s);
     let frames = decode_frames(&nginx.recording(KEY), 320, 180, |rgb| {
         support::barcode_rgb(rgb, 320)
     });

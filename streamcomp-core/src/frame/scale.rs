@@ -34,6 +34,21 @@ impl YuvColor {
             full_range: false,
         }
     }
+
+    /// From a bitstream's colour description: `matrix` as ISO/IEC 23091-4 numbers it (H.264
+    /// VUI, AV1 sequence header: 1 BT.709; 5, 6 BT.601; anything else or none: the guess by
+    /// `height`) and its full-range flag.
+    pub fn coded(height: u32, matrix: Option<u32>, full_range: bool) -> YuvColor {
+        let guessed = YuvColor::guess(height);
+        YuvColor {
+            bt601: match matrix {
+                Some(1) => false,
+                Some(5 | 6) => true,
+                _ => guessed.bt601,
+            },
+            full_range,
+        }
+    }
 }
 
 /// A picture to scale: a video frame (I420, opaque) or a composed picture (premultiplied

@@ -271,6 +271,27 @@ impl Process {
         ))
     }
 
+    /// Reads one raw I420 `width`×`height` picture: `None` at the clean end of the output,
+    /// an error when it stops inside a picture.
+    pub(crate) fn read_picture(
+        &mut self,
+        name: &str,
+        width: u32,
+        height: u32,
+    ) -> Result<Option<YuvFrame>, MediaError> {
+        let mut picture = YuvFrame::zeroed(width, height);
+        let (y, u, v) = picture.planes_mut();
+        if !self.read_exact_or_end(name, y)? {
+            return Ok(None);
+        }
+        for plane in [u, v] {
+            if !self.read_exact_or_end(name, plane)? {
+                return Err(MediaError::decode(name, "ffmpeg stopped inside a picture"));
+            }
+        }
+        Ok(Some(picture))
+    }
+
     /// Fills `buf` completely: `Ok(false)` at a clean end of output before any byte.
     pub(crate) fn read_exact_or_end(
         &mut self,
@@ -439,14 +460,11 @@ impl FrameReader for VideoPipe {
         let Some(proc) = self.proc.as_mut() else {
             return Ok(None);
         };
-        let mut picture = YuvFrame::new(self.info.width, self.info.height);
-        let (y, u, v) = picture.planes_mut();
-        for plane in [y, u, v] {
-            if !proc.read_exact_or_end(&self.name, plane)? {
-                self.proc = None;
-                return Ok(None);
-            }
-        }
+        let Some(picture) = proc.read_picture(&self.name, self.info.width, self.info.height)?
+        else {
+            self.proc = None;
+            return Ok(None);
+        };
         let pts = self.pts(self.next);
         self.next += 1;
         Ok(Some(DecodedFrame { pts, picture }))

@@ -185,14 +185,9 @@ fn launch(name: &str, width: u32, height: u32) -> Result<Running, MediaError> {
         .name("ffmpeg-h264-read".into())
         .spawn(move || {
             loop {
-                let mut frame = YuvFrame::zeroed(width, height);
-                let got = {
-                    let (y, u, v) = frame.planes_mut();
-                    read_planes(&mut process, &file, [y, u, v])
-                };
-                let msg = match got {
-                    Ok(true) => Ok(frame),
-                    Ok(false) => return, // the end: the channel closes
+                let msg = match process.read_picture(&file, width, height) {
+                    Ok(Some(frame)) => Ok(frame),
+                    Ok(None) => return, // the end: the channel closes
                     Err(e) => Err(e),
                 };
                 let failed = msg.is_err();
@@ -206,20 +201,6 @@ fn launch(name: &str, width: u32, height: u32) -> Result<Running, MediaError> {
         packets: Some(packets),
         pictures,
     })
-}
-
-/// Reads one picture's three planes: `Ok(false)` at the clean end before the first byte.
-fn read_planes(p: &mut Process, name: &str, planes: [&mut [u8]; 3]) -> Result<bool, MediaError> {
-    let [y, u, v] = planes;
-    if !p.read_exact_or_end(name, y)? {
-        return Ok(false);
-    }
-    for plane in [u, v] {
-        if !p.read_exact_or_end(name, plane)? {
-            return Err(MediaError::decode(name, "ffmpeg stopped inside a picture"));
-        }
-    }
-    Ok(true)
 }
 
 impl VideoDecoder for FfmpegH264 {

@@ -182,13 +182,7 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
                 ));
             };
             h264::route(sps).map_err(|d| MediaError::unsupported(name, d))?;
-            let mut c = YuvColor::guess(sps.height);
-            match sps.matrix {
-                Some(1) => c.bt601 = false,
-                Some(5 | 6) => c.bt601 = true,
-                _ => {}
-            }
-            c.full_range = sps.full_range;
+            let c = YuvColor::coded(sps.height, sps.matrix.map(u32::from), sps.full_range);
             (sps.width, sps.height, sps.fps.unwrap_or(0.0), c)
         }
         VideoCodecId::Hevc => {
@@ -205,20 +199,12 @@ fn describe(s: StreamInfo, name: &str, limits: &Limits) -> Result<MediaInfo, Med
                 ));
             };
             av1::route(cfg).map_err(|d| MediaError::unsupported(name, d))?;
-            let (mut w, mut h) = (s.width, s.height);
-            let mut c = YuvColor::guess(h);
-            if let Some(seq) = cfg.header {
-                if w == 0 || h == 0 {
-                    (w, h) = (seq.max_width, seq.max_height);
-                    c = YuvColor::guess(h);
-                }
-                match seq.matrix {
-                    1 => c.bt601 = false,
-                    5 | 6 => c.bt601 = true,
-                    _ => {}
-                }
-                c.full_range = seq.full_range;
-            }
+            let seq = cfg.header;
+            let (w, h) = match seq {
+                Some(q) if s.width == 0 || s.height == 0 => (q.max_width, q.max_height),
+                _ => (s.width, s.height),
+            };
+            let c = YuvColor::coded(h, seq.map(|q| q.matrix), seq.is_some_and(|q| q.full_range));
             limits
                 .check_video_size(u64::from(w), u64::from(h))
                 .map_err(|d| MediaError::too_large(name, d))?;

@@ -62,8 +62,7 @@ impl LiveHandle {
         if let Some(clips) = &self.shared.audio {
             clips.load_scene(&next, &self.shared.assets)?;
         }
-        *lock(&self.shared.scene) = Arc::new(next);
-        self.shared.version.fetch_add(1, Ordering::Release);
+        self.shared.install(next);
         Ok(views)
     }
 

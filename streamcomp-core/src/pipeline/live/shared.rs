@@ -116,6 +116,14 @@ impl Shared {
         self.emit(Event::Stopped { error });
     }
 
+    /// Makes `next` the scene the render thread draws from its next frame (call with
+    /// `applying` held).
+    pub(super) fn install(&self, next: Scene) {
+        *lock(&self.scene) = Arc::new(next);
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
     /// Removes layer `id`, a video layer with `on_end: "remove"` that played to its end, and
     /// tells subscribers. `false` when a change is being made right now (the render thread
     /// never waits for one: it tries again next frame). A layer already gone counts as done.
@@ -134,9 +142,7 @@ impl Shared {
             return true;
         }
         next.prune(t);
-        *lock(&self.scene) = Arc::new(next);
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.install(next);
         lock(&self.failed_layers).remove(id);
         self.emit(Event::LayerRemoved {
             layer: id.to_string(),
