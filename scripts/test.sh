@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 start=$(date +%s)
 source scripts/step.sh
+# Incremental compilation pays off only when the same tree is rebuilt after small edits; on a
+# clean clone it only writes gigabytes of caches. Set CARGO_INCREMENTAL=1 to keep it.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # Debian packages the build and tests need:
 # - nasm: the assembler openh264 and rav1e need (build.rs refuses the slow no-assembly build);
