@@ -224,6 +224,9 @@ pub enum Error {
     /// A worker thread could not start or died.
     #[error("thread: {0}")]
     Thread(String),
+    /// The RTMP listener for live inputs could not start (the port is taken, …).
+    #[error(transparent)]
+    Ingest(#[from] crate::input::IngestError),
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -259,6 +262,10 @@ impl Error {
             Error::Output(e) if e.is_network() => ErrorKind::Network,
             Error::Output(_) => ErrorKind::Io,
             Error::Thread(_) => ErrorKind::Io,
+            Error::Ingest(e) if e.source.kind() == std::io::ErrorKind::AddrInUse => {
+                ErrorKind::Conflict
+            }
+            Error::Ingest(_) => ErrorKind::Io,
         }
     }
 

@@ -67,6 +67,7 @@ pub mod bench;
 pub mod encode;
 mod error;
 mod frame;
+pub mod input;
 mod limits;
 pub mod media;
 mod mux;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::input_voice::InputVoice;
 use super::video_voice::VideoVoice;
 use super::{AudioClip, decode, time_to_sample};
 use crate::assets::AssetResolver;
@@ -34,6 +35,10 @@ pub struct Mixer {
     videos: Vec<VideoVoice>,
     /// How long a block may wait for a video layer's sound (`None`: until it is there).
     video_wait: Option<std::time::Duration>,
+    /// The sound of input layers.
+    inputs: Vec<InputVoice>,
+    /// The live inputs they read (`None`: input layers are silent).
+    hub: Option<crate::input::InputHub>,
 }
 
 /// Decoded audio files by source, shared between a [`Mixer`] and whoever applies live changes
@@ -142,7 +147,30 @@ impl Mixer {
             }
             self.videos.push(voice);
         }
+        let old = std::mem::take(&mut self.inputs);
+        for layer in &scene.layers {
+            let LayerKind::Input(p) = &layer.kind else {
+                continue;
+            };
+            if p.muted || p.volume == 0.0 {
+                continue;
+            }
+            let mut voice = InputVoice::new(layer.id.to_string(), p.input.clone(), p.volume as f32);
+            if let Some(o) = old
+                .iter()
+                .find(|o| o.id == voice.id && o.input == voice.input)
+            {
+                voice.inherit(o);
+            }
+            self.inputs.push(voice);
+        }
         Ok(())
+    }
+
+    /// Mixes the sound of input layers from `hub`'s live inputs (scene time `t` is stream
+    /// time `t` of the hub); without one they are silent.
+    pub(crate) fn set_inputs(&mut self, hub: Option<crate::input::InputHub>) {
+        self.hub = hub;
     }
 
     /// Lets a block wait at most `wait` for a video layer's sound (live streams), instead of
@@ -158,7 +186,7 @@ impl Mixer {
 
     /// Whether no audio layer exists (every block is silence).
     pub fn is_empty(&self) -> bool {
-        self.voices.is_empty() && self.videos.is_empty()
+        self.voices.is_empty() && self.videos.is_empty() && self.inputs.is_empty()
     }
 
     /// Fills `left` and `right` (equal lengths) with the mix of the samples `start ..
@@ -175,6 +203,11 @@ impl Mixer {
         for v in &mut self.videos {
             if let Err(e) = v.add_into(start, left, right, self.video_wait) {
                 tracing::warn!(layer = %v.id, "the sound of video layer `{}` stopped: {e}", v.id);
+            }
+        }
+        if let Some(hub) = &self.hub {
+            for v in &mut self.inputs {
+                v.add_into(hub, start, left, right);
             }
         }
         if !self.is_empty() {

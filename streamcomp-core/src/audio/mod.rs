@@ -13,6 +13,7 @@
 
 mod decode;
 mod mix;
+mod input_voice;
 mod video_voice;
 
 pub(crate) use decode::stereo_gains;

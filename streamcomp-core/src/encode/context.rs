@@ -220,6 +220,17 @@ impl EncoderContext {
         }
     }
 
+    /// Mixes input layers' sound from `hub`'s live inputs (live streams).
+    pub(crate) fn set_inputs(&mut self, hub: Option<crate::input::InputHub>) {
+        if let Some(AudioTrack {
+            sound: Sound::Scene(mixer),
+            ..
+        }) = &mut self.audio
+        {
+            mixer.set_inputs(hub);
+        }
+    }
+
     /// Takes in the audio layers of a changed scene (decoding new sources). Does nothing
     /// without a scene audio track.
     pub fn update_scene(&mut self, scene: &Scene, assets: &AssetResolver) -> Result<(), Error> {

@@ -34,6 +34,11 @@ fn program(var: &str, default: &str) -> OsString {
     std::env::var_os(var).unwrap_or_else(|| default.into())
 }
 
+/// The `ffmpeg` program to run (`FFMPEG_PATH`, else `ffmpeg` on `PATH`).
+pub(crate) fn ffmpeg_program() -> OsString {
+    program("FFMPEG_PATH", "ffmpeg")
+}
+
 /// Whether the `ffmpeg` program runs (asked once per process).
 pub(crate) fn present() -> bool {
     static PRESENT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();

@@ -18,10 +18,10 @@
 mod control;
 mod error;
 #[cfg(feature = "ffmpeg")]
-mod ffmpeg;
+pub(crate) mod ffmpeg;
 mod info;
 pub(crate) mod layers;
-mod native;
+pub(crate) mod native;
 mod open;
 mod packet;
 pub(crate) mod program;
@@ -40,6 +40,7 @@ pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
 pub use native::fuzzing as native_fuzzing;
 pub use open::probe;
 pub(crate) use open::{open_audio, open_video};
+pub(crate) use sound::LiveSound;
 pub(crate) use packet::{DecodedFrame, Demuxer, Packet, TrackKind, VideoDecoder};
 #[cfg(feature = "fuzzing")]
 pub use sound::fuzzing as sound_fuzzing;

@@ -17,7 +17,8 @@ impl Event {
     /// `reconnecting` (`output`, `attempt`, `delay_seconds`), `reconnected` (`output`),
     /// `frames_dropped` (`count`, `total`), `layer_failed` (`layer`, `message`),
     /// `layer_removed` (`layer`: a video with `on_end: "remove"` that ended), `error`
-    /// (`message`), `stopped` (`error`: null or the message). Outputs never show stream keys.
+    /// (`message`), `input` (`input`, `input_state`: waiting/live/stalled/reconnecting, `message`),
+    /// `stopped` (`error`: null or the message). Outputs never show stream keys.
     pub fn to_value(&self) -> Value {
         match self {
             Event::Started => json!({"state": "started"}),
@@ -36,9 +37,24 @@ impl Event {
                 json!({"state": "layer_failed", "layer": layer, "message": message})
             }
             Event::LayerRemoved { layer } => json!({"state": "layer_removed", "layer": layer}),
+            Event::Input {
+                input,
+                state,
+                message,
+            } => json!({"state": "input", "input": input, "input_state": state.as_str(),
+                        "message": message}),
             Event::Error { message } => json!({"state": "error", "message": message}),
             Event::Stopped { error } => json!({"state": "stopped", "error": error}),
         }
+    }
+}
+
+impl crate::input::InputStatus {
+    /// The status as JSON: `{"name", "type", "state", "since", "peer", "codec", "audio_codec",
+    /// "width", "height", "fps", "bitrate_kbps", "bytes", "buffer_ms", "frames", "repeated",
+    /// "dropped", "decode_errors", "av_offset_ms", "error"}`. Never a key or passphrase.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 

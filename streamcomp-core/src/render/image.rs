@@ -19,39 +19,52 @@ impl Rasterise for ImageProps {
     /// The frame of the (cached) decoded image shown at the layer's age, scaled into its box at
     /// the raster scale.
     fn raster(&self, cx: &mut Ctx<'_>) -> Result<(u64, Arc<Raster>), RenderError> {
-        let decoded = cx
-            .assets
-            .image(&self.src, cx.scene.base_dir.as_deref())
-            .map_err(|e| cx.asset_err("src", e))?;
-        let frame = decoded.frame_at(cx.t - cx.layer.born);
-        let (w, h, scale) = (cx.s.width, cx.s.height, cx.raster_scale);
-        let mut hasher = DefaultHasher::new();
-        (
-            "image",
-            &self.src,
-            self.fit,
-            frame,
-            cx.quality,
-            w.map(f64::to_bits),
-            h.map(f64::to_bits),
-            scale.to_bits(),
-        )
-            .hash(&mut hasher);
-        let key = hasher.finish();
-        let raster = cx.cached(key, |cx| {
-            let (bw, bh) = image_box(&decoded, w, h);
-            let (bw, bh) = (bw * scale, bh * scale);
-            cx.check_size(bw, bh)?;
-            let (rw, rh) = if scale == 1.0 {
-                (w, h)
-            } else {
-                (Some(bw), Some(bh))
-            };
-            rasterize_image(&decoded, frame, rw, rh, self.fit, cx.quality)
-                .map_err(|e| cx.asset_err("src", e))
-        })?;
-        Ok((key, raster))
+        let (w, h) = (cx.s.width, cx.s.height);
+        image_raster(cx, &self.src, "src", self.fit, w, h)
     }
+}
+
+/// The raster of image file `src` (named by the layer's field `field` in errors) in a box of
+/// `w`×`h` (a missing side: from the image), at the raster scale.
+pub(super) fn image_raster(
+    cx: &mut Ctx<'_>,
+    src: &str,
+    field: &str,
+    fit: Fit,
+    w: Option<f64>,
+    h: Option<f64>,
+) -> Result<(u64, Arc<Raster>), RenderError> {
+    let decoded = cx
+        .assets
+        .image(src, cx.scene.base_dir.as_deref())
+        .map_err(|e| cx.asset_err(field, e))?;
+    let frame = decoded.frame_at(cx.t - cx.layer.born);
+    let scale = cx.raster_scale;
+    let mut hasher = DefaultHasher::new();
+    (
+        "image",
+        src,
+        fit,
+        frame,
+        cx.quality,
+        w.map(f64::to_bits),
+        h.map(f64::to_bits),
+        scale.to_bits(),
+    )
+        .hash(&mut hasher);
+    let key = hasher.finish();
+    let raster = cx.cached(key, |cx| {
+        let (bw, bh) = image_box(&decoded, w, h);
+        let (bw, bh) = (bw * scale, bh * scale);
+        cx.check_size(bw, bh)?;
+        let (rw, rh) = if scale == 1.0 {
+            (w, h)
+        } else {
+            (Some(bw), Some(bh))
+        };
+        rasterize_image(&decoded, frame, rw, rh, fit, cx.quality).map_err(|e| cx.asset_err(field, e))
+    })?;
+    Ok((key, raster))
 }
 
 /// The box an image layer gets: the given size, the natural size, or the natural aspect ratio

@@ -53,6 +53,8 @@ pub(super) struct Ctx<'a> {
     pub(super) raster_scale: f64,
     /// The compositor's video sources.
     pub(super) videos: &'a mut crate::media::layers::VideoLayers,
+    /// The live inputs (`None`: input layers show their fallback).
+    pub(super) inputs: Option<&'a crate::input::InputHub>,
 }
 
 impl Ctx<'_> {

@@ -15,6 +15,7 @@ mod shape;
 mod text;
 mod timing;
 mod video;
+mod input;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -190,6 +191,8 @@ pub struct Compositor {
     timing: Option<LayerTimes>,
     /// Video layers' decode threads.
     videos: crate::media::layers::VideoLayers,
+    /// Live inputs shown by input layers (set by live streams).
+    inputs: Option<crate::input::InputHub>,
 }
 
 impl std::fmt::Debug for Compositor {
@@ -246,6 +249,7 @@ impl Compositor {
             failures: Vec::new(),
             timing: None,
             videos: crate::media::layers::VideoLayers::default(),
+            inputs: None,
         }
         .with_video_wait()
     }
@@ -253,6 +257,14 @@ impl Compositor {
     fn with_video_wait(mut self) -> Compositor {
         self.videos.wait = self.opts.video_wait;
         self
+    }
+
+    /// Shows the pictures of `hub`'s live inputs in input layers (without it they show their
+    /// fallback). Scene time `t` is stream time `t` of the hub (see [`InputHub::set_epoch`]).
+    ///
+    /// [`InputHub::set_epoch`]: crate::input::InputHub::set_epoch
+    pub fn set_inputs(&mut self, hub: Option<crate::input::InputHub>) {
+        self.inputs = hub;
     }
 
     /// Frames where a video layer showed its previous picture because its decoder was late
@@ -740,6 +752,7 @@ impl Compositor {
             transformed,
             raster_scale,
             videos: &mut self.videos,
+            inputs: self.inputs.as_ref(),
         };
         let (key, raster) = match &layer.kind {
             LayerKind::Rect(r) => Shape::from(r).raster(&mut cx)?,
@@ -747,6 +760,7 @@ impl Compositor {
             LayerKind::Image(img) => img.raster(&mut cx)?,
             LayerKind::Text(tp) => tp.raster(&mut cx)?,
             LayerKind::Video(v) => v.raster(&mut cx)?,
+            LayerKind::Input(p) => p.raster(&mut cx)?,
             LayerKind::Audio(_) => (key_of("audio"), Arc::new(Raster::empty(0.0, 0.0))),
         };
         let inv = 1.0 / raster_scale as f32;

@@ -38,7 +38,13 @@ pub(crate) struct VideoTarget {
 }
 
 impl VideoTarget {
-    fn new(bw: f64, bh: f64, fit: Fit, crop: Option<CropRect>, quality: Quality) -> VideoTarget {
+    pub(super) fn new(
+        bw: f64,
+        bh: f64,
+        fit: Fit,
+        crop: Option<CropRect>,
+        quality: Quality,
+    ) -> VideoTarget {
         VideoTarget {
             w: bw.round().max(0.0) as u32,
             h: bh.round().max(0.0) as u32,

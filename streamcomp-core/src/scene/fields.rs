@@ -37,6 +37,8 @@ pub(crate) enum Ty {
     Array(&'static [Field], usize),
     /// The scene's layer array: only its shape is checked here, each layer separately.
     Layers,
+    /// The scene's `inputs` map: checked by `scene::input::read_inputs`.
+    Inputs,
     /// `true`, `false`, or a whole number of times in `0..=max` (a video's `loop`).
     Loop { max: i64 },
 }
@@ -217,7 +219,7 @@ pub(crate) fn property_range(property: &str) -> Ty {
     }
 }
 
-pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio", "video"];
+pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio", "video", "input"];
 pub(crate) const BLEND_MODES: &[&str] = &["normal", "add", "multiply", "screen"];
 pub(crate) const FITS: &[&str] = &["fill", "contain", "cover", "none"];
 pub(crate) const ALIGNS: &[&str] = &["left", "center", "right"];
@@ -608,6 +610,12 @@ pub(crate) const SCENE: &[Field] = &[
         Some(Def::EmptyList),
         "Layers, bottom to top for equal z.",
     ),
+    f(
+        "inputs",
+        Ty::Inputs,
+        None,
+        "Live inputs by name (RTMP publishers, SRT, RTMP pulls), shown by `input` layers.",
+    ),
 ];
 
 /// The type-specific fields of a layer type.
@@ -618,6 +626,7 @@ pub(crate) fn type_fields(ty: &str) -> &'static [Field] {
         "image" => IMAGE,
         "text" => TEXT,
         "video" => super::video::FIELDS,
+        "input" => super::input::FIELDS,
         _ => AUDIO,
     }
 }
@@ -775,6 +784,7 @@ pub(crate) fn check_value(v: &Value, ty: Ty, path: &str, issues: &mut Issues) {
                 issues.push(path, format!("must be an array, got {}", type_name(v)))
             }
         }
+        Ty::Inputs => {}
         Ty::Loop { max } => match v {
             Value::Bool(_) => {}
             Value::Number(_) => check_value(v, Ty::Int { min: 0, max }, path, issues),
@@ -869,6 +879,12 @@ fn schema_of(ty: Ty) -> Value {
             json!({"type": "array", "maxItems": max, "items": object_schema(fields, &[])})
         }
         Ty::Layers => json!({"type": "array"}),
+        Ty::Inputs => json!({
+            "type": "object",
+            "maxProperties": super::input::MAX_INPUTS,
+            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+            "additionalProperties": object_schema(super::input::INPUT, &[]),
+        }),
         Ty::Loop { max } => json!({"anyOf": [
             {"type": "boolean"},
             {"type": "integer", "minimum": 0, "maximum": max}

@@ -247,6 +247,8 @@ pub enum LayerKind {
     Audio(AudioProps),
     /// A video file or playlist, with its sound.
     Video(super::video::VideoProps),
+    /// A live input of the scene (RTMP, SRT, RTMP pull), with its sound.
+    Input(super::input::InputProps),
 }
 
 impl LayerKind {
@@ -259,6 +261,7 @@ impl LayerKind {
             LayerKind::Text(_) => "text",
             LayerKind::Audio(_) => "audio",
             LayerKind::Video(_) => "video",
+            LayerKind::Input(_) => "input",
         }
     }
 }
@@ -532,6 +535,7 @@ impl Layer {
                 fit: Fit::parse(doc.str("fit")),
             }),
             "video" => LayerKind::Video(super::video::read(&doc, map)),
+            "input" => LayerKind::Input(super::input::read(&doc)),
             "text" => LayerKind::Text(TextProps {
                 text: doc.str("text").to_string(),
                 template: text_template.expect("parsed above"),

@@ -8,6 +8,7 @@ mod color;
 pub mod diff;
 mod easing;
 mod fields;
+mod input;
 mod layer;
 mod motion;
 mod patch;
@@ -15,6 +16,7 @@ mod template;
 mod validate;
 mod video;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,6 +25,9 @@ use serde_json::{Value, json};
 pub use animation::{ActiveTransition, Animation, FadeOut, Property, Sampled};
 pub use color::{Color, ColorParseError};
 pub use easing::{Easing, EasingParseError};
+pub use input::{
+    DEFAULT_BUFFER_MS, Fallback, InputKind, InputProps, InputSpec, MAX_BUFFER_MS, MAX_INPUTS, SrtMode,
+};
 pub use layer::{
     AudioProps, BlendMode, Border, EllipseProps, Fit, FontSpec, ImageProps, Layer, LayerId,
     LayerKind, Outline, RectProps, Shadow, TextAlign, TextBackground, TextProps,
@@ -87,6 +92,8 @@ pub struct Scene {
     pub base_dir: Option<PathBuf>,
     /// The most layers this scene may hold.
     pub max_layers: usize,
+    /// Live inputs by name (SPEC §9), shown by `input` layers.
+    pub inputs: BTreeMap<String, InputSpec>,
 }
 
 /// Why a scene file could not be read.
@@ -174,6 +181,7 @@ impl Scene {
             layers: Vec::with_capacity(raw_layers.len().min(opts.max_layers)),
             base_dir: opts.base_dir.clone(),
             max_layers: opts.max_layers,
+            inputs: input::read_inputs(map.get("inputs"), &mut issues),
         };
         // Explicit ids are claimed before any id is generated.
         let mut seen: std::collections::HashMap<&str, usize> = Default::default();
@@ -202,19 +210,47 @@ impl Scene {
                 Err(e) => issues.0.extend(e.prefixed(&format!("layers[{i}]")).issues),
             }
         }
+        for (i, layer) in scene.layers.iter().enumerate() {
+            if let LayerKind::Input(p) = &layer.kind
+                && !scene.inputs.contains_key(&p.input)
+                && map.get("inputs").is_none_or(|m| m.get(&p.input).is_none())
+            {
+                issues.push(
+                    &format!("layers[{i}].input"),
+                    format!(
+                        "no input `{}` in the scene's `inputs` (it has: {})",
+                        p.input,
+                        if scene.inputs.is_empty() {
+                            "none".to_string()
+                        } else {
+                            scene.inputs.keys().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                );
+            }
+        }
         issues.into_result()?;
         Ok(scene)
     }
 
     /// The scene as a JSON document (layers as given, with generated ids filled in).
     pub fn to_value(&self) -> Value {
-        json!({
+        let mut v = json!({
             "width": self.width,
             "height": self.height,
             "fps": self.fps,
             "background": self.background.to_string(),
             "layers": self.layers.iter().map(|l| l.to_value()).collect::<Vec<_>>(),
-        })
+        });
+        if !self.inputs.is_empty() {
+            v["inputs"] = Value::Object(
+                self.inputs
+                    .iter()
+                    .map(|(k, i)| (k.clone(), i.to_value()))
+                    .collect(),
+            );
+        }
+        v
     }
 
     /// The scene as pretty-printed JSON.

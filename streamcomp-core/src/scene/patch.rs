@@ -10,7 +10,8 @@ use super::Scene;
 use super::animation::{ActiveTransition, FadeOut, Property};
 use super::easing::Easing;
 use super::fields;
-use super::layer::{Layer, LayerId};
+use super::layer::{Layer, LayerId, LayerKind};
+use super::{InputKind, InputSpec};
 use super::validate::{Issues, SceneError, SceneErrorReason};
 
 /// How a live update moves numeric properties to their new values.
@@ -167,6 +168,7 @@ impl Scene {
                         format!("the scene has the maximum of {} layers", self.max_layers),
                     ));
                 }
+                self.check_input_of(&layer)?;
                 layer.born = at;
                 self.layers.push(Arc::new(layer));
                 Ok(self.layers.last().map(|l| &**l))
@@ -198,6 +200,7 @@ impl Scene {
                 let mut doc = old.to_value();
                 merge_patch(&mut doc, &patch);
                 let mut new = Layer::from_value(&doc, |_| id.clone())?;
+                self.check_input_of(&new)?;
                 new.born = old.born;
                 new.fade = old.fade;
                 let shown = old.sample(at);
@@ -252,6 +255,83 @@ impl Scene {
                 Ok(None)
             }
         }
+    }
+
+    /// An input layer must show an input of the scene.
+    fn check_input_of(&self, layer: &Layer) -> Result<(), SceneError> {
+        if let LayerKind::Input(p) = &layer.kind
+            && !self.inputs.contains_key(&p.input)
+        {
+            return Err(SceneError::invalid(
+                "input",
+                format!("no input `{}` in the scene's `inputs`", p.input),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds input `name` or replaces it (`doc` as in the scene's `inputs`). A replaced input
+    /// starts again (its publisher is disconnected); errors leave the scene unchanged.
+    pub fn set_input(&mut self, name: &str, doc: &Value) -> Result<&InputSpec, SceneError> {
+        if !super::fields::valid_id(name) {
+            return Err(SceneError::invalid(
+                "name",
+                "input names must be 1-64 characters of A-Z a-z 0-9 _ . -",
+            ));
+        }
+        if !self.inputs.contains_key(name) && self.inputs.len() >= super::MAX_INPUTS {
+            return Err(SceneError::one(
+                SceneErrorReason::Limit,
+                "",
+                format!("the scene has the maximum of {} inputs", super::MAX_INPUTS),
+            ));
+        }
+        let mut issues = super::validate::Issues::default();
+        let spec = InputSpec::from_value(doc, "", &mut issues);
+        issues.into_result()?;
+        let spec = spec.ok_or_else(|| SceneError::invalid("", "must be an object"))?;
+        if let InputKind::Rtmp { key } = &spec.kind
+            && let Some((other, _)) = self.inputs.iter().find(|(n, i)| {
+                n.as_str() != name && matches!(&i.kind, InputKind::Rtmp { key: k } if k == key)
+            })
+        {
+            return Err(SceneError::one(
+                SceneErrorReason::Duplicate,
+                "key",
+                format!("is already the key of input `{other}`"),
+            ));
+        }
+        self.inputs.insert(name.to_string(), spec);
+        Ok(&self.inputs[name])
+    }
+
+    /// Removes input `name`; refused while a layer shows it.
+    pub fn remove_input(&mut self, name: &str) -> Result<(), SceneError> {
+        if !self.inputs.contains_key(name) {
+            return Err(SceneError::one(
+                SceneErrorReason::NotFound,
+                "",
+                format!("no input `{name}`"),
+            ));
+        }
+        let users: Vec<&str> = self
+            .layers
+            .iter()
+            .filter(|l| matches!(&l.kind, LayerKind::Input(p) if p.input == name))
+            .map(|l| l.id.as_str())
+            .collect();
+        if !users.is_empty() {
+            return Err(SceneError::one(
+                SceneErrorReason::Duplicate,
+                "",
+                format!(
+                    "input `{name}` is shown by layer(s) {}; remove or change them first",
+                    users.join(", ")
+                ),
+            ));
+        }
+        self.inputs.remove(name);
+        Ok(())
     }
 
     /// Drops layers whose fade-out has finished by `t`, and finished transitions.

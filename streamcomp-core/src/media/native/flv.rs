@@ -231,7 +231,7 @@ pub(crate) fn parse_audio_tag(body: &[u8]) -> Result<AudioTag<'_>, String> {
 }
 
 /// Sample rate and channels of an AAC `AudioSpecificConfig`.
-fn aac_config(asc: &[u8]) -> Option<(u32, u16)> {
+pub(crate) fn aac_config(asc: &[u8]) -> Option<(u32, u16)> {
     const RATES: [u32; 13] = [
         96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
     ];

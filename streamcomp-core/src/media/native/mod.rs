@@ -33,6 +33,9 @@ mod avcc;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg_h264;
 mod flv;
+pub(crate) use avcc::{AvcConfig, avcc_to_annexb, parse_avcc};
+pub(crate) use flv::{AudioTag, VideoTag, aac_config, parse_audio_tag, parse_video_tag};
+pub(crate) use openh264_dec::OpenH264Decoder;
 mod fuel;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -281,6 +284,18 @@ pub(crate) struct NativeReader {
     eof: bool,
     /// Broken packets in a row.
     errors: u32,
+}
+
+/// Whether openh264 decodes the H.264 an `avcC` describes (8-bit 4:2:0 progressive), or why not.
+pub(crate) fn route_h264(cfg: &AvcConfig) -> Result<(), String> {
+    h264::route(&cfg.sps)
+}
+
+/// An AV1 decoder (rav1d) for a live input `name`.
+pub(crate) fn rav1d_decoder(name: &str, limits: &Limits) -> Result<Box<dyn VideoDecoder>, String> {
+    rav1d_dec::Rav1dDecoder::new(name, limits)
+        .map(|d| Box::new(d) as Box<dyn VideoDecoder>)
+        .map_err(|e| e.to_string())
 }
 
 /// Opens the file for reading pictures with `decoder` (a [`MediaInfo::decoder`] name of this

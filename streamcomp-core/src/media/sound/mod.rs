@@ -16,6 +16,7 @@ mod edit_list;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod guard;
+mod live;
 mod reader;
 mod resample;
 #[cfg(test)]
@@ -33,6 +34,7 @@ use symphonia::core::meta::MetadataOptions;
 use super::{AudioReader, MediaError};
 use crate::limits::Limits;
 use guard::guarded;
+pub(crate) use live::LiveSound;
 use reader::{SoundReader, TrackTiming};
 
 /// A reader of the file's sound, `None` when it has none.

@@ -86,6 +86,15 @@ pub enum Event {
         /// The layer's id.
         layer: String,
     },
+    /// A live input changed state (waiting, live, stalled, reconnecting).
+    Input {
+        /// The input's name.
+        input: String,
+        /// Its new state.
+        state: crate::input::InputState,
+        /// Why, in words.
+        message: Option<String>,
+    },
     /// An error that did not stop the stream (an output failed, an audio file broke, …).
     Error {
         /// What went wrong.

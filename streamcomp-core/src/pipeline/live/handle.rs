@@ -66,6 +66,50 @@ impl LiveHandle {
         Ok(views)
     }
 
+    /// The status of every live input of the scene, by name.
+    pub fn inputs(&self) -> Vec<crate::input::InputStatus> {
+        self.shared.inputs.status()
+    }
+
+    /// The live inputs (to share with another stream, or to start a listener on).
+    pub fn input_hub(&self) -> crate::input::InputHub {
+        self.shared.inputs.clone()
+    }
+
+    /// Adds input `name` to the scene or replaces it (`doc` as in the scene's `inputs`); it
+    /// starts with the next frame. Returns its status.
+    pub fn set_input(
+        &self,
+        name: &str,
+        doc: &serde_json::Value,
+    ) -> Result<crate::input::InputStatus, Error> {
+        let _one_at_a_time = lock(&self.shared.applying);
+        let mut next = (**lock(&self.shared.scene)).clone();
+        next.set_input(name, doc)?;
+        // Started now, so the status below is the new input's.
+        self.shared
+            .inputs
+            .sync(&next.inputs, self.shared.assets.limits());
+        self.shared.install(next);
+        Ok(self
+            .shared
+            .inputs
+            .input_status(name)
+            .unwrap_or_else(|| crate::input::InputStatus::new(name, &self.scene().inputs[name])))
+    }
+
+    /// Removes input `name` (refused while a layer shows it); its publisher is disconnected.
+    pub fn remove_input(&self, name: &str) -> Result<(), Error> {
+        let _one_at_a_time = lock(&self.shared.applying);
+        let mut next = (**lock(&self.shared.scene)).clone();
+        next.remove_input(name)?;
+        self.shared
+            .inputs
+            .sync(&next.inputs, self.shared.assets.limits());
+        self.shared.install(next);
+        Ok(())
+    }
+
     /// The scene as it now is.
     pub fn scene(&self) -> Scene {
         (**lock(&self.shared.scene)).clone()

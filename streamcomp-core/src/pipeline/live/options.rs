@@ -32,6 +32,12 @@ pub struct LiveOptions {
     /// Where events go from the start, [`Event::Started`] included (never blocks; events are
     /// dropped when it is full). More receivers: [`LiveHandle::subscribe`](super::LiveHandle::subscribe). Default: none.
     pub events: Option<SyncSender<Event>>,
+    /// Live inputs shared with something else (a server keeps one set across its streams).
+    /// Default: none (the stream keeps its own, following its scene's `inputs`).
+    pub inputs: Option<crate::input::InputHub>,
+    /// Start an RTMP listener for the scene's `rtmp` inputs, owned by the stream (stopped with
+    /// it). Default: none.
+    pub ingest: Option<crate::input::IngestOptions>,
 }
 
 impl Default for LiveOptions {
@@ -45,6 +51,8 @@ impl Default for LiveOptions {
             duration: None,
             rtmp: RtmpOptions::default(),
             events: None,
+            inputs: None,
+            ingest: None,
         }
     }
 }

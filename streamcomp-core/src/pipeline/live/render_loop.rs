@@ -53,6 +53,15 @@ pub(super) fn render_loop(
         if v != version {
             version = v;
             scene = Arc::clone(&lock(&sh.scene));
+            // Inputs added, changed or removed start and stop with the change.
+            sh.inputs.sync(&scene.inputs, sh.assets.limits());
+        }
+        for e in sh.inputs.take_events() {
+            sh.emit(Event::Input {
+                input: e.input,
+                state: e.state,
+                message: e.message,
+            });
         }
         let t = n as f64 / fps;
         let current_scene: &Scene = &scene;

@@ -52,6 +52,8 @@ pub(super) struct Shared {
     pub(super) ran: Mutex<Option<Duration>>,
     /// Layers whose decoding failed, with why (their status says `failed`).
     pub(super) failed_layers: Mutex<std::collections::HashMap<String, String>>,
+    /// The live inputs input layers show.
+    pub(super) inputs: crate::input::InputHub,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -25,6 +25,8 @@ use crate::scene::Scene;
 /// A running live stream. Dropping it stops it (as [`LiveStream::stop`], ignoring errors).
 pub struct LiveStream {
     handle: LiveHandle,
+    /// The stream's own RTMP listener (`LiveOptions::ingest`).
+    ingest: Option<crate::input::IngestServer>,
     render: Option<JoinHandle<()>>,
     encode: Option<JoinHandle<Result<(), Error>>>,
 }
@@ -58,6 +60,16 @@ impl LiveStream {
         let rasters = RasterHandoff::default();
         let mut comp = Compositor::new(copts.clone(), assets.clone());
         comp.share_rasters(rasters.clone());
+        // Live inputs: the scene's, started now; the listener binds now (a taken port is an
+        // error before anything goes out).
+        let hub = opts.inputs.take().unwrap_or_default();
+        hub.sync(&scene.inputs, assets.limits());
+        let ingest = opts
+            .ingest
+            .take()
+            .map(|o| crate::input::IngestServer::start(o, hub.clone()))
+            .transpose()?;
+        comp.set_inputs(Some(hub.clone()));
         comp.check_assets(&scene)?;
         // The same quality as the stream's: image rasters are made for it (bounds are not).
         let mut inspector = Compositor::new(
@@ -83,6 +95,7 @@ impl LiveStream {
             let mut ctx = EncoderContext::for_scene(&opts.video, audio, &scene, &assets)?;
             // Nor on a video layer's sound decoder (what is late stays silent).
             ctx.set_video_wait(Some(std::time::Duration::from_millis(20)));
+            ctx.set_inputs(Some(hub.clone()));
             Some(ctx)
         };
         let mut outputs = Vec::new();
@@ -117,7 +130,10 @@ impl LiveStream {
             codec: opts.video.codec,
             ran: Mutex::new(None),
             failed_layers: Mutex::new(Default::default()),
+            inputs: hub.clone(),
         });
+        // Scene time `t` is due at `start + t`: the inputs' clocks count from there.
+        hub.set_epoch(shared.start);
         let handle = LiveHandle {
             shared: Arc::clone(&shared),
         };
@@ -175,6 +191,7 @@ impl LiveStream {
         }
         Ok(LiveStream {
             handle,
+            ingest,
             render: Some(render),
             encode,
         })
@@ -213,6 +230,8 @@ impl LiveStream {
                 .unwrap_or_else(|_| Err(Error::Thread("the encode thread panicked".into()))),
             None => Ok(()),
         };
+        // Publishers are disconnected with the stream.
+        self.ingest.take();
         // Already done by the thread that ended last, unless it panicked.
         self.handle
             .shared
