@@ -28,6 +28,11 @@ pub(crate) struct Args {
     /// (which SSL_CERT_FILE / SSL_CERT_DIR replace), e.g. a private CA.
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
+    /// Listen for RTMP publishers of the scene's `rtmp` inputs on this address, e.g.
+    /// 0.0.0.0:1935: OBS or ffmpeg push to rtmp://HOST:1935/live/KEY, where KEY is the input's
+    /// `key`; a wrong key is refused.
+    #[arg(long, value_name = "ADDR:PORT")]
+    ingest: Option<std::net::SocketAddr>,
     #[command(flatten)]
     enc: super::EncodeArgs,
 }
@@ -46,6 +51,16 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
     }
     opts.rtmp.ca_file = a.ca_file;
+    opts.ingest = a.ingest.map(streamcomp_core::input::IngestOptions::new);
+    let has_rtmp_inputs = scene
+        .inputs
+        .values()
+        .any(|i| matches!(i.kind, streamcomp_core::scene::InputKind::Rtmp { .. }));
+    if has_rtmp_inputs && a.ingest.is_none() {
+        eprintln!(
+            "note: the scene has rtmp inputs but no --ingest ADDR:PORT: nothing can publish to them"
+        );
+    }
     let targets = opts
         .outputs
         .iter()
@@ -60,6 +75,13 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         "streaming {}x{} at {} fps ({}) to {targets}; Ctrl-C stops",
         st.width, st.height, st.fps, st.codec
     );
+    if let Some(addr) = a.ingest {
+        for (name, input) in &handle.scene().inputs {
+            if let streamcomp_core::scene::InputKind::Rtmp { .. } = input.kind {
+                eprintln!("input `{name}`: publish to rtmp://{addr}/live/<its key>");
+            }
+        }
+    }
 
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -95,6 +117,14 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
                 Event::LayerRemoved { layer } => {
                     eprintln!("layer `{layer}` played to its end and was removed")
                 }
+                Event::Input {
+                    input,
+                    state,
+                    message,
+                } => match message {
+                    Some(m) => eprintln!("input `{input}`: {} ({m})", state.as_str()),
+                    None => eprintln!("input `{input}`: {}", state.as_str()),
+                },
                 Event::Error { message } => eprintln!("error: {message}"),
                 Event::Stopped { .. } => break,
                 _ => {}

@@ -238,6 +238,7 @@ impl Feed {
             sound_next: None,
             sound_at: 0,
             unwrap: None,
+            clock_by_video: false,
             annexb: Vec::new(),
             out: Vec::new(),
             left: Vec::new(),
@@ -529,6 +530,8 @@ struct Decoder {
     sound_at: i64,
     /// The last 32-bit timestamp and its unwrapped value, ms.
     unwrap: Option<(u32, i64)>,
+    /// Pictures arrived since the last restart: only they move the clock.
+    clock_by_video: bool,
     annexb: Vec<u8>,
     out: Vec<DecodedFrame>,
     left: Vec<f32>,
@@ -580,6 +583,7 @@ impl Decoder {
     fn restart(&mut self) {
         self.restart_decoders();
         self.unwrap = None;
+        self.clock_by_video = false;
         let mut st = lock(&self.state);
         st.clock.reset();
         st.frames.clear();
@@ -601,7 +605,17 @@ impl Decoder {
         {
             let mut st = lock(&self.state);
             let arrival = nanos_since(st.epoch, tag.arrival);
-            if st.clock.observe(arrival, dts) && st.clock.anchors > 1 {
+            // The pictures set the clock when there are any: a sender may put its sound ahead
+            // of its pictures in the stream (MPEG-TS muxers group sound), and a clock set by
+            // early sound would leave every picture late. Sound sets it until a picture comes.
+            if tag.video && !self.clock_by_video {
+                self.clock_by_video = true;
+                st.clock.reset();
+            }
+            if (tag.video || !self.clock_by_video)
+                && st.clock.observe(arrival, dts)
+                && st.clock.anchors > 1
+            {
                 // A discontinuity: what is queued belongs to the old timeline.
                 st.frames.clear();
                 self.sound_next = None;

@@ -146,6 +146,11 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
             cmd.args(["-rw_timeout", "5000000"]);
         }
         cmd.args(["-i", &url, "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy"]);
+        // Each packet out as it comes, no output buffering, and no interleaving: FFmpeg would
+        // otherwise hold pictures back until the sound of the same time came (MPEG-TS senders
+        // group a few hundred ms of sound per PES), and pictures would arrive in bursts. (0
+        // would mean "wait for every stream"; 1 µs means "never wait".)
+        cmd.args(["-max_interleave_delta", "1", "-flush_packets", "1"]);
         cmd.args(["-f", "flv", "-flvflags", "no_duration_filesize", "pipe:1"]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
