@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use streamcomp_core::input::{IngestOptions, IngestServer, InputHub, InputState};
 use streamcomp_core::live::{Event, LiveHandle, LiveOptions, LiveStream};
 use streamcomp_core::{AssetResolver, LoadOptions, Scene};
-use support::{H264_HIGH, Nginx, barcode_clip, barcode_rgb, decode_frames, free_port, require_tools};
+use support::{
+    H264_HIGH, Nginx, barcode_clip, barcode_rgb, decode_frames, free_port, require_tools,
+};
 
 const W: u32 = 320;
 const H: u32 = 180;
@@ -84,7 +86,10 @@ fn clip(d: &Path, name: &str, secs: f64, offset: u32) -> PathBuf {
 fn wait_state(h: &LiveHandle, state: InputState, within: Duration) -> bool {
     let end = Instant::now() + within;
     while Instant::now() < end {
-        if h.inputs().iter().any(|i| i.name == "cam1" && i.state == state) {
+        if h.inputs()
+            .iter()
+            .any(|i| i.name == "cam1" && i.state == state)
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -97,7 +102,9 @@ fn sound(file: &Path) -> Vec<f32> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(file)
-        .args(["-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
+        .args([
+            "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-",
+        ])
         .output()
         .unwrap();
     out.stdout
@@ -134,7 +141,10 @@ fn check_counting(frames: &[(f64, u32)], at_least: usize) -> Vec<(f64, u32)> {
     let (mut repeats, mut skips) = (0, 0);
     for w in live.windows(2) {
         let (a, b) = (w[0].1, w[1].1);
-        assert!(b >= a, "the input went back from frame {a} to {b}: {live:?}");
+        assert!(
+            b >= a,
+            "the input went back from frame {a} to {b}: {live:?}"
+        );
         if b == a {
             repeats += 1;
         } else if b > a + 1 {
@@ -144,7 +154,10 @@ fn check_counting(frames: &[(f64, u32)], at_least: usize) -> Vec<(f64, u32)> {
     // Same rates in and out: a repeat or skip only while the clock settles or a packet is late.
     let n = live.len();
     eprintln!("{n} frames of the input, {repeats} repeated, {skips} skipped");
-    assert!(repeats * 20 <= n, "{repeats} repeats in {n} frames: {live:?}");
+    assert!(
+        repeats * 20 <= n,
+        "{repeats} repeats in {n} frames: {live:?}"
+    );
     assert!(skips * 20 <= n, "{skips} skips in {n} frames: {live:?}");
     live
 }
@@ -232,7 +245,10 @@ fn a_lost_publisher_holds_then_falls_back_and_returns_within_two_seconds() {
     let _ = b.kill();
     let _ = b.wait();
     assert_eq!(status.frames_dropped, 0, "{status:?}");
-    assert!(status.frames_rendered >= 329, "the output never stopped: {status:?}");
+    assert!(
+        status.frames_rendered >= 329,
+        "the output never stopped: {status:?}"
+    );
     let states: Vec<String> = events
         .try_iter()
         .filter_map(|e| match e {
@@ -257,7 +273,10 @@ fn a_lost_publisher_holds_then_falls_back_and_returns_within_two_seconds() {
         .iter()
         .filter(|(p, n)| *p > last_a && *p < republished && *n == 0)
         .count();
-    assert!(black >= 30, "{black} black frames between {last_a:.2} and {republished:.2}");
+    assert!(
+        black >= 30,
+        "{black} black frames between {last_a:.2} and {republished:.2}"
+    );
     // Back within two seconds.
     let back = frames
         .iter()
@@ -294,7 +313,8 @@ fn try_publish(addr: SocketAddr, key: &str) -> String {
     };
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut hs = Handshake::new(PeerType::Client);
-    s.write_all(&hs.generate_outbound_p0_and_p1().unwrap()).unwrap();
+    s.write_all(&hs.generate_outbound_p0_and_p1().unwrap())
+        .unwrap();
     let mut buf = vec![0u8; 8192];
     let rest = loop {
         let n = match s.read(&mut buf) {
@@ -382,9 +402,17 @@ fn wrong_keys_a_second_publisher_and_200_hostile_connections_leave_the_input_alo
         .output()
         .unwrap();
     assert!(!wrong.status.success(), "a wrong key was accepted");
-    assert!(t0.elapsed() < Duration::from_secs(3), "refused after {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "refused after {:?}",
+        t0.elapsed()
+    );
     // A second publisher on the live key: refused; the first stays.
-    assert_ne!(try_publish(addr, KEY), "accepted", "a second publisher on a live key");
+    assert_ne!(
+        try_publish(addr, KEY),
+        "accepted",
+        "a second publisher on a live key"
+    );
     let frames_before = h.inputs()[0].frames;
     // 200 hostile connections at once: garbage, stalls mid-handshake, wrong keys.
     let mut threads = Vec::new();

@@ -8,7 +8,7 @@ use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::api::{assets, batch, health, layers, openapi, preview, stream};
+use crate::api::{assets, batch, health, inputs, layers, openapi, preview, stream};
 use crate::error::{ApiError, json_413};
 use crate::state::AppState;
 use crate::{auth, metrics, panel, ws};
@@ -30,6 +30,11 @@ pub(crate) fn app(state: AppState) -> Router {
                 .delete(layers::delete),
         )
         .route("/stream/layers/{id}/media", post(layers::media))
+        .route("/stream/inputs", get(inputs::list))
+        .route(
+            "/stream/inputs/{name}",
+            put(inputs::put).delete(inputs::delete),
+        )
         .route("/stream/preview.png", get(preview::png))
         .route("/stream/preview.mjpeg", get(preview::mjpeg))
         .route("/openapi.json", get(openapi::get))

@@ -69,6 +69,11 @@ pub(crate) struct Config {
     pub api_token: Option<String>,
     /// `LOG_LEVEL` as a tracing filter (`fatal` is `error`). Default: info.
     pub log_level: String,
+    /// `RTMP_INGEST_PORT`: the RTMP listener publishers push live inputs to
+    /// (`rtmp://HOST:PORT/live/KEY`). Default: none (no listener).
+    pub rtmp_ingest_port: Option<u16>,
+    /// `RTMP_INGEST_ADDR`: the address the listener binds. Default: 0.0.0.0.
+    pub rtmp_ingest_addr: std::net::IpAddr,
     /// `RESUME`: go live again at start-up when the stored state says the stream was live.
     /// Default: false (the panel and status show that it was live).
     pub resume: bool,
@@ -231,6 +236,36 @@ impl Config {
                 Some(path)
             }
         };
+        let rtmp_ingest_port = match var("RTMP_INGEST_PORT") {
+            None => None,
+            Some(_) => Some(port("RTMP_INGEST_PORT", 1935)?),
+        };
+        if let Some(p) = rtmp_ingest_port
+            && [port_, ws_port, metrics_port].contains(&p)
+        {
+            return Err(format!(
+                "RTMP_INGEST_PORT={p}: already used by PORT, WS_PORT or METRICS_PORT"
+            ));
+        }
+        let rtmp_ingest_addr = match var("RTMP_INGEST_ADDR") {
+            None => std::net::IpAddr::from([0, 0, 0, 0]),
+            Some(v) => v.trim().parse().map_err(|_| {
+                bad(
+                    "RTMP_INGEST_ADDR",
+                    &v,
+                    "must be an IP address, e.g. 0.0.0.0 or 127.0.0.1",
+                )
+            })?,
+        };
+        for k in ["RTMP_INGEST_CERT", "RTMP_INGEST_KEY"] {
+            if let Some(v) = var(k) {
+                return Err(bad(
+                    k,
+                    &v,
+                    "RTMPS ingest is not built yet: terminate TLS in front of RTMP_INGEST_PORT (nginx stream, stunnel) and unset it",
+                ));
+            }
+        }
         let codec = choice(&var, "STREAM_CODEC", "h264", &["h264", "av1", "vp8", "vp9"])?;
         let ffmpeg_preset = choice(&var, "FFMPEG_PRESET", "medium", &FFMPEG_PRESETS)?;
         let ffmpeg_hwaccel = match var("FFMPEG_HWACCEL") {
@@ -304,6 +339,8 @@ impl Config {
             api_token: get("API_TOKEN").filter(|t| !t.is_empty()),
             log_level,
             resume: boolean(&var, "RESUME", false)?,
+            rtmp_ingest_port,
+            rtmp_ingest_addr,
         })
     }
 }

@@ -80,6 +80,34 @@ fn describe() {
     );
     describe_counter!("streamcomp_output_reconnects_total", "RTMP reconnections.");
     describe_gauge!("streamcomp_ws_connections", "Open WebSocket connections.");
+    describe_gauge!(
+        "streamcomp_input_up",
+        "1 while a live input is receiving data, by input."
+    );
+    describe_gauge!(
+        "streamcomp_input_frames",
+        "Pictures a live input decoded, by input."
+    );
+    describe_gauge!(
+        "streamcomp_input_repeated_frames",
+        "Output frames that showed a live input's picture again, by input."
+    );
+    describe_gauge!(
+        "streamcomp_input_dropped_frames",
+        "Pictures or packets of a live input dropped, by input."
+    );
+    describe_gauge!(
+        "streamcomp_input_bitrate_kbps",
+        "A live input's bitrate over the last second."
+    );
+    describe_gauge!(
+        "streamcomp_input_av_offset_ms",
+        "How far a live input's sound lies from its picture clock, ms."
+    );
+    describe_gauge!(
+        "streamcomp_input_drift_ppm",
+        "How much faster than the stream clock a live input runs, millionths."
+    );
     describe_histogram!(
         "streamcomp_store_operation_seconds",
         "Store operations by operation: load, save (the local file, and with Redis the wait for it), redis_write, redis_read."
@@ -210,6 +238,26 @@ pub(crate) async fn feed(state: AppState) {
             // `observe`) is never followed by an older reading of it.
             let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
             seen.feed(&s.handle().status());
+            drop(seen);
+            for i in s.handle().inputs() {
+                let name = i.name.clone();
+                let up = i.state == streamcomp_core::input::InputState::Live;
+                gauge!("streamcomp_input_up", "input" => name.clone()).set(if up {
+                    1.0
+                } else {
+                    0.0
+                });
+                gauge!("streamcomp_input_frames", "input" => name.clone()).set(i.frames as f64);
+                gauge!("streamcomp_input_repeated_frames", "input" => name.clone())
+                    .set(i.repeated as f64);
+                gauge!("streamcomp_input_dropped_frames", "input" => name.clone())
+                    .set(i.dropped as f64);
+                gauge!("streamcomp_input_bitrate_kbps", "input" => name.clone())
+                    .set(i.bitrate_kbps as f64);
+                gauge!("streamcomp_input_av_offset_ms", "input" => name.clone())
+                    .set(i.av_offset_ms);
+                gauge!("streamcomp_input_drift_ppm", "input" => name).set(i.drift_ppm);
+            }
         })
         .await;
     }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
+use streamcomp_core::input::{IngestOptions, IngestServer, InputHub};
 use streamcomp_core::media::MediaAction;
 use streamcomp_core::scene::diff::sync_plan;
 use streamcomp_core::{
@@ -59,6 +60,11 @@ pub(crate) struct Inner {
     /// Saves, grouped: one durable write acknowledges every change it holds.
     saves: GroupCommit,
     store_ok: AtomicBool,
+    /// The live inputs, kept across streams (a publisher stays connected when the stream goes
+    /// live or off air).
+    inputs: InputHub,
+    /// The RTMP listener (`RTMP_INGEST_PORT`), if any.
+    ingest: Option<IngestServer>,
 }
 
 /// The stream itself and its settings; the lock every change takes.
@@ -100,7 +106,18 @@ impl AppState {
         let saved = timed("load", || store.load())
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
-        let first = launch(&config, &assets, empty_scene(&config), &[])
+        let inputs = InputHub::new();
+        let ingest = match config.rtmp_ingest_port {
+            Some(port) => {
+                let addr = std::net::SocketAddr::new(config.rtmp_ingest_addr, port);
+                let server = IngestServer::start(IngestOptions::new(addr), inputs.clone())
+                    .map_err(|e| format!("RTMP_INGEST_PORT: {e}"))?;
+                tracing::info!(%addr, "RTMP listener for live inputs: rtmp://{addr}/live/KEY");
+                Some(server)
+            }
+            None => None,
+        };
+        let first = launch(&config, &assets, &inputs, empty_scene(&config), &[])
             .map_err(|e| format!("cannot start composing: {e}"))?;
         let (events, _) = broadcast::channel(256);
         let state = AppState(Arc::new(Inner {
@@ -117,9 +134,12 @@ impl AppState {
             }),
             saves: GroupCommit::new(Arc::clone(&store)),
             store_ok: AtomicBool::new(true),
+            inputs,
+            ingest,
         }));
         let mut ctl = lock(&state.control);
         state.install(&mut ctl, first);
+        state.restore_inputs(&saved.inputs);
         state.restore_layers(&saved.layers);
         // What was restored (layers this server cannot show are left out of memory, not
         // removed from a shared store by the next change).
@@ -457,7 +477,13 @@ impl AppState {
         }
         ctl.live = None;
         let targets = outputs.as_ref().map(|o| o.0.as_slice()).unwrap_or(&[]);
-        match launch(&self.config, &self.assets, scene.clone(), targets) {
+        match launch(
+            &self.config,
+            &self.assets,
+            &self.inputs,
+            scene.clone(),
+            targets,
+        ) {
             Ok(s) => {
                 self.install(ctl, s);
                 ctl.live = outputs.map(|o| o.1);
@@ -475,18 +501,80 @@ impl AppState {
     /// empty and adds back every layer that still works.
     fn recompose(&self, ctl: &mut Control, scene: Scene) {
         let layers: Vec<Value> = scene.layers.iter().map(|l| l.to_value()).collect();
-        match launch(&self.config, &self.assets, scene, &[]) {
+        let inputs: Map<String, Value> = scene
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_value()))
+            .collect();
+        match launch(&self.config, &self.assets, &self.inputs, scene, &[]) {
             Ok(s) => self.install(ctl, s),
             Err(e) => {
                 tracing::warn!(
                     "cannot compose the scene as it was ({e}); adding layers one by one"
                 );
-                let s = launch(&self.config, &self.assets, empty_scene(&self.config), &[])
-                    .expect("an empty scene always composes");
+                let s = launch(
+                    &self.config,
+                    &self.assets,
+                    &self.inputs,
+                    empty_scene(&self.config),
+                    &[],
+                )
+                .expect("an empty scene always composes");
                 self.install(ctl, s);
+                self.restore_inputs(&inputs);
                 self.restore_layers(&layers);
             }
         }
+    }
+
+    /// Adds stored inputs (logging those refused).
+    fn restore_inputs(&self, inputs: &Map<String, Value>) {
+        let handle = self.handle();
+        for (name, doc) in inputs {
+            if let Err(e) = handle.set_input(name, doc) {
+                tracing::warn!(input = %name, "stored input not restored: {e}");
+            }
+        }
+    }
+
+    /// The status of every live input and of the RTMP listener, as `GET /stream/inputs`
+    /// returns it.
+    pub(crate) fn inputs_json(&self) -> Value {
+        let inputs: Vec<Value> = self.inputs.status().iter().map(|s| s.to_value()).collect();
+        let (connections, open, refused) = self.inputs.listener_counts();
+        json!({
+            "inputs": inputs,
+            "listener": self.ingest.as_ref().map(|l| json!({
+                "address": l.local_addr().to_string(),
+                "connections": connections,
+                "open": open,
+                "refused": refused,
+            })),
+        })
+    }
+
+    /// Adds or replaces input `name` (`PUT /stream/inputs/{name}`): saved, announced, and its
+    /// status returned.
+    pub(crate) fn set_input(&self, name: &str, doc: &Value) -> Result<Value, ApiError> {
+        let ctl = lock(&self.control);
+        let status = self.handle().set_input(name, doc)?.to_value();
+        let saved = self.save(&ctl);
+        drop(ctl);
+        self.broadcast(
+            json!({"type": "inputUpdate", "action": "updated", "input": name,
+                              "status": status}),
+        );
+        saved.map(|()| status)
+    }
+
+    /// Removes input `name` (`DELETE /stream/inputs/{name}`; refused while a layer shows it).
+    pub(crate) fn remove_input(&self, name: &str) -> Result<(), ApiError> {
+        let ctl = lock(&self.control);
+        self.handle().remove_input(name)?;
+        let saved = self.save(&ctl);
+        drop(ctl);
+        self.broadcast(json!({"type": "inputUpdate", "action": "deleted", "input": name}));
+        saved
     }
 
     /// Adds stored layers: all at once, or one by one (logging those refused) if that fails.
@@ -561,6 +649,11 @@ impl AppState {
                 .collect(),
             live: ctl.live.is_some() || ctl.resume.is_some(),
             outputs: ctl.live.clone().or(ctl.resume.clone()).unwrap_or_default(),
+            inputs: scene
+                .inputs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_value()))
+                .collect(),
             version: 0,
             motions: Vec::new(),
             changes: None,
@@ -600,10 +693,12 @@ fn empty_scene(c: &Config) -> Scene {
 fn launch(
     c: &Config,
     assets: &AssetResolver,
+    inputs: &InputHub,
     scene: Scene,
     outputs: &[OutputTarget],
 ) -> Result<LiveStream, Error> {
     let mut opts = LiveOptions::default();
+    opts.inputs = Some(inputs.clone());
     opts.outputs = outputs.to_vec();
     opts.video.codec = c.codec;
     opts.video.bitrate_kbps = c.bitrate_kbps;
@@ -642,6 +737,17 @@ pub(crate) fn parse_outputs(urls: &[String], trusted: bool) -> Result<Vec<Output
 fn event_message(e: &Event) -> Option<Value> {
     if matches!(e, Event::Started | Event::Stopped { .. }) {
         return None;
+    }
+    if let Event::Input {
+        input,
+        state,
+        message,
+    } = e
+    {
+        return Some(
+            json!({"type": "inputEvent", "input": input, "state": state.as_str(),
+                           "message": message}),
+        );
     }
     let mut v = e.to_value();
     v["type"] = json!("streamEvent");

@@ -264,3 +264,148 @@ fn media_actions_over_http_show_the_frame_asked_for() {
         "frames checked per action: {checked:?}"
     );
 }
+
+/// Collects the WebSocket messages of type `kind` for `secs` seconds, on its own thread.
+fn collect_ws(port: u16, kind: &'static str, secs: u64) -> std::thread::JoinHandle<Vec<Value>> {
+    std::thread::spawn(move || {
+        use futures_util::StreamExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+            while let Ok(Some(Ok(m))) = tokio::time::timeout_at(end, ws.next()).await {
+                if let Ok(v) = serde_json::from_str::<Value>(m.to_text().unwrap_or("")) {
+                    if v["type"] == kind {
+                        got.push(v);
+                    }
+                }
+            }
+            got
+        })
+    })
+}
+
+#[test]
+fn an_rtmp_input_set_up_over_the_api_goes_on_air_with_events_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), free_port());
+    let ingest = free_port();
+    let mut s = Server::start(&[
+        ("RTMP_INGEST_PORT", &ingest.to_string()),
+        ("RTMP_INGEST_ADDR", "127.0.0.1"),
+    ]);
+    let clip = support::barcode_clip(
+        dir.path(),
+        "cam.mp4",
+        (320, 180),
+        30,
+        12.0,
+        1,
+        support::H264_HIGH,
+    );
+    // An input layer must name an input of the scene.
+    let r = s.json(
+        "POST",
+        "/stream/layers",
+        &json!({"type": "input", "input": "cam1"}),
+    );
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert!(String::from_utf8_lossy(&r.body).contains("no input `cam1`"));
+    // A bad input is a clear error naming the field.
+    let r = s.json("PUT", "/stream/inputs/cam1", &json!({"type": "rtmp"}));
+    assert_eq!(r.status, 422);
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("key"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let r = s.json(
+        "PUT",
+        "/stream/inputs/cam1",
+        &json!({"type": "rtmp", "key": "k-secret"}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["state"], "waiting");
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("k-secret"),
+        "the status shows no key"
+    );
+    let layer = json!({"id": "cam", "type": "input", "input": "cam1", "width": 320, "height": 180,
+                       "fallback": "black"});
+    let r = s.json("POST", "/stream/layers", &layer);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let events = collect_ws(s.port, "inputEvent", 9);
+    go_live(&s, &nginx.url(KEY));
+    let mut ff = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-re", "-i"])
+        .arg(&clip)
+        .args(["-c", "copy", "-f", "flv"])
+        .arg(format!("rtmp://127.0.0.1:{ingest}/live/k-secret"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the input to be live", Duration::from_secs(10), || {
+        s.get("/stream/inputs").json()["inputs"][0]["state"] == "live"
+    });
+    std::thread::sleep(Duration::from_millis(3000));
+    let inputs = s.get("/stream/inputs").json();
+    let cam = &inputs["inputs"][0];
+    assert_eq!(cam["name"], "cam1");
+    assert_eq!(cam["codec"], "h264");
+    assert_eq!(cam["audio_codec"], "aac");
+    assert_eq!(
+        (cam["width"].as_u64(), cam["height"].as_u64()),
+        (Some(320), Some(180))
+    );
+    assert!(cam["frames"].as_u64().unwrap() >= 60, "{cam}");
+    assert!(cam["bitrate_kbps"].as_u64().unwrap() > 0, "{cam}");
+    assert!(!inputs.to_string().contains("k-secret"));
+    assert_eq!(inputs["listener"]["connections"], 1, "{inputs}");
+    let metrics = String::from_utf8(s.get("/metrics").body).unwrap();
+    assert_eq!(
+        common::metric(&metrics, "streamcomp_input_up{input=\"cam1\"}"),
+        Some(1.0),
+        "{metrics}"
+    );
+    // Refused while a layer shows it.
+    let r = s.req("DELETE", "/stream/inputs/cam1", b"");
+    assert_eq!(r.status, 409, "{}", String::from_utf8_lossy(&r.body));
+    let _ = ff.kill();
+    let _ = ff.wait();
+    wait_for("the input to be waiting", Duration::from_secs(5), || {
+        s.get("/stream/inputs").json()["inputs"][0]["state"] == "waiting"
+    });
+    go_off_air(&s);
+    let states: Vec<Value> = events
+        .join()
+        .unwrap()
+        .iter()
+        .map(|e| e["state"].clone())
+        .collect();
+    assert_eq!(
+        states,
+        [json!("live"), json!("waiting")],
+        "inputEvent messages"
+    );
+    let frames = decode_frames(&nginx.recording(KEY), 320, 180, |rgb| {
+        support::barcode_rgb(rgb, 320)
+    });
+    let shown: Vec<u32> = frames.iter().map(|(_, n)| *n).filter(|n| *n > 0).collect();
+    assert!(shown.len() >= 30, "{} frames showed the input", shown.len());
+    assert!(shown.windows(2).all(|w| w[1] >= w[0]), "{shown:?}");
+    // The input is saved with the layers.
+    s.restart();
+    let inputs = s.get("/stream/inputs").json();
+    assert_eq!(inputs["inputs"][0]["name"], "cam1", "{inputs}");
+    assert_eq!(s.get("/stream/layers").json()[0]["input"], "cam1");
+    s.json("DELETE", "/stream/layers/cam", &json!({}));
+    let r = s.req("DELETE", "/stream/inputs/cam1", b"");
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(s.get("/stream/inputs").json()["inputs"], json!([]));
+}

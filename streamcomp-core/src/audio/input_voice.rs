@@ -37,7 +37,13 @@ impl InputVoice {
     }
 
     /// Adds the input's sound for scene samples `start .. start + left.len()`.
-    pub(crate) fn add_into(&mut self, hub: &InputHub, start: u64, left: &mut [f32], right: &mut [f32]) {
+    pub(crate) fn add_into(
+        &mut self,
+        hub: &InputHub,
+        start: u64,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
         let Some(feed) = hub.feed(&self.input) else {
             self.cursor = None;
             return;

@@ -12,8 +12,8 @@
 //! "muted" field; remove the layer, or set `volume` to 0, to silence it).
 
 mod decode;
-mod mix;
 mod input_voice;
+mod mix;
 mod video_voice;
 
 pub(crate) use decode::stereo_gains;

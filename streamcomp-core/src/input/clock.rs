@@ -72,7 +72,8 @@ impl InputClock {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => a.or(b).unwrap_or(o),
             };
-            let slope = (best.saturating_sub(now) as f64 / WINDOW as f64).clamp(-MAX_SLEW, MAX_SLEW);
+            let slope =
+                (best.saturating_sub(now) as f64 / WINDOW as f64).clamp(-MAX_SLEW, MAX_SLEW);
             self.anchor = Some(Segment {
                 base_w: arrival,
                 base_offset: now,
@@ -147,7 +148,11 @@ mod tests {
         let w = 1_000 * MS + 3000 * 33 * MS;
         let t = c.input_time(w, 0).unwrap();
         // The clock follows the earliest arrivals: within a couple of ms of the true mapping.
-        assert!((t - 3000 * 33 * MS).abs() < 3 * MS, "off by {} ms", (t - 3000 * 33 * MS) / MS);
+        assert!(
+            (t - 3000 * 33 * MS).abs() < 3 * MS,
+            "off by {} ms",
+            (t - 3000 * 33 * MS) / MS
+        );
     }
 
     #[test]

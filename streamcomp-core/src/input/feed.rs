@@ -461,12 +461,7 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        if let Some(t) = self
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             // The thread wakes at least every 250 ms and sees `stop`.
             let _ = t.join();
         }
@@ -797,7 +792,11 @@ impl Decoder {
         st.status.width = frame.picture.width();
         st.status.height = frame.picture.height();
         // In order of presentation (a decoder gives them so; a restart clears the queue).
-        let at = st.frames.iter().rposition(|q| q.pts <= frame.pts).map_or(0, |i| i + 1);
+        let at = st
+            .frames
+            .iter()
+            .rposition(|q| q.pts <= frame.pts)
+            .map_or(0, |i| i + 1);
         st.frames.insert(at, frame);
         while st.frames.len() > st.capacity {
             st.frames.pop_front();
@@ -840,9 +839,7 @@ impl Decoder {
                 }
                 let Some(sound) = &mut self.sound else { return };
                 // A frame that does not follow the last one starts a new run at its time.
-                let jump = self
-                    .sound_next
-                    .is_none_or(|n| (n - dts).abs() > AUDIO_JUMP);
+                let jump = self.sound_next.is_none_or(|n| (n - dts).abs() > AUDIO_JUMP);
                 if jump {
                     self.sound_at = (dts as i128 * RATE as i128 / 1_000_000_000) as i64;
                     if self.sound_next.is_some() {

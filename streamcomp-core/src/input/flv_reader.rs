@@ -67,7 +67,9 @@ impl<R: Read> FlvReader<R> {
             let size = u32::from_be_bytes([0, h[5], h[6], h[7]]) as usize;
             let ts_ms = (u32::from(h[11]) << 24) | u32::from_be_bytes([0, h[8], h[9], h[10]]);
             if size > MAX_TAG {
-                return Err(bad(format!("an FLV tag of {size} bytes (at most {MAX_TAG})")));
+                return Err(bad(format!(
+                    "an FLV tag of {size} bytes (at most {MAX_TAG})"
+                )));
             }
             if kind != 8 && kind != 9 {
                 skip(&mut self.r, size)?;

@@ -3,10 +3,12 @@
 //! the FLV tag bodies an input decodes, on arbitrary bytes.
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
-use rml_rtmp::sessions::{ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult};
+use rml_rtmp::sessions::{
+    ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult,
+};
 
 use crate::limits::Limits;
-use crate::media::native::{parse_audio_tag, parse_avcc, parse_video_tag, VideoTag};
+use crate::media::native::{VideoTag, parse_audio_tag, parse_avcc, parse_video_tag};
 
 /// Feeds `data` to a server handshake and session as a peer would (split at `split`), accepting
 /// every request, and parses every media message as an input would. Must never panic
@@ -22,7 +24,10 @@ pub fn ingest_bytes(data: &[u8]) {
         for chunk in data.chunks(512) {
             let mut stop = false;
             guarded(&mut || {
-                stop = !matches!(hs.process_bytes(chunk), Ok(HandshakeProcessResult::InProgress { .. }));
+                stop = !matches!(
+                    hs.process_bytes(chunk),
+                    Ok(HandshakeProcessResult::InProgress { .. })
+                );
             });
             if stop {
                 break;
@@ -42,7 +47,9 @@ pub fn ingest_bytes(data: &[u8]) {
             }
         });
         for r in results {
-            let ServerSessionResult::RaisedEvent(e) = r else { continue };
+            let ServerSessionResult::RaisedEvent(e) = r else {
+                continue;
+            };
             match e {
                 ServerSessionEvent::ConnectionRequested { request_id, .. }
                 | ServerSessionEvent::PublishStreamRequested { request_id, .. } => {

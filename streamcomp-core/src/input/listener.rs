@@ -238,8 +238,8 @@ async fn serve(
             Err(e) => return Err(format!("bad handshake: {e:?}")),
         }
     };
-    let (session, first) = ServerSession::new(ServerSessionConfig::new())
-        .map_err(|e| format!("session: {e:?}"))?;
+    let (session, first) =
+        ServerSession::new(ServerSessionConfig::new()).map_err(|e| format!("session: {e:?}"))?;
     let mut conn = Conn {
         session,
         hub,

@@ -127,11 +127,8 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
     let Some((url, shown)) = source_url(&feed.spec.kind) else {
         return;
     };
-    let mut backoff = crate::output::rtmp::Backoff::new(
-        Duration::from_secs(1),
-        Duration::from_secs(30),
-        0.2,
-    );
+    let mut backoff =
+        crate::output::rtmp::Backoff::new(Duration::from_secs(1), Duration::from_secs(30), 0.2);
     let mut first = true;
     while !stop.load(Ordering::Acquire) {
         if !first {
@@ -140,7 +137,14 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
         first = false;
         let mut cmd = Command::new(crate::media::ffmpeg::ffmpeg_program());
         cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
-        cmd.args(["-fflags", "nobuffer", "-probesize", "500000", "-analyzeduration", "1000000"]);
+        cmd.args([
+            "-fflags",
+            "nobuffer",
+            "-probesize",
+            "500000",
+            "-analyzeduration",
+            "1000000",
+        ]);
         if matches!(feed.spec.kind, InputKind::RtmpPull { .. }) {
             // A server that stops sending: give up after 5 s and connect again.
             cmd.args(["-rw_timeout", "5000000"]);
@@ -183,7 +187,8 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
         feed.restart(Some(shown.clone()));
         let mut flowed = false;
         if let Some(out) = stdout {
-            let mut reader = super::flv_reader::FlvReader::new(BufReader::with_capacity(1 << 16, out));
+            let mut reader =
+                super::flv_reader::FlvReader::new(BufReader::with_capacity(1 << 16, out));
             loop {
                 if stop.load(Ordering::Acquire) {
                     break;
@@ -213,9 +218,7 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
             let _ = p.kill();
             let _ = p.wait();
         }
-        let said = err_thread
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default();
+        let said = err_thread.and_then(|t| t.join().ok()).unwrap_or_default();
         if let Some(line) = said.lines().rev().find(|l| !l.trim().is_empty()) {
             let line = line.replace(&url, &shown);
             feed.set_error(format!("ffmpeg: {}", line.trim()));
@@ -257,6 +260,9 @@ mod tests {
             passphrase: None,
             streamid: None,
         };
-        assert_eq!(source_url(&kind).unwrap().0, "srt://[::1]:9?mode=caller&latency=0");
+        assert_eq!(
+            source_url(&kind).unwrap().0,
+            "srt://[::1]:9?mode=caller&latency=0"
+        );
     }
 }

@@ -40,8 +40,8 @@ pub use info::{AudioCodecId, DecoderChoice, MediaInfo, VideoCodecId};
 pub use native::fuzzing as native_fuzzing;
 pub use open::probe;
 pub(crate) use open::{open_audio, open_video};
-pub(crate) use sound::LiveSound;
 pub(crate) use packet::{DecodedFrame, Demuxer, Packet, TrackKind, VideoDecoder};
+pub(crate) use sound::LiveSound;
 #[cfg(feature = "fuzzing")]
 pub use sound::fuzzing as sound_fuzzing;
 pub use time::{NANOS_PER_SECOND, Nanos, nanos_from_secs, nanos_from_ticks, secs_from_nanos};

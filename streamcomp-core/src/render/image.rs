@@ -62,7 +62,8 @@ pub(super) fn image_raster(
         } else {
             (Some(bw), Some(bh))
         };
-        rasterize_image(&decoded, frame, rw, rh, fit, cx.quality).map_err(|e| cx.asset_err(field, e))
+        rasterize_image(&decoded, frame, rw, rh, fit, cx.quality)
+            .map_err(|e| cx.asset_err(field, e))
     })?;
     Ok((key, raster))
 }

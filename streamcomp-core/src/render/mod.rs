@@ -8,6 +8,7 @@ pub(crate) mod blend;
 pub(crate) mod cache;
 mod guard;
 mod image;
+mod input;
 mod kind;
 mod place;
 mod raster;
@@ -15,7 +16,6 @@ mod shape;
 mod text;
 mod timing;
 mod video;
-mod input;
 
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -219,7 +219,9 @@ pub(crate) fn property_range(property: &str) -> Ty {
     }
 }
 
-pub(crate) const LAYER_TYPES: &[&str] = &["rect", "ellipse", "image", "text", "audio", "video", "input"];
+pub(crate) const LAYER_TYPES: &[&str] = &[
+    "rect", "ellipse", "image", "text", "audio", "video", "input",
+];
 pub(crate) const BLEND_MODES: &[&str] = &["normal", "add", "multiply", "screen"];
 pub(crate) const FITS: &[&str] = &["fill", "contain", "cover", "none"];
 pub(crate) const ALIGNS: &[&str] = &["left", "center", "right"];

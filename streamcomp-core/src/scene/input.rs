@@ -294,14 +294,25 @@ fn check_input(map: &Map<String, Value>, path: &str, issues: &mut Issues) {
         ],
         _ => return,
     };
-    for k in ["key", "url", "port", "mode", "host", "latency_ms", "passphrase", "streamid"] {
+    for k in [
+        "key",
+        "url",
+        "port",
+        "mode",
+        "host",
+        "latency_ms",
+        "passphrase",
+        "streamid",
+    ] {
         if map.contains_key(k) && !own.contains(&k) {
             issues.push(&p(k), format!("is not a field of {ty} inputs"));
         }
     }
     match ty {
         "rtmp" => match map.get("key").and_then(Value::as_str) {
-            None if !map.contains_key("key") => issues.push(&p("key"), "is required for rtmp inputs"),
+            None if !map.contains_key("key") => {
+                issues.push(&p("key"), "is required for rtmp inputs")
+            }
             Some("") => issues.push(&p("key"), "must not be empty"),
             Some(k) if !k.chars().all(|c| c.is_ascii_graphic()) || k.contains('/') => issues.push(
                 &p("key"),

@@ -26,7 +26,8 @@ pub use animation::{ActiveTransition, Animation, FadeOut, Property, Sampled};
 pub use color::{Color, ColorParseError};
 pub use easing::{Easing, EasingParseError};
 pub use input::{
-    DEFAULT_BUFFER_MS, Fallback, InputKind, InputProps, InputSpec, MAX_BUFFER_MS, MAX_INPUTS, SrtMode,
+    DEFAULT_BUFFER_MS, Fallback, InputKind, InputProps, InputSpec, MAX_BUFFER_MS, MAX_INPUTS,
+    SrtMode,
 };
 pub use layer::{
     AudioProps, BlendMode, Border, EllipseProps, Fit, FontSpec, ImageProps, Layer, LayerId,

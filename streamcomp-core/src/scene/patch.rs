@@ -11,8 +11,8 @@ use super::animation::{ActiveTransition, FadeOut, Property};
 use super::easing::Easing;
 use super::fields;
 use super::layer::{Layer, LayerId, LayerKind};
-use super::{InputKind, InputSpec};
 use super::validate::{Issues, SceneError, SceneErrorReason};
+use super::{InputKind, InputSpec};
 
 /// How a live update moves numeric properties to their new values.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -28,6 +28,10 @@ pub(crate) struct Saved {
     pub live: bool,
     /// The outputs it was live to, as given (they may hold stream keys: the file is private).
     pub outputs: Vec<String>,
+    /// The scene's live inputs by name, as given (they hold stream keys and passphrases: the
+    /// file is private). A setting like `outputs`: the Redis store keeps it in the local file.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub inputs: serde_json::Map<String, Value>,
     /// The Redis store only: the version (in Redis) that `layers` were last known to match.
     /// Absent (0) in the embedded store's files.
     #[serde(default, skip_serializing_if = "is_zero")]

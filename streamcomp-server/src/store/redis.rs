@@ -297,6 +297,7 @@ impl RedisStore {
                 layers,
                 live: cached.live,
                 outputs: cached.outputs,
+                inputs: cached.inputs,
                 version,
                 motions: Vec::new(),
                 changes: None,

@@ -28,8 +28,9 @@ pub(crate) struct LiveSound {
 impl LiveSound {
     /// A decoder for AAC described by `asc` (an `AudioSpecificConfig`) of input `name`.
     pub(crate) fn aac(asc: &[u8], name: &str) -> Result<LiveSound, MediaError> {
-        let (rate, channels) = crate::media::native::aac_config(asc)
-            .ok_or_else(|| MediaError::malformed(name, "AAC configuration cut short or with a bad rate"))?;
+        let (rate, channels) = crate::media::native::aac_config(asc).ok_or_else(|| {
+            MediaError::malformed(name, "AAC configuration cut short or with a bad rate")
+        })?;
         let mut params = AudioCodecParameters::new();
         params
             .for_codec(CODEC_ID_AAC)
@@ -56,7 +57,9 @@ impl LiveSound {
     /// Forgets the decoder's and resampler's state (before a jump in the input's sound).
     pub(crate) fn reset(&mut self) -> Result<(), MediaError> {
         self.resampler.reset();
-        self.codec.reset().map_err(|e| MediaError::decode(&self.name, e))
+        self.codec
+            .reset()
+            .map_err(|e| MediaError::decode(&self.name, e))
     }
 
     /// Decodes one raw AAC frame and appends whatever 48 kHz stereo is ready to
@@ -69,11 +72,18 @@ impl LiveSound {
     ) -> Result<(), MediaError> {
         self.left.clear();
         self.right.clear();
-        let packet = Packet::new(0, Timestamp::from(0), Duration::from(1024u64), data.to_vec());
+        let packet = Packet::new(
+            0,
+            Timestamp::from(0),
+            Duration::from(1024u64),
+            data.to_vec(),
+        );
         let (codec, l, r, name) = (&mut self.codec, &mut self.left, &mut self.right, &self.name);
-        let decoded = guarded(name, "decoder", || match codec.decode(&packet, l, r, name) {
-            Ok(_) | Err(PacketError::Skip) => Ok(()),
-            Err(PacketError::Fatal(e)) => Err(e),
+        let decoded = guarded(name, "decoder", || {
+            match codec.decode(&packet, l, r, name) {
+                Ok(_) | Err(PacketError::Skip) => Ok(()),
+                Err(PacketError::Fatal(e)) => Err(e),
+            }
         });
         decoded?;
         self.resampler
