@@ -280,10 +280,10 @@ fn collect_ws(port: u16, kind: &'static str, secs: u64) -> std::thread::JoinHand
             let mut got = Vec::new();
             let end = tokio::time::Instant::now() + Duration::from_secs(secs);
             while let Ok(Some(Ok(m))) = tokio::time::timeout_at(end, ws.next()).await {
-                if let Ok(v) = serde_json::from_str::<Value>(m.to_text().unwrap_or("")) {
-                    if v["type"] == kind {
-                        got.push(v);
-                    }
+                if let Ok(v) = serde_json::from_str::<Value>(m.to_text().unwrap_or(""))
+                    && v["type"] == kind
+                {
+                    got.push(v);
                 }
             }
             got

@@ -282,6 +282,22 @@ impl Feed {
             self.skipping.store(false, Ordering::Relaxed);
         }
         let video = tag.video;
+        {
+            // Data arriving is what makes an input live (here, on the sender's side: tags
+            // still queued after a publisher left must not make it live again).
+            let mut st = lock(&self.state);
+            st.last_packet = Some(tag.arrival);
+            st.window.0 += tag.body.len() as u64;
+            st.status.bytes += tag.body.len() as u64;
+            if st.status.state != InputState::Live {
+                let peer = st.status.peer.clone();
+                st.change(
+                    &self.name,
+                    InputState::Live,
+                    Some(peer.map_or_else(|| "data arriving".into(), |p| format!("from {p}"))),
+                );
+            }
+        }
         match self.tx.try_send(Msg::Tag(tag)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
@@ -615,18 +631,7 @@ impl Decoder {
                 st.frames.clear();
                 self.sound_next = None;
             }
-            st.last_packet = Some(tag.arrival);
             st.status.drift_ppm = ((st.clock.rate() - 1.0) * 1e6).round();
-            st.window.0 += tag.body.len() as u64;
-            st.status.bytes += tag.body.len() as u64;
-            if st.status.state != InputState::Live {
-                let peer = st.status.peer.clone();
-                st.change(
-                    &self.name,
-                    InputState::Live,
-                    Some(peer.map_or_else(|| "data arriving".into(), |p| format!("from {p}"))),
-                );
-            }
             st.status.buffer_ms = self.buffer / 1_000_000;
         }
         if tag.video {

@@ -1,73 +1,57 @@
 //! Entry points of the `rtmp_ingest` fuzz target (feature `fuzzing`; not API): the RTMP
-//! listener's parsers (handshake, chunks, AMF commands through `rml_rtmp`'s server session) and
-//! the FLV tag bodies an input decodes, on arbitrary bytes.
+//! listener's parsers (the handshake, our ingest session's chunks and AMF commands) and the FLV
+//! tag bodies an input decodes, on arbitrary bytes.
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
-use rml_rtmp::sessions::{
-    ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult,
-};
 
+use super::session::{IngestSession, SessionEvent};
 use crate::limits::Limits;
 use crate::media::native::{VideoTag, parse_audio_tag, parse_avcc, parse_video_tag};
 
-/// Feeds `data` to a server handshake and session as a peer would (split at `split`), accepting
-/// every request, and parses every media message as an input would. Must never panic
-/// outside the guarded session calls, and never allocate without bound.
+/// Feeds `data` to our listener's side of a connection: a client handshake (`rml_rtmp`) when
+/// the first byte is odd, else (after that byte) the chunk stream of a publisher to an
+/// [`IngestSession`] that accepts every publish, with each media message's FLV tag body parsed
+/// as an input's decode thread does. Must never panic.
 pub fn ingest_bytes(data: &[u8]) {
-    let guarded = |f: &mut dyn FnMut()| {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    };
-    // An odd first byte: the bytes are a client's handshake. Even: they go straight to a
-    // session after a completed handshake, so the chunk and AMF parsers get most of the work.
     if data.first().is_none_or(|b| b % 2 == 1) {
         let mut hs = Handshake::new(PeerType::Server);
         for chunk in data.chunks(512) {
-            let mut stop = false;
-            guarded(&mut || {
-                stop = !matches!(
-                    hs.process_bytes(chunk),
-                    Ok(HandshakeProcessResult::InProgress { .. })
-                );
-            });
-            if stop {
+            if !matches!(
+                hs.process_bytes(chunk),
+                Ok(HandshakeProcessResult::InProgress { .. })
+            ) {
                 break;
             }
         }
         return;
     }
-    let Ok((mut session, _)) = ServerSession::new(ServerSessionConfig::new()) else {
+    let Ok(mut session) = IngestSession::new() else {
         return;
     };
     let limits = Limits::default();
     for chunk in data[1..].chunks(700) {
-        let mut results = Vec::new();
-        guarded(&mut || {
-            if let Ok(r) = session.handle_input(chunk) {
-                results = r;
-            }
-        });
-        for r in results {
-            let ServerSessionResult::RaisedEvent(e) = r else {
-                continue;
-            };
+        let Ok(events) = session.push(chunk) else {
+            return;
+        };
+        for e in events {
             match e {
-                ServerSessionEvent::ConnectionRequested { request_id, .. }
-                | ServerSessionEvent::PublishStreamRequested { request_id, .. } => {
-                    guarded(&mut || {
-                        let _ = session.accept_request(request_id);
-                    });
+                SessionEvent::Publish { .. } => {
+                    let _ = session.accept("ok");
                 }
-                ServerSessionEvent::VideoDataReceived { data, .. } => {
+                SessionEvent::Media {
+                    video: true, data, ..
+                } => {
                     if let Ok(VideoTag::Config { record, .. }) = parse_video_tag(&data) {
                         let _ = parse_avcc(record, &limits);
                     }
                 }
-                ServerSessionEvent::AudioDataReceived { data, .. } => {
+                SessionEvent::Media { data, .. } => {
                     let _ = parse_audio_tag(&data);
                 }
-                _ => {}
+                SessionEvent::Unpublish => return,
             }
         }
+        let _ = session.take_output();
     }
 }
 

@@ -1,35 +1,32 @@
 //! [`IngestServer`]: the RTMP listener publishers push to (`rtmp://HOST:PORT/APP/KEY`; SPEC §9).
 //!
 //! One tokio runtime on its own thread serves every connection (sockets only: decoding happens
-//! on each input's decode thread). Per connection: the handshake and `rml_rtmp`'s server
-//! session (sans-IO), `connect` accepted for any application name (OBS may send an empty one),
-//! `publish` accepted only for the key of an `rtmp` input that has no publisher yet; audio and
-//! video messages go to the input's feed as FLV tag bodies without waiting.
+//! on each input's decode thread). Per connection: `rml_rtmp`'s handshake, then our
+//! [`IngestSession`](super::session::IngestSession) (sans-IO, bounded, never a panic): `connect`
+//! accepted for any application name (OBS may send an empty one), `publish` accepted only for
+//! the key of an `rtmp` input that has no publisher yet; audio and video messages go to the
+//! input's feed as FLV tag bodies without waiting.
 //!
 //! Hostile peers are cut off early: at most [`IngestOptions::max_connections`] at once; the
 //! handshake and `publish` must come within [`IngestOptions::handshake_timeout`] and
 //! [`PRE_PUBLISH_BYTES`]; a refused key is answered and closed at once; a publisher silent for
-//! [`IngestOptions::idle_timeout`] is dropped; a peer that sends more than [`MAX_PENDING`]
-//! bytes without a whole message is dropped; the session's code runs under `catch_unwind`.
+//! [`IngestOptions::idle_timeout`] is dropped; a message over 16 MiB or 20 MiB of unfinished
+//! messages ends the connection.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
-use rml_rtmp::sessions::{
-    ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::feed::Tag;
 use super::hub::{InputHub, Publisher, Refusal};
+use super::session::{IngestSession, SessionEvent};
 
 /// Bytes a connection may send before its `publish` is accepted.
 pub const PRE_PUBLISH_BYTES: usize = 256 << 10;
-/// Bytes a publisher may send without completing a message (a 16 MB message is RTMP's largest).
-pub const MAX_PENDING: usize = 20 << 20;
 /// How long writing a reply may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -177,29 +174,15 @@ async fn accept_loop(listener: TcpListener, hub: InputHub, opts: IngestOptions) 
     }
 }
 
-/// One connection's state after the handshake.
-struct Conn<'a> {
-    session: ServerSession,
-    hub: &'a InputHub,
-    peer: SocketAddr,
-    publisher: Option<Publisher>,
-    /// Bytes since the last event (a whole message).
-    pending: usize,
-    /// Set when the connection must end after its replies are written.
-    end: Option<Result<(), String>>,
-}
-
 async fn write(sock: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
     match tokio::time::timeout(WRITE_TIMEOUT, sock.write_all(bytes)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(format!("write failed: {e}")),
         Err(_) => Err("the peer does not read".into()),
     }
-}
-
-fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|_| "the RTMP session failed on this peer's bytes".to_string())
 }
 
 async fn serve(
@@ -224,7 +207,10 @@ async fn serve(
         if received > PRE_PUBLISH_BYTES {
             return Err("too many bytes before publishing".into());
         }
-        match guarded(|| hs.process_bytes(&buf[..n]))? {
+        let step =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hs.process_bytes(&buf[..n])))
+                .map_err(|_| "the handshake failed on this peer's bytes".to_string())?;
+        match step {
             Ok(HandshakeProcessResult::InProgress { response_bytes }) => {
                 write(&mut sock, &response_bytes).await?;
             }
@@ -238,33 +224,64 @@ async fn serve(
             Err(e) => return Err(format!("bad handshake: {e:?}")),
         }
     };
-    let (session, first) =
-        ServerSession::new(ServerSessionConfig::new()).map_err(|e| format!("session: {e:?}"))?;
-    let mut conn = Conn {
-        session,
-        hub,
-        peer,
-        publisher: None,
-        pending: 0,
-        end: None,
-    };
-    conn.results(first, &mut sock).await?;
+    let mut session = IngestSession::new()?;
+    write(&mut sock, &session.take_output()).await?;
+    let mut publisher: Option<Publisher> = None;
     let mut data = remaining;
     loop {
         if !data.is_empty() {
-            conn.pending += data.len();
-            if conn.pending > MAX_PENDING {
-                return Err("too many bytes without a whole message".into());
+            let events = session.push(&data)?;
+            for e in events {
+                match e {
+                    SessionEvent::Publish { key } => {
+                        // OBS and others may add a query (`key?param=…`).
+                        let key = key.split('?').next().unwrap_or("");
+                        match hub.publish(key, &peer.to_string()) {
+                            Ok(p) => {
+                                tracing::info!(%peer, input = p.input(), "RTMP publisher connected");
+                                session.accept(&format!("publishing to input {}", p.input()))?;
+                                publisher = Some(p);
+                            }
+                            Err(why) => {
+                                let (text, log) = match why {
+                                    Refusal::UnknownKey => {
+                                        ("unknown stream key", "a publisher with an unknown key")
+                                    }
+                                    Refusal::Busy => (
+                                        "this stream key is already publishing",
+                                        "a second publisher on a live key",
+                                    ),
+                                };
+                                session.refuse(text)?;
+                                write(&mut sock, &session.take_output()).await?;
+                                let _ = sock.shutdown().await;
+                                return Err(format!("refused {log}"));
+                            }
+                        }
+                    }
+                    SessionEvent::Media { video, ts_ms, data } => {
+                        let Some(p) = &publisher else {
+                            return Err("media before publish".into());
+                        };
+                        let tag = Tag {
+                            video,
+                            ts_ms,
+                            body: data.into(),
+                            arrival: Instant::now(),
+                        };
+                        if p.push(tag).is_err() {
+                            return Err("the input was removed".into());
+                        }
+                    }
+                    SessionEvent::Unpublish => {
+                        write(&mut sock, &session.take_output()).await?;
+                        return Ok(());
+                    }
+                }
             }
-            let results = guarded(|| conn.session.handle_input(&data))?
-                .map_err(|e| format!("bad RTMP data: {e:?}"))?;
-            conn.results(results, &mut sock).await?;
-            if let Some(end) = conn.end.take() {
-                let _ = sock.shutdown().await;
-                return end;
-            }
+            write(&mut sock, &session.take_output()).await?;
         }
-        let n = if conn.publisher.is_some() {
+        let n = if session.publishing() {
             match tokio::time::timeout(opts.idle_timeout, sock.read(&mut buf)).await {
                 Ok(r) => r,
                 Err(_) => return Err("the publisher sent nothing for too long".into()),
@@ -280,115 +297,12 @@ async fn serve(
             Ok(n) => n,
             Err(e) => return Err(format!("read failed: {e}")),
         };
-        if conn.publisher.is_none() {
+        if !session.publishing() {
             received += n;
             if received > PRE_PUBLISH_BYTES {
                 return Err("too many bytes before publishing".into());
             }
         }
         data = buf[..n].to_vec();
-    }
-}
-
-impl Conn<'_> {
-    /// Writes replies and acts on events, in order (answers to requests join the queue).
-    async fn results(
-        &mut self,
-        results: Vec<ServerSessionResult>,
-        sock: &mut TcpStream,
-    ) -> Result<(), String> {
-        let mut queue: std::collections::VecDeque<ServerSessionResult> = results.into();
-        while let Some(r) = queue.pop_front() {
-            match r {
-                ServerSessionResult::OutboundResponse(p) => write(sock, &p.bytes).await?,
-                ServerSessionResult::RaisedEvent(e) => {
-                    self.pending = 0;
-                    queue.extend(self.event(e)?);
-                }
-                ServerSessionResult::UnhandleableMessageReceived(_) => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn accept(&mut self, request_id: u32) -> Result<Vec<ServerSessionResult>, String> {
-        guarded(|| self.session.accept_request(request_id))?
-            .map_err(|e| format!("accepting a request: {e:?}"))
-    }
-
-    fn event(&mut self, e: ServerSessionEvent) -> Result<Vec<ServerSessionResult>, String> {
-        match e {
-            ServerSessionEvent::ConnectionRequested { request_id, .. } => self.accept(request_id),
-            ServerSessionEvent::PublishStreamRequested {
-                request_id,
-                stream_key,
-                ..
-            } => {
-                if self.publisher.is_some() {
-                    self.end = Some(Err("a second publish on one connection".into()));
-                    return Ok(Vec::new());
-                }
-                // OBS and others may add a query (`key?param=…`).
-                let key = stream_key.split('?').next().unwrap_or("");
-                match self.hub.publish(key, &self.peer.to_string()) {
-                    Ok(p) => {
-                        tracing::info!(peer = %self.peer, input = p.input(), "RTMP publisher connected");
-                        self.publisher = Some(p);
-                        self.accept(request_id)
-                    }
-                    Err(why) => {
-                        let (code, text, log) = match why {
-                            Refusal::UnknownKey => (
-                                "NetStream.Publish.BadName",
-                                "unknown stream key",
-                                "a publisher with an unknown key",
-                            ),
-                            Refusal::Busy => (
-                                "NetStream.Publish.BadName",
-                                "this stream key is already publishing",
-                                "a second publisher on a live key",
-                            ),
-                        };
-                        self.end = Some(Err(format!("refused {log}")));
-                        guarded(|| self.session.reject_request(request_id, code, text))?
-                            .map_err(|e| format!("refusing: {e:?}"))
-                    }
-                }
-            }
-            ServerSessionEvent::VideoDataReceived {
-                data, timestamp, ..
-            } => self.media(true, data, timestamp.value),
-            ServerSessionEvent::AudioDataReceived {
-                data, timestamp, ..
-            } => self.media(false, data, timestamp.value),
-            ServerSessionEvent::PublishStreamFinished { .. } => {
-                self.end = Some(Ok(()));
-                Ok(Vec::new())
-            }
-            _ => Ok(Vec::new()),
-        }
-    }
-
-    fn media(
-        &mut self,
-        video: bool,
-        body: bytes::Bytes,
-        ts_ms: u32,
-    ) -> Result<Vec<ServerSessionResult>, String> {
-        let Some(p) = &self.publisher else {
-            // Media before publish: not ours to take.
-            self.end = Some(Err("media before publish".into()));
-            return Ok(Vec::new());
-        };
-        let tag = Tag {
-            video,
-            ts_ms,
-            body,
-            arrival: Instant::now(),
-        };
-        if p.push(tag).is_err() {
-            self.end = Some(Err("the input was removed".into()));
-        }
-        Ok(Vec::new())
     }
 }

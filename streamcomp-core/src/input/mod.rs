@@ -7,19 +7,22 @@
 //! - `feed.rs`: one input at run time: its tag queue, decode thread, pictures and sound.
 //! - `clock.rs`: the input's timestamps mapped onto the stream clock (offset, jitter, drift).
 //! - `listener.rs`: [`IngestServer`], the RTMP listener (tokio).
+//! - `session.rs`: the server side of an RTMP publish, sans-IO.
 //! - `pull.rs`: `srt` and `rtmp_pull` inputs read by `ffmpeg` into FLV on a pipe.
 //! - `flv_reader.rs`: the FLV stream reader of that pipe.
 
 mod clock;
 pub(crate) mod feed;
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
 mod flv_reader;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod hub;
 mod listener;
 mod pull;
+mod session;
 mod status;
 
 pub use hub::InputHub;
-pub use listener::{IngestError, IngestOptions, IngestServer, MAX_PENDING, PRE_PUBLISH_BYTES};
+pub use listener::{IngestError, IngestOptions, IngestServer, PRE_PUBLISH_BYTES};
 pub use status::{InputEvent, InputState, InputStatus};

@@ -5,14 +5,13 @@
 //! the server dropped us, a timeout) the input is `reconnecting` and `ffmpeg` starts again
 //! after a backoff (1 s doubling to 30 s; back to 1 s once data flowed).
 
-use std::io::{BufReader, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+#[cfg(feature = "ffmpeg")]
 use std::time::{Duration, Instant};
 
-use super::feed::{Feed, Tag};
-use super::status::InputState;
+use super::feed::Feed;
 use crate::scene::{InputKind, SrtMode};
 
 /// Reads an input with `ffmpeg` until stopped.
@@ -40,6 +39,7 @@ impl Drop for Puller {
 }
 
 /// The source URL `ffmpeg` reads, and the same without secrets (for statuses and logs).
+#[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
 pub(crate) fn source_url(kind: &InputKind) -> Option<(String, String)> {
     match kind {
         InputKind::Rtmp { .. } => None,
@@ -101,6 +101,7 @@ impl Puller {
 }
 
 /// Sleeps `d` in short steps; false when stopped meanwhile.
+#[cfg(feature = "ffmpeg")]
 fn sleep_unless_stopped(stop: &AtomicBool, d: Duration) -> bool {
     let end = Instant::now() + d;
     while Instant::now() < end {
@@ -122,7 +123,11 @@ fn run(feed: &Feed, _stop: &AtomicBool, _child: &Mutex<Option<std::process::Chil
 
 #[cfg(feature = "ffmpeg")]
 fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>>) {
+    use std::io::{BufReader, Read};
     use std::process::{Command, Stdio};
+
+    use super::feed::Tag;
+    use super::status::InputState;
 
     let Some((url, shown)) = source_url(&feed.spec.kind) else {
         return;

@@ -94,6 +94,10 @@ mod tests {
             layers: vec![json!({"id": "a", "type": "rect", "width": 1, "height": 1})],
             live: true,
             outputs: vec!["rtmp://h/live/key".into()],
+            inputs: json!({"cam1": {"type": "rtmp", "key": "k"}})
+                .as_object()
+                .cloned()
+                .unwrap(),
             version: 0,
             motions: Vec::new(),
             changes: None,

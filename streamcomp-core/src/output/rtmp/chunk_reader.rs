@@ -1,11 +1,13 @@
-//! The RTMP chunk stream from the server, reassembled into messages: the four chunk header
-//! types, extended timestamps, chunk streams interleaved with each other, the chunk size the
-//! server sets at any time and `Abort`. Sans-IO: bytes in, messages out.
+//! The RTMP chunk stream from the peer (a server our publisher talks to, or a publisher our
+//! ingest listener serves), reassembled into messages: the four chunk header types, extended
+//! timestamps, chunk streams interleaved with each other, the chunk size the peer sets at any
+//! time and `Abort`. Sans-IO: bytes in, messages out.
 //!
 //! Strict only where a mistake would leave the byte stream unreadable (a header that refers to
 //! a chunk stream never opened) or where memory is at stake: a message is at most
-//! [`MAX_MESSAGE`] bytes, at most [`MAX_STREAMS`] chunk streams are open and at most
-//! [`MAX_PENDING`] bytes wait in unfinished messages. Never panics.
+//! [`MAX_MESSAGE`] bytes (or the limit given to [`ChunkReader::with_limits`]), at most
+//! [`MAX_STREAMS`] chunk streams are open and at most [`MAX_PENDING`] bytes wait in unfinished
+//! messages. Never panics.
 
 use std::collections::HashMap;
 
@@ -45,30 +47,40 @@ struct ChunkStream {
     partial: Vec<u8>,
 }
 
-/// Reassembles the server's chunks into [`Message`]s.
+/// Reassembles the peer's chunks into [`Message`]s.
 pub(crate) struct ChunkReader {
     input: Vec<u8>,
     chunk_size: usize,
     streams: HashMap<u32, ChunkStream>,
+    max_message: usize,
+    max_pending: usize,
 }
 
 impl Default for ChunkReader {
     fn default() -> ChunkReader {
-        ChunkReader {
-            input: Vec::new(),
-            chunk_size: INITIAL_CHUNK,
-            streams: HashMap::new(),
-        }
+        ChunkReader::with_limits(MAX_MESSAGE, MAX_PENDING)
     }
 }
 
 impl ChunkReader {
+    /// A reader taking messages of up to `max_message` bytes, with at most `max_pending` bytes
+    /// waiting in unfinished messages and unparsed input.
+    pub(crate) fn with_limits(max_message: usize, max_pending: usize) -> ChunkReader {
+        ChunkReader {
+            input: Vec::new(),
+            chunk_size: INITIAL_CHUNK,
+            streams: HashMap::new(),
+            max_message,
+            max_pending,
+        }
+    }
+
     /// Adds received bytes.
     pub(crate) fn push(&mut self, data: &[u8]) -> Result<(), String> {
-        if self.pending() + data.len() > MAX_PENDING {
+        if self.pending() + data.len() > self.max_pending {
             return Err(format!(
-                "the server sent more than {} MiB that do not make a message",
-                MAX_PENDING >> 20
+                "the peer sent more than {} MiB that do not make a message",
+                self.max_pending >> 20
             ));
         }
         self.input.extend_from_slice(data);
@@ -149,7 +161,7 @@ impl ChunkReader {
         }
         if fmt == 0 && !self.streams.contains_key(&csid) && self.streams.len() >= MAX_STREAMS {
             return Err(format!(
-                "the server opened more than {MAX_STREAMS} chunk streams"
+                "the peer opened more than {MAX_STREAMS} chunk streams"
             ));
         }
         let field = if fmt < 3 { u24(&h[0..3]) } else { 0 };
@@ -174,8 +186,8 @@ impl ChunkReader {
             2 => (s.length, true),
             _ => (s.length, s.partial.is_empty()),
         };
-        if length > MAX_MESSAGE {
-            return Err(format!("a {length} byte message from the server"));
+        if length > self.max_message {
+            return Err(format!("a {length} byte message from the peer"));
         }
         let have = if starts { 0 } else { s.partial.len() };
         let size = (length - have.min(length)).min(self.chunk_size);

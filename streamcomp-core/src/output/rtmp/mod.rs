@@ -13,10 +13,10 @@
 mod amf0;
 mod backoff;
 mod cert_check;
-mod chunk_reader;
+pub(crate) mod chunk_reader;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod incoming;
+pub(crate) mod incoming;
 pub(crate) mod publisher;
 #[cfg(test)]
 mod publisher_tests;
