@@ -7,8 +7,8 @@
 mod hostile_gen;
 
 use hostile_gen::{
-    EDGE_VALUES, NumericField, Rng, base_layer, error_path, in_range, num, numeric_fields,
-    random_layer, random_patch, set,
+    EDGE_VALUES, NumericField, Rng, base_inputs, base_layer, error_path, in_range, num,
+    numeric_fields, random_layer, random_patch, set,
 };
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use streamcomp_core::{
 
 fn scene_with(layer: Value) -> Result<Scene, streamcomp_core::scene::SceneError> {
     Scene::from_value(
-        json!({"width": 160, "height": 90, "layers": [layer]}),
+        json!({"width": 160, "height": 90, "layers": [layer], "inputs": base_inputs()}),
         &LoadOptions::default(),
     )
 }

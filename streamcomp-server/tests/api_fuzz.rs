@@ -11,7 +11,7 @@ mod hostile_gen;
 
 use common::{Server, eventually};
 use hostile_gen::{
-    EDGE_VALUES, Rng, base_layer, num, numeric_fields, random_layer, random_patch, set,
+    EDGE_VALUES, Rng, base_inputs, base_layer, num, numeric_fields, random_layer, random_patch, set,
 };
 use serde_json::json;
 use streamcomp_core::{Layer, Scene};
@@ -29,6 +29,11 @@ fn count(s: &Server) -> usize {
 #[test]
 fn every_numeric_field_at_the_edges_through_post_is_answered_as_the_core_validates() {
     let s = Server::start(&[("MAX_LAYERS", "10000")]);
+    // Input layers must name an input of the scene.
+    for (name, input) in base_inputs().as_object().unwrap() {
+        let r = s.json("PUT", &format!("/stream/inputs/{name}"), input);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
     let fields = numeric_fields(&Scene::json_schema());
     let mut created = 0;
     // Audio and video layers need files: the core's own hostile test covers their fields.

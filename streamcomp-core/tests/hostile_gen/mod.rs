@@ -103,8 +103,16 @@ pub fn base_layer(kind: &str) -> Value {
         "video" => json!({"type": "video", "src": "clip.mp4", "animations": anim,
                            "crop": {"x": 0, "y": 0, "width": 10, "height": 10},
                            "playback": {"at": 0, "item": 0, "position": 0}}),
+        "input" => json!({"type": "input", "input": "cam1", "width": 40, "height": 20,
+                           "animations": anim,
+                           "crop": {"x": 0, "y": 0, "width": 10, "height": 10}}),
         _ => json!({"type": "audio", "src": "tick.wav", "animations": anim}),
     }
+}
+
+/// The scene inputs `base_layer("input")` shows (an input layer must name one).
+pub fn base_inputs() -> Value {
+    json!({"cam1": {"type": "rtmp", "key": "hostile-test-key"}})
 }
 
 /// A 1x1 red PNG as a `data:` URI (no file needed).
