@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { Scene } from './native'
 import type {
+  InputStatus,
   LayerPatch,
   LiveLayer,
   MediaAction,
@@ -82,6 +83,8 @@ export declare class Stream extends EventEmitter {
   layers(): LiveLayer[]
   /** State, counters and outputs now. */
   status(): StreamStatus
+  /** Every live input of the scene with its status. */
+  inputs(): InputStatus[]
   /** Whether the stream has ended (its duration, `stop()` or an error). */
   readonly stopped: boolean
   /** Resolves to the final status once the stream has ended by itself (or been stopped). */

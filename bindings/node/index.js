@@ -158,6 +158,11 @@ class Stream extends EventEmitter {
     return this._native.status();
   }
 
+  /** Every live input of the scene with its status. */
+  inputs() {
+    return this._native.inputs();
+  }
+
   /** Whether the stream has ended (duration, `stop()` or an error). */
   get stopped() {
     return this._native.stopped;

@@ -251,6 +251,41 @@ export interface LiveOptions extends EncodingOptions {
    */
   ca_file?: string
   caFile?: string
+  /**
+   * `"ADDR:PORT"` to listen on for RTMP publishers of the scene's `rtmp` inputs, e.g.
+   * `"0.0.0.0:1935"` (publish to `rtmp://HOST:1935/live/KEY`).
+   */
+  ingest?: string
+}
+
+/** A live input's status (never its key or passphrase). */
+export interface InputStatus {
+  name: string
+  type: 'rtmp' | 'srt' | 'rtmp_pull'
+  state: 'waiting' | 'live' | 'stalled' | 'reconnecting'
+  /** RFC 3339, when it got to `state`. */
+  since: string
+  /** The publisher's address, or the source (secrets hidden). */
+  peer: string | null
+  codec: string | null
+  audio_codec: string | null
+  width: number
+  height: number
+  fps: number | null
+  bitrate_kbps: number
+  bytes: number
+  buffer_ms: number
+  frames: number
+  repeated: number
+  dropped: number
+  decode_errors: number
+  /** How far the sound read lies from the picture clock, ms. */
+  av_offset_ms: number
+  /** From a picture's packet arriving to the output frame showing it, ms (moving average). */
+  latency_ms: number
+  /** How much faster than the stream clock the input runs, millionths. */
+  drift_ppm: number
+  error: string | null
 }
 
 /** Where a render is. */
@@ -287,6 +322,12 @@ export type StreamEvent =
   | { state: 'frames_dropped'; count: number; total: number }
   | { state: 'layer_failed'; layer: string; message: string }
   | { state: 'layer_removed'; layer: string }
+  | {
+      state: 'input'
+      input: string
+      input_state: 'waiting' | 'live' | 'stalled' | 'reconnecting'
+      message: string | null
+    }
   | { state: 'error'; message: string }
   | { state: 'stopped'; error: string | null }
 

@@ -105,6 +105,10 @@ fn describe() {
         "How far a live input's sound lies from its picture clock, ms."
     );
     describe_gauge!(
+        "streamcomp_input_latency_ms",
+        "From a live input's packet arriving to the output frame showing it, ms."
+    );
+    describe_gauge!(
         "streamcomp_input_drift_ppm",
         "How much faster than the stream clock a live input runs, millionths."
     );
@@ -256,6 +260,7 @@ pub(crate) async fn feed(state: AppState) {
                     .set(i.bitrate_kbps as f64);
                 gauge!("streamcomp_input_av_offset_ms", "input" => name.clone())
                     .set(i.av_offset_ms);
+                gauge!("streamcomp_input_latency_ms", "input" => name.clone()).set(i.latency_ms);
                 gauge!("streamcomp_input_drift_ppm", "input" => name).set(i.drift_ppm);
             }
         })

@@ -205,6 +205,16 @@ impl NativeStream {
         self.handle.status().to_value()
     }
 
+    /// Every live input of the scene with its status (`name`, `type`, `state`, `codec`, …).
+    #[napi(ts_return_type = "InputStatus[]")]
+    pub fn inputs(&self) -> Vec<Value> {
+        self.handle
+            .inputs()
+            .iter()
+            .map(streamcomp_core::input::InputStatus::to_value)
+            .collect()
+    }
+
     /// Whether the stream has ended (its duration, `stop()` or an error).
     #[napi(getter)]
     pub fn stopped(&self) -> bool {

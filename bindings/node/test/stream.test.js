@@ -141,3 +141,42 @@ test('Stream.start errors: SceneError for options, StreamError for outputs', asy
   await assert.rejects(Stream.start(scene, { urls: ['out.h264'], codec: 'av1' }), coded('StreamError', /av1/));
   assert.throws(() => new Stream(), /Stream\.start/);
 });
+
+test('a live input published by ffmpeg to the stream listener: inputs() and input events', async (t) => {
+  const { execFileSync, spawn } = require('node:child_process');
+  const net = require('node:net');
+  const dir = tmpdir();
+  const clip = path.join(dir, 'cam.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=30',
+    '-f', 'lavfi', '-i', 'sine=r=48000', '-t', '8', '-c:v', 'libx264', '-g', '30',
+    '-pix_fmt', 'yuv420p', '-c:a', 'aac', clip]);
+  const port = await new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+  const scene = Scene.fromJson(JSON.stringify({
+    width: 320, height: 180, fps: 30,
+    inputs: { cam1: { type: 'rtmp', key: 'node-secret' } },
+    layers: [{ id: 'cam', type: 'input', input: 'cam1', width: 320, height: 180 }],
+  }));
+  const events = [];
+  const stream = await Stream.start(scene, { ingest: `127.0.0.1:${port}`, duration: 6 });
+  stream.on('event', (ev) => events.push(ev));
+  t.after(() => stream.stop());
+  assert.equal(stream.inputs()[0].state, 'waiting');
+  const ff = spawn('ffmpeg', ['-v', 'error', '-re', '-i', clip, '-c', 'copy', '-f', 'flv',
+    `rtmp://127.0.0.1:${port}/live/node-secret`], { stdio: 'ignore' });
+  t.after(() => ff.kill());
+  const deadline = Date.now() + 10_000;
+  while (stream.inputs()[0].frames < 30) {
+    assert.ok(Date.now() < deadline, JSON.stringify(stream.inputs()));
+    await sleep(50);
+  }
+  const st = stream.inputs()[0];
+  assert.equal(st.state, 'live');
+  assert.equal(st.codec, 'h264');
+  assert.ok(!JSON.stringify(st).includes('node-secret'));
+  await sleep(200);
+  assert.ok(events.some((e) => e.state === 'input' && e.input === 'cam1' && e.input_state === 'live'),
+    JSON.stringify(events));
+});

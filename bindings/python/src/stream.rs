@@ -335,6 +335,19 @@ impl Stream {
         to_py(py, &v)
     }
 
+    /// Every live input of the scene with its status: a list of dicts (`name`, `type`,
+    /// `state`: waiting/live/stalled/reconnecting, `codec`, `width`, `height`, `frames`,
+    /// `repeated`, `dropped`, `bitrate_kbps`, `av_offset_ms`, `error`, …).
+    fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let h = self.running()?;
+        let v: Vec<Value> = h
+            .inputs()
+            .iter()
+            .map(streamcomp_core::input::InputStatus::to_value)
+            .collect();
+        to_py(py, &Value::Array(v))
+    }
+
     /// Whether the stream is running (started and not stopped, by `stop()`, its duration or
     /// an error).
     #[getter(running)]

@@ -222,3 +222,40 @@ def test_the_scene_is_taken_when_the_stream_starts(tmp_path):
         stream.remove_layer("late")
         # The stream's changes do not touch the Scene object.
         assert [l["id"] for l in scene.layers()] == ["bg", "label", "late"]
+
+
+def test_a_live_input_published_by_ffmpeg(tmp_path):
+    """An ``rtmp`` input, published to the stream's own listener (``ingest``) by ffmpeg."""
+    require("ffmpeg", "ffmpeg")
+    from conftest import free_port
+
+    clip = tmp_path / "cam.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={W}x{H}:r=30",
+                    "-f", "lavfi", "-i", "sine=r=48000", "-t", "8", "-c:v", "libx264", "-g", "30",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], check=True)
+    scene = streamcomp.Scene.from_dict({
+        "width": W, "height": H, "fps": 30,
+        "inputs": {"cam1": {"type": "rtmp", "key": "py-secret"}},
+        "layers": [{"id": "cam", "type": "input", "input": "cam1", "width": W, "height": H,
+                    "fallback": "black"}]})
+    port = free_port()
+    with pytest.raises(streamcomp.SceneError, match="ingest"):
+        streamcomp.Stream(scene, ingest="not an address")
+    with streamcomp.Stream(scene, ingest=f"127.0.0.1:{port}", duration=6) as stream:
+        assert stream.inputs()[0]["state"] == "waiting"
+        publisher = subprocess.Popen(["ffmpeg", "-v", "error", "-re", "-i", str(clip), "-c", "copy",
+                                      "-f", "flv", f"rtmp://127.0.0.1:{port}/live/py-secret"])
+        try:
+            wait_for(lambda: stream.inputs()[0]["state"] == "live", what="input live")
+            wait_for(lambda: stream.inputs()[0]["frames"] >= 30, what="30 pictures decoded")
+            status = stream.inputs()[0]
+            assert (status["codec"], status["width"], status["height"]) == ("h264", W, H)
+            assert "py-secret" not in str(status)
+            events = []
+            while (e := stream.next_event(timeout=0.5)) is not None:
+                events.append(e)
+            assert any(e["state"] == "input" and e["input"] == "cam1" and e["input_state"] == "live"
+                       for e in events), events
+        finally:
+            publisher.kill()
+            publisher.wait()

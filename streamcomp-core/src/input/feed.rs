@@ -69,6 +69,8 @@ pub(crate) struct InputFrame {
     pub(crate) pts: Nanos,
     /// A number that grows with every picture of the feed (for raster cache keys).
     pub(crate) seq: u64,
+    /// Stream time the packet that completed it arrived.
+    pub(crate) arrival: Nanos,
     /// The picture.
     pub(crate) picture: YuvFrame,
     /// Its colour.
@@ -245,6 +247,7 @@ impl Feed {
             right: Vec::new(),
             seq: 0,
             scaler: Scaler::new(),
+            arrival: 0,
         };
         let thread = std::thread::Builder::new()
             .name(format!("input-{name}"))
@@ -389,6 +392,14 @@ impl Feed {
         let front_due = st.frames.front().is_some_and(|f| f.pts <= tau);
         if front_due {
             let f = st.frames.pop_front().expect("front exists");
+            // Arrival at our socket to the output frame that shows it.
+            let latency = (w - f.arrival) as f64 / 1e6;
+            let l = &mut st.status.latency_ms;
+            *l = if *l == 0.0 {
+                latency
+            } else {
+                *l + (latency - *l) * 0.05
+            };
             st.shown = Some(f);
             st.shown_before = false;
             st.starved_since = None;
@@ -549,6 +560,8 @@ struct Decoder {
     right: Vec<f32>,
     seq: u64,
     scaler: Scaler,
+    /// Stream time the tag being decoded arrived.
+    arrival: Nanos,
 }
 
 impl Decoder {
@@ -616,6 +629,7 @@ impl Decoder {
         {
             let mut st = lock(&self.state);
             let arrival = nanos_since(st.epoch, tag.arrival);
+            self.arrival = arrival;
             // The pictures set the clock when there are any: a sender may put its sound ahead
             // of its pictures in the stream (MPEG-TS muxers group sound), and a clock set by
             // early sound would leave every picture late. Sound sets it until a picture comes.
@@ -788,6 +802,7 @@ impl Decoder {
         let frame = Arc::new(InputFrame {
             pts: f.pts,
             seq: self.seq,
+            arrival: self.arrival,
             picture: f.picture,
             color,
             raster: Mutex::new(raster),

@@ -72,6 +72,9 @@ pub struct InputStatus {
     pub decode_errors: u64,
     /// How far the sound read lies from the picture clock, ms (0: together).
     pub av_offset_ms: f64,
+    /// From a picture's packet arriving at our socket to the output frame that shows it, ms
+    /// (a moving average; the jitter buffer is most of it).
+    pub latency_ms: f64,
     /// How much faster (+) or slower (−) than the stream clock the input's clock runs, in
     /// millionths (1000: 0.1 % fast), as the clock follows it.
     pub drift_ppm: f64,

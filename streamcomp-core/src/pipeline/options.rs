@@ -199,6 +199,8 @@ impl LiveOptions {
     /// `encoder`, `preset`, `hwaccel`). The frame size and rate are the scene's. `ca_file`: a CA
     /// certificate file trusted for `rtmps://` besides the system's (see
     /// [`RtmpOptions::ca_file`](crate::output::RtmpOptions::ca_file)); it is read when the stream starts.
+    /// `ingest`: `"ADDR:PORT"` to listen on for RTMP publishers of the scene's `rtmp` inputs
+    /// (see [`LiveOptions::ingest`]).
     ///
     /// ```
     /// use streamcomp_core::live::LiveOptions;
@@ -209,9 +211,18 @@ impl LiveOptions {
     /// # Ok::<(), streamcomp_core::Error>(())
     /// ```
     pub fn from_value(v: &Value) -> Result<LiveOptions, Error> {
-        let r = Reader::new(v, &["urls", "duration", "ca_file"])?;
+        let r = Reader::new(v, &["urls", "duration", "ca_file", "ingest"])?;
         let mut o = LiveOptions::default();
         o.rtmp.ca_file = r.str("ca_file")?.map(std::path::PathBuf::from);
+        if let Some(addr) = r.str("ingest")? {
+            let addr = addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                bad(
+                    "ingest",
+                    format!("must be ADDR:PORT, e.g. \"0.0.0.0:1935\", got {addr:?}"),
+                )
+            })?;
+            o.ingest = Some(crate::input::IngestOptions::new(addr));
+        }
         match r.get("urls") {
             None => {}
             Some(Value::Array(list)) => {

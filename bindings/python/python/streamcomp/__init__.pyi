@@ -163,6 +163,7 @@ class Stream:
         preset: Optional[str] = ...,
         hwaccel: Optional[str] = ...,
         ca_file: Optional[str] = ...,
+        ingest: Optional[str] = ...,
     ) -> "Stream":
         """Options are checked here (``SceneError`` naming ``options.<key>``); nothing starts
         before ``start()`` or ``with``."""
@@ -175,6 +176,10 @@ class Stream:
         """Stops gracefully and returns the final status; every event has been delivered to
         the callbacks by then. Idempotent. Releases the GIL."""
     def status(self) -> _Status: ...
+    def inputs(self) -> List[Dict[str, Any]]:
+        """Every live input of the scene with its status (``name``, ``type``, ``state``:
+        waiting/live/stalled/reconnecting, ``codec``, ``frames``, ``repeated``, ``dropped``, …);
+        never a key or passphrase."""
     def add_layer(self, layer: _Layer) -> _Layer:
         """Adds a layer to the live scene; returns it with its ``bounds``."""
     def update_layer(
