@@ -535,3 +535,153 @@ fn an_rtmp_pull_input_plays_from_nginx() {
     let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
     check_counting(&frames, 120);
 }
+
+/// A publisher whose clock runs fast: `ffmpeg -readrate` sends `rate` seconds of media per
+/// second. The input's clock follows it (drift reported), the arrival-to-output latency stays
+/// near the buffer instead of growing, and the sound stays with the picture.
+fn drift_run(rate: f64, secs: u64) {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = clip(d, "cam.mp4", secs as f64 * rate + 5.0, 1);
+    let out = d.join("out.flv");
+    let (stream, _listener, addr) = start(d, rtmp_inputs(), 1.0, out.to_str().unwrap(), secs);
+    let h = stream.handle();
+    let mut ff = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-nostdin",
+            "-readrate",
+            &rate.to_string(),
+            "-i",
+        ])
+        .arg(&src)
+        .args(["-c", "copy", "-f", "flv"])
+        .arg(format!("rtmp://{addr}/live/{KEY}"))
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(wait_state(&h, InputState::Live, Duration::from_secs(5)));
+    let mut worst_latency: f64 = 0.0;
+    let mut last = None;
+    let settle = Instant::now() + Duration::from_secs(10);
+    while !h.is_stopped() {
+        std::thread::sleep(Duration::from_millis(500));
+        if let Some(i) = h.inputs().into_iter().next()
+            && Instant::now() > settle
+            && i.state == InputState::Live
+        {
+            worst_latency = worst_latency.max(i.latency_ms);
+            last = Some(i);
+        }
+    }
+    let status = stream.wait().unwrap();
+    let _ = ff.kill();
+    let _ = ff.wait();
+    let i = last.expect("an input status after settling");
+    eprintln!(
+        "{:.1} % fast for {secs} s: drift {} ppm, worst latency {worst_latency:.0} ms, A/V {:.1} ms, {} repeated, {} dropped",
+        (rate - 1.0) * 100.0,
+        i.drift_ppm,
+        i.av_offset_ms,
+        i.repeated,
+        i.dropped
+    );
+    assert_eq!(status.frames_dropped, 0);
+    let want_ppm = (rate - 1.0) * 1e6;
+    assert!(
+        (i.drift_ppm - want_ppm).abs() < want_ppm * 0.5,
+        "drift {} ppm, the publisher runs {want_ppm} ppm fast",
+        i.drift_ppm
+    );
+    // The buffer (200 ms) plus decoding and two frames, never the drift piling up.
+    assert!(
+        worst_latency < 200.0 + 2.0 * 33.4 + 60.0,
+        "latency grew to {worst_latency:.0} ms"
+    );
+    assert!(
+        i.av_offset_ms.abs() <= 2.0 * 33.4,
+        "A/V {} ms",
+        i.av_offset_ms
+    );
+    // Sound with the picture at the end too: beeps on the pictures of whole seconds.
+    let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
+    let onsets = beep_onsets(&sound(&out));
+    let late: Vec<&f64> = onsets.iter().filter(|t| **t > secs as f64 - 10.0).collect();
+    assert!(late.len() >= 5, "{onsets:?}");
+    for t in late {
+        let (_, n) = frames
+            .iter()
+            .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+            .unwrap();
+        let off = (*n as i64 - 1 + 15).rem_euclid(30) - 15;
+        assert!(
+            off.abs() <= 2,
+            "a beep at {t:.3} s shows clip frame {} ({off} frames off)",
+            n - 1
+        );
+    }
+}
+
+#[test]
+fn a_publisher_running_fast_is_followed_without_the_buffer_growing() {
+    // 0.3 % fast for 40 s here; `INPUT_DRIFT_SECS=600 INPUT_DRIFT_RATE=1.001` runs the issue's
+    // 0.1 % for 10 minutes.
+    let secs = std::env::var("INPUT_DRIFT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let rate = std::env::var("INPUT_DRIFT_RATE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.003);
+    drift_run(rate, secs);
+}
+
+#[test]
+fn an_rtmps_publisher_is_taken_with_a_certificate() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let certs = support::make_test_certs(d);
+    let src = clip(d, "cam.mp4", 8.0, 1);
+    let out = d.join("out.flv");
+    let s = scene(d, rtmp_inputs(), 1.0);
+    let hub = InputHub::new();
+    let mut o = ingest_opts();
+    o.tls = Some((certs.leaf.clone(), certs.key.clone()));
+    let listener = IngestServer::start(o, hub.clone()).unwrap();
+    let addr = listener.local_addr();
+    let mut opts = LiveOptions::default();
+    opts.outputs = vec![out.to_str().unwrap().parse().unwrap()];
+    opts.duration = Some(Duration::from_secs(6));
+    opts.inputs = Some(hub);
+    let stream = LiveStream::start(s, AssetResolver::new(d), opts).unwrap();
+    let h = stream.handle();
+    // Plain RTMP to a TLS listener: refused (the TLS handshake fails), nothing goes live.
+    let plain = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(&src)
+        .args(["-t", "1", "-c", "copy", "-f", "flv"])
+        .arg(format!("rtmp://{addr}/live/{KEY}"))
+        .output()
+        .unwrap();
+    assert!(!plain.status.success(), "plain RTMP to an RTMPS listener");
+    let mut ff = publish(
+        &src,
+        &format!("rtmps://127.0.0.1:{}/live/{KEY}", addr.port()),
+        "flv",
+    );
+    assert!(
+        wait_state(&h, InputState::Live, Duration::from_secs(5)),
+        "{:?}",
+        h.inputs()
+    );
+    let status = stream.wait().unwrap();
+    let _ = ff.kill();
+    let _ = ff.wait();
+    assert_eq!(status.frames_dropped, 0);
+    let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
+    check_counting(&frames, 60);
+}

@@ -40,7 +40,7 @@ fn every_error_is_reported_not_just_the_first() {
             "fps: must be between 1 and 120, got 500",
             "background: invalid colour `#12`: expected #rgb, #rgba, #rrggbb or #rrggbbaa with hex digits",
             "colour: unknown field",
-            "layers[0].type: must be one of rect, ellipse, image, text, audio, video, got \"circle\"",
+            "layers[0].type: must be one of rect, ellipse, image, text, audio, video, input, got \"circle\"",
             "layers[1].x: must be a number, got a string",
             "layers[1].text: is required",
         ]
@@ -148,7 +148,7 @@ fn schema_comes_from_the_same_tables() {
     let layer_kinds = schema["properties"]["layers"]["items"]["oneOf"]
         .as_array()
         .unwrap();
-    assert_eq!(layer_kinds.len(), 6);
+    assert_eq!(layer_kinds.len(), 7);
     let text = layer_kinds
         .iter()
         .find(|k| k["title"] == "text layer")

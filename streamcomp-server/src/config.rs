@@ -74,6 +74,8 @@ pub(crate) struct Config {
     pub rtmp_ingest_port: Option<u16>,
     /// `RTMP_INGEST_ADDR`: the address the listener binds. Default: 0.0.0.0.
     pub rtmp_ingest_addr: std::net::IpAddr,
+    /// `RTMP_INGEST_CERT` and `RTMP_INGEST_KEY`: PEM files; the listener then speaks RTMPS.
+    pub rtmp_ingest_tls: Option<(PathBuf, PathBuf)>,
     /// `RESUME`: go live again at start-up when the stored state says the stream was live.
     /// Default: false (the panel and status show that it was live).
     pub resume: bool,
@@ -257,14 +259,29 @@ impl Config {
                 )
             })?,
         };
-        for k in ["RTMP_INGEST_CERT", "RTMP_INGEST_KEY"] {
-            if let Some(v) = var(k) {
-                return Err(bad(
-                    k,
-                    &v,
-                    "RTMPS ingest is not built yet: terminate TLS in front of RTMP_INGEST_PORT (nginx stream, stunnel) and unset it",
-                ));
+        let rtmp_ingest_tls = match (var("RTMP_INGEST_CERT"), var("RTMP_INGEST_KEY")) {
+            (None, None) => None,
+            (Some(c), Some(k)) => {
+                for (name, v) in [("RTMP_INGEST_CERT", &c), ("RTMP_INGEST_KEY", &k)] {
+                    if !std::path::Path::new(v.trim()).is_file() {
+                        return Err(bad(name, v, "no such file"));
+                    }
+                }
+                Some((PathBuf::from(c.trim()), PathBuf::from(k.trim())))
             }
+            (Some(_), None) => {
+                return Err(
+                    "RTMP_INGEST_CERT is set but RTMP_INGEST_KEY is not: RTMPS needs both".into(),
+                );
+            }
+            (None, Some(_)) => {
+                return Err(
+                    "RTMP_INGEST_KEY is set but RTMP_INGEST_CERT is not: RTMPS needs both".into(),
+                );
+            }
+        };
+        if rtmp_ingest_tls.is_some() && rtmp_ingest_port.is_none() {
+            return Err("RTMP_INGEST_CERT and RTMP_INGEST_KEY need RTMP_INGEST_PORT".into());
         }
         let codec = choice(&var, "STREAM_CODEC", "h264", &["h264", "av1", "vp8", "vp9"])?;
         let ffmpeg_preset = choice(&var, "FFMPEG_PRESET", "medium", &FFMPEG_PRESETS)?;
@@ -341,6 +358,7 @@ impl Config {
             resume: boolean(&var, "RESUME", false)?,
             rtmp_ingest_port,
             rtmp_ingest_addr,
+            rtmp_ingest_tls,
         })
     }
 }

@@ -110,9 +110,12 @@ impl AppState {
         let ingest = match config.rtmp_ingest_port {
             Some(port) => {
                 let addr = std::net::SocketAddr::new(config.rtmp_ingest_addr, port);
-                let server = IngestServer::start(IngestOptions::new(addr), inputs.clone())
+                let mut opts = IngestOptions::new(addr);
+                opts.tls = config.rtmp_ingest_tls.clone();
+                let scheme = if opts.tls.is_some() { "rtmps" } else { "rtmp" };
+                let server = IngestServer::start(opts, inputs.clone())
                     .map_err(|e| format!("RTMP_INGEST_PORT: {e}"))?;
-                tracing::info!(%addr, "RTMP listener for live inputs: rtmp://{addr}/live/KEY");
+                tracing::info!(%addr, "RTMP listener for live inputs: {scheme}://{addr}/live/KEY");
                 Some(server)
             }
             None => None,

@@ -33,6 +33,12 @@ pub(crate) struct Args {
     /// `key`; a wrong key is refused.
     #[arg(long, value_name = "ADDR:PORT")]
     ingest: Option<std::net::SocketAddr>,
+    /// RTMPS for --ingest: the certificate chain (PEM); publishers then use rtmps://.
+    #[arg(long, value_name = "FILE", requires = "ingest_key")]
+    ingest_cert: Option<PathBuf>,
+    /// RTMPS for --ingest: the private key (PEM) of --ingest-cert.
+    #[arg(long, value_name = "FILE", requires = "ingest_cert")]
+    ingest_key: Option<PathBuf>,
     #[command(flatten)]
     enc: super::EncodeArgs,
 }
@@ -51,7 +57,16 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
     }
     opts.rtmp.ca_file = a.ca_file;
-    opts.ingest = a.ingest.map(streamcomp_core::input::IngestOptions::new);
+    if a.ingest_cert.is_some() && a.ingest.is_none() {
+        anyhow::bail!("--ingest-cert and --ingest-key need --ingest ADDR:PORT");
+    }
+    let tls = a.ingest_cert.clone().zip(a.ingest_key.clone());
+    let scheme = if tls.is_some() { "rtmps" } else { "rtmp" };
+    opts.ingest = a.ingest.map(|addr| {
+        let mut o = streamcomp_core::input::IngestOptions::new(addr);
+        o.tls = tls.clone();
+        o
+    });
     let has_rtmp_inputs = scene
         .inputs
         .values()
@@ -78,7 +93,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(addr) = a.ingest {
         for (name, input) in &handle.scene().inputs {
             if let streamcomp_core::scene::InputKind::Rtmp { .. } = input.kind {
-                eprintln!("input `{name}`: publish to rtmp://{addr}/live/<its key>");
+                eprintln!("input `{name}`: publish to {scheme}://{addr}/live/<its key>");
             }
         }
     }
@@ -131,8 +146,38 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
         }
     });
+    // Read before the stream ends (its inputs stop with it).
+    let inputs_handle = handle.clone();
+    let last_inputs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keeper = {
+        let last = std::sync::Arc::clone(&last_inputs);
+        std::thread::spawn(move || {
+            while !inputs_handle.is_stopped() {
+                let now = inputs_handle.inputs();
+                if !now.is_empty() {
+                    *last.lock().unwrap_or_else(|e| e.into_inner()) = now;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        })
+    };
     let status = stream.wait()?;
     let _ = printer.join();
+    let _ = keeper.join();
+    for i in last_inputs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        eprintln!(
+            "input `{}` ({}): {} pictures, {} repeated, {} dropped, {} decode errors; latency {:.0} ms, A/V {:.1} ms, drift {} ppm",
+            i.name,
+            i.state.as_str(),
+            i.frames,
+            i.repeated,
+            i.dropped,
+            i.decode_errors,
+            i.latency_ms,
+            i.av_offset_ms,
+            i.drift_ppm
+        );
+    }
     eprintln!(
         "stopped after {:.1} s: {} frames rendered, {} encoded, {} dropped; {}",
         status.uptime.as_secs_f64(),

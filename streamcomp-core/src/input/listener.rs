@@ -14,12 +14,14 @@
 //! messages ends the connection.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 use super::feed::Tag;
 use super::hub::{InputHub, Publisher, Refusal};
@@ -41,6 +43,9 @@ pub struct IngestOptions {
     pub handshake_timeout: Duration,
     /// A publisher that sends nothing for this long is dropped. Default: 10 s.
     pub idle_timeout: Duration,
+    /// RTMPS: the certificate chain and private key files (PEM) to serve TLS with; publishers
+    /// then use `rtmps://HOST:PORT/APP/KEY`. Default: none (plain RTMP).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl IngestOptions {
@@ -51,6 +56,7 @@ impl IngestOptions {
             max_connections: 64,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -90,6 +96,10 @@ impl IngestServer {
             addr: bind_addr,
             source,
         };
+        let tls = match &opts.tls {
+            Some((cert, key)) => Some(tls_config(cert, key).map_err(err)?),
+            None => None,
+        };
         let std_listener = std::net::TcpListener::bind(opts.addr).map_err(err)?;
         std_listener.set_nonblocking(true).map_err(err)?;
         let addr = std_listener.local_addr().map_err(err)?;
@@ -111,7 +121,7 @@ impl IngestServer {
                         }
                     };
                     tokio::select! {
-                        _ = accept_loop(listener, hub, opts) => {}
+                        _ = accept_loop(listener, hub, opts, tls) => {}
                         _ = rx => {}
                     }
                 });
@@ -142,7 +152,43 @@ impl Drop for IngestServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, hub: InputHub, opts: IngestOptions) {
+/// The TLS configuration of an RTMPS listener from PEM files (ring, TLS 1.2 and 1.3).
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, std::io::Error> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &std::path::Path, e: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what} {}: {e}", path.display()),
+        )
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad("certificate", cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("certificate", cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("certificate", cert, "holds no certificate".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("key", key, e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("certificate", cert, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("certificate", cert, e.to_string()))?;
+    Ok(Arc::new(config))
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    hub: InputHub,
+    opts: IngestOptions,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     loop {
         let (sock, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -161,9 +207,21 @@ async fn accept_loop(listener: TcpListener, hub: InputHub, opts: IngestOptions) 
             continue;
         }
         counters.open.fetch_add(1, Ordering::Relaxed);
-        let (hub, opts) = (hub.clone(), opts.clone());
+        let (hub, opts, tls) = (hub.clone(), opts.clone(), tls.clone());
         tokio::spawn(async move {
-            let r = serve(sock, peer, &hub, &opts).await;
+            let _ = sock.set_nodelay(true);
+            let r = match tls {
+                None => serve(sock, peer, &hub, &opts).await,
+                Some(cfg) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+                    match tokio::time::timeout(opts.handshake_timeout, acceptor.accept(sock)).await
+                    {
+                        Ok(Ok(tls)) => serve(tls, peer, &hub, &opts).await,
+                        Ok(Err(e)) => Err(format!("TLS: {e}")),
+                        Err(_) => Err("no TLS handshake in time".into()),
+                    }
+                }
+            };
             let counters = hub.listener();
             counters.open.fetch_sub(1, Ordering::Relaxed);
             if let Err(e) = r {
@@ -174,7 +232,7 @@ async fn accept_loop(listener: TcpListener, hub: InputHub, opts: IngestOptions) 
     }
 }
 
-async fn write(sock: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
+async fn write<S: AsyncWrite + Unpin>(sock: &mut S, bytes: &[u8]) -> Result<(), String> {
     if bytes.is_empty() {
         return Ok(());
     }
@@ -185,13 +243,12 @@ async fn write(sock: &mut TcpStream, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-async fn serve(
-    mut sock: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut sock: S,
     peer: SocketAddr,
     hub: &InputHub,
     opts: &IngestOptions,
 ) -> Result<(), String> {
-    let _ = sock.set_nodelay(true);
     let deadline = tokio::time::Instant::now() + opts.handshake_timeout;
     let mut buf = vec![0u8; 64 << 10];
     let mut received = 0usize;
