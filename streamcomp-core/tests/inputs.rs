@@ -563,7 +563,8 @@ fn drift_run(rate: f64, secs: u64) {
         .spawn()
         .unwrap();
     assert!(wait_state(&h, InputState::Live, Duration::from_secs(5)));
-    let mut worst_latency: f64 = 0.0;
+    let mut latencies = Vec::new();
+    let mut drifts = Vec::new();
     let mut last = None;
     let settle = Instant::now() + Duration::from_secs(10);
     while !h.is_stopped() {
@@ -572,7 +573,8 @@ fn drift_run(rate: f64, secs: u64) {
             && Instant::now() > settle
             && i.state == InputState::Live
         {
-            worst_latency = worst_latency.max(i.latency_ms);
+            latencies.push(i.latency_ms);
+            drifts.push(i.drift_ppm);
             last = Some(i);
         }
     }
@@ -580,10 +582,14 @@ fn drift_run(rate: f64, secs: u64) {
     let _ = ff.kill();
     let _ = ff.wait();
     let i = last.expect("an input status after settling");
+    let n = latencies.len().max(1) as f64;
+    let drift = drifts.iter().sum::<f64>() / n;
+    let (lo, hi) = latencies
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), l| (lo.min(*l), hi.max(*l)));
     eprintln!(
-        "{:.1} % fast for {secs} s: drift {} ppm, worst latency {worst_latency:.0} ms, A/V {:.1} ms, {} repeated, {} dropped",
+        "{:.1} % fast for {secs} s: drift {drift:.0} ppm on average, latency {lo:.0} to {hi:.0} ms, A/V {:.1} ms, {} repeated, {} dropped",
         (rate - 1.0) * 100.0,
-        i.drift_ppm,
         i.av_offset_ms,
         i.repeated,
         i.dropped
@@ -591,14 +597,14 @@ fn drift_run(rate: f64, secs: u64) {
     assert_eq!(status.frames_dropped, 0);
     let want_ppm = (rate - 1.0) * 1e6;
     assert!(
-        (i.drift_ppm - want_ppm).abs() < want_ppm * 0.5,
-        "drift {} ppm, the publisher runs {want_ppm} ppm fast",
-        i.drift_ppm
+        (drift - want_ppm).abs() < want_ppm * 0.3,
+        "drift {drift:.0} ppm on average, the publisher runs {want_ppm} ppm fast"
     );
-    // The buffer (200 ms) plus decoding and two frames, never the drift piling up.
+    // The buffer does not grow with the drift (which would add `want_ppm` µs a second: 120 ms
+    // over 40 s at 0.3 %): the latency stays within two frames.
     assert!(
-        worst_latency < 200.0 + 2.0 * 33.4 + 60.0,
-        "latency grew to {worst_latency:.0} ms"
+        hi - lo < 2.0 * 33.4,
+        "latency went from {lo:.0} to {hi:.0} ms: {latencies:?}"
     );
     assert!(
         i.av_offset_ms.abs() <= 2.0 * 33.4,

@@ -20,12 +20,20 @@ pub(crate) const DISCONTINUITY: Nanos = 1_000_000_000;
 const WINDOW: Nanos = 2_000_000_000;
 /// The fastest the offset may move: 0.5 % of elapsed time (5 ms per second).
 pub(crate) const MAX_SLEW: f64 = 0.005;
+/// For this long after anchoring, an offset found to be more than [`STEP`] too late is taken
+/// at once: senders often deliver their first packets late (start-up), and slewing that away
+/// would take a minute.
+const STARTUP: Nanos = 6_000_000_000;
+/// See [`STARTUP`].
+const STEP: Nanos = 20_000_000;
 
 /// An input's mapping from stream time to its own time.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct InputClock {
     /// The offset's value at `base_w`, and its slope since then.
     anchor: Option<Segment>,
+    /// Stream time of the last anchoring.
+    anchored_at: Nanos,
     /// Smallest offset seen in the current window, and where that window started.
     cur_min: Option<Nanos>,
     cur_start: Nanos,
@@ -72,12 +80,21 @@ impl InputClock {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => a.or(b).unwrap_or(o),
             };
-            let slope =
-                (best.saturating_sub(now) as f64 / WINDOW as f64).clamp(-MAX_SLEW, MAX_SLEW);
-            self.anchor = Some(Segment {
-                base_w: arrival,
-                base_offset: now,
-                slope,
+            let early = arrival.saturating_sub(self.anchored_at) < STARTUP;
+            self.anchor = Some(if early && best < now.saturating_sub(STEP) {
+                Segment {
+                    base_w: arrival,
+                    base_offset: best,
+                    slope: 0.0,
+                }
+            } else {
+                let slope =
+                    (best.saturating_sub(now) as f64 / WINDOW as f64).clamp(-MAX_SLEW, MAX_SLEW);
+                Segment {
+                    base_w: arrival,
+                    base_offset: now,
+                    slope,
+                }
             });
             self.prev_min = self.cur_min.take();
             self.cur_start = arrival;
@@ -94,6 +111,7 @@ impl InputClock {
         self.cur_min = Some(offset);
         self.prev_min = None;
         self.cur_start = w;
+        self.anchored_at = w;
         self.anchors += 1;
     }
 
@@ -174,6 +192,24 @@ mod tests {
         }
         assert!(worst < 2 * frame, "lag grew to {} ms", worst / MS);
         assert!((c.rate() - 1.001).abs() < 0.0005, "rate {}", c.rate());
+    }
+
+    #[test]
+    fn late_first_packets_are_caught_up_at_once() {
+        // The first second of packets arrives 150 ms late (a sender starting up), then on time.
+        let mut c = InputClock::default();
+        for i in 0..300i64 {
+            let dts = i * 33 * MS;
+            let late = if i < 30 { 150 * MS } else { 0 };
+            c.observe(1_000 * MS + dts + late, dts);
+        }
+        let w = 1_000 * MS + 299 * 33 * MS;
+        let shown = c.input_time(w, 0).unwrap();
+        assert!(
+            (299 * 33 * MS - shown).abs() < 5 * MS,
+            "lag {} ms",
+            (299 * 33 * MS - shown) / MS
+        );
     }
 
     #[test]
