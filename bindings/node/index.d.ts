@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events'
 import type { Scene } from './native'
 import type {
+  InputSpec,
   InputStatus,
   LayerPatch,
   LiveLayer,
@@ -85,6 +86,10 @@ export declare class Stream extends EventEmitter {
   status(): StreamStatus
   /** Every live input of the scene with its status. */
   inputs(): InputStatus[]
+  /** Adds live input `name` or replaces it (as in the scene's `inputs`); returns its status. */
+  setInput(name: string, input: InputSpec): InputStatus
+  /** Removes live input `name` (refused while a layer shows it). */
+  removeInput(name: string): void
   /** Whether the stream has ended (its duration, `stop()` or an error). */
   readonly stopped: boolean
   /** Resolves to the final status once the stream has ended by itself (or been stopped). */

@@ -163,6 +163,16 @@ class Stream extends EventEmitter {
     return this._native.inputs();
   }
 
+  /** Adds live input `name` or replaces it (as in the scene's `inputs`); returns its status. */
+  setInput(name, input) {
+    return this._native.setInput(name, input);
+  }
+
+  /** Removes live input `name` (refused while a layer shows it). */
+  removeInput(name) {
+    this._native.removeInput(name);
+  }
+
   /** Whether the stream has ended (duration, `stop()` or an error). */
   get stopped() {
     return this._native.stopped;

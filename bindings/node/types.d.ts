@@ -258,6 +258,21 @@ export interface LiveOptions extends EncodingOptions {
   ingest?: string
 }
 
+/** A live input of a scene (SPEC §9), as in the scene's `inputs`. */
+export type InputSpec = { buffer_ms?: number } & (
+  | { type: 'rtmp'; key: string }
+  | {
+      type: 'srt'
+      port: number
+      mode?: 'listener' | 'caller'
+      host?: string
+      latency_ms?: number
+      passphrase?: string
+      streamid?: string
+    }
+  | { type: 'rtmp_pull'; url: string }
+)
+
 /** A live input's status (never its key or passphrase). */
 export interface InputStatus {
   name: string

@@ -18,7 +18,8 @@ use streamcomp_core::input::{IngestOptions, IngestServer, InputHub, InputState};
 use streamcomp_core::live::{Event, LiveHandle, LiveOptions, LiveStream};
 use streamcomp_core::{AssetResolver, LoadOptions, Scene};
 use support::{
-    H264_HIGH, Nginx, barcode_clip, barcode_rgb, decode_frames, free_port, require_tools,
+    H264_HIGH, Nginx, barcode_clip, barcode_rgb, beep_onsets, decode_frames, free_port,
+    require_tools, sound,
 };
 
 const W: u32 = 320;
@@ -65,9 +66,23 @@ fn start(
     out: &str,
     secs: u64,
 ) -> (LiveStream, IngestServer, SocketAddr) {
+    start_with_tls(d, inputs, hold, out, secs, None)
+}
+
+/// [`start`] with an RTMPS listener when `tls` (certificate and key files) is given.
+fn start_with_tls(
+    d: &Path,
+    inputs: Value,
+    hold: f64,
+    out: &str,
+    secs: u64,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> (LiveStream, IngestServer, SocketAddr) {
     let s = scene(d, inputs, hold);
     let hub = InputHub::new();
-    let listener = IngestServer::start(ingest_opts(), hub.clone()).unwrap();
+    let mut o = ingest_opts();
+    o.tls = tls;
+    let listener = IngestServer::start(o, hub.clone()).unwrap();
     let addr = listener.local_addr();
     let mut opts = LiveOptions::default();
     opts.outputs = vec![out.parse().unwrap()];
@@ -95,39 +110,6 @@ fn wait_state(h: &LiveHandle, state: InputState, within: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
-}
-
-/// The 48 kHz samples of `file`'s sound (left channel).
-fn sound(file: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args([
-            "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-",
-        ])
-        .output()
-        .unwrap();
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
-/// Seconds at which a beep starts (after at least half a second of quiet).
-fn beep_onsets(samples: &[f32]) -> Vec<f64> {
-    let mut onsets = Vec::new();
-    let mut quiet = 24_000usize;
-    for (i, s) in samples.iter().enumerate() {
-        if s.abs() > 0.05 {
-            if quiet >= 24_000 {
-                onsets.push(i as f64 / 48_000.0);
-            }
-            quiet = 0;
-        } else {
-            quiet += 1;
-        }
-    }
-    onsets
 }
 
 /// Checks that the frames showing the input count up, repeat and skip rarely, and returns them.
@@ -458,6 +440,21 @@ fn wrong_keys_a_second_publisher_and_200_hostile_connections_leave_the_input_alo
         input.frames
     );
     drop(held);
+    // Inputs added and removed while live leave the live one alone (the output's frames are
+    // checked below: no repeats or skips beyond a few).
+    let added = h
+        .set_input("cam2", &json!({"type": "rtmp", "key": "second-key"}))
+        .unwrap();
+    assert_eq!(added.state, InputState::Waiting);
+    assert_eq!(h.inputs().len(), 2);
+    std::thread::sleep(Duration::from_millis(500));
+    h.remove_input("cam2").unwrap();
+    assert!(
+        h.remove_input("cam1").is_err(),
+        "an input shown by a layer is kept"
+    );
+    assert_eq!(h.inputs().len(), 1);
+    assert_eq!(h.inputs()[0].state, InputState::Live);
     let (accepted, _, refused) = h.input_hub().listener_counts();
     eprintln!("listener: {accepted} connections, {refused} refused or cut off");
     assert!(refused >= 130, "{refused} refused");
@@ -653,17 +650,14 @@ fn an_rtmps_publisher_is_taken_with_a_certificate() {
     let certs = support::make_test_certs(d);
     let src = clip(d, "cam.mp4", 8.0, 1);
     let out = d.join("out.flv");
-    let s = scene(d, rtmp_inputs(), 1.0);
-    let hub = InputHub::new();
-    let mut o = ingest_opts();
-    o.tls = Some((certs.leaf.clone(), certs.key.clone()));
-    let listener = IngestServer::start(o, hub.clone()).unwrap();
-    let addr = listener.local_addr();
-    let mut opts = LiveOptions::default();
-    opts.outputs = vec![out.to_str().unwrap().parse().unwrap()];
-    opts.duration = Some(Duration::from_secs(6));
-    opts.inputs = Some(hub);
-    let stream = LiveStream::start(s, AssetResolver::new(d), opts).unwrap();
+    let (stream, _listener, addr) = start_with_tls(
+        d,
+        rtmp_inputs(),
+        1.0,
+        out.to_str().unwrap(),
+        6,
+        Some((certs.leaf.clone(), certs.key.clone())),
+    );
     let h = stream.handle();
     // Plain RTMP to a TLS listener: refused (the TLS handshake fails), nothing goes live.
     let plain = Command::new("ffmpeg")

@@ -19,7 +19,8 @@ use streamcomp_core::{
     render_to_file,
 };
 use support::{
-    H264_HIGH, Nginx, barcode_clip, barcode_rgb, decode_frames, free_port, require_tools,
+    H264_HIGH, Nginx, barcode_clip, barcode_rgb, beep_onsets, decode_frames, free_port,
+    require_tools, sound,
 };
 
 const W: u32 = 320;
@@ -212,39 +213,6 @@ fn in_out_points_and_a_playlist_switch_on_the_exact_frame() {
     let got = rendered_numbers(&s, d, 100);
     let want: Vec<u32> = [0; 30].into_iter().chain(0..60).chain([0; 10]).collect();
     assert_eq!(got, want, "start and hide");
-}
-
-/// The 48 kHz samples of `file`'s sound (left channel).
-fn sound(file: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args([
-            "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-",
-        ])
-        .output()
-        .unwrap();
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
-/// Seconds at which a beep starts (after at least half a second of quiet).
-fn beep_onsets(samples: &[f32]) -> Vec<f64> {
-    let mut onsets = Vec::new();
-    let mut quiet = 24_000usize;
-    for (i, s) in samples.iter().enumerate() {
-        if s.abs() > 0.05 {
-            if quiet >= 24_000 {
-                onsets.push(i as f64 / 48_000.0);
-            }
-            quiet = 0;
-        } else {
-            quiet += 1;
-        }
-    }
-    onsets
 }
 
 #[test]

@@ -190,6 +190,25 @@ impl NativeStream {
         self.apply(change).map(|_| ())
     }
 
+    /// Adds live input `name` or replaces it (`input` as in the scene's `inputs`); returns
+    /// its status.
+    #[napi(
+        ts_args_type = "name: string, input: InputSpec",
+        ts_return_type = "InputStatus"
+    )]
+    pub fn set_input(&self, name: String, input: Value) -> Result<Value> {
+        self.handle
+            .set_input(&name, &input)
+            .map(|s| s.to_value())
+            .map_err(error::core)
+    }
+
+    /// Removes live input `name` (refused while a layer shows it).
+    #[napi]
+    pub fn remove_input(&self, name: String) -> Result<()> {
+        self.handle.remove_input(&name).map_err(error::core)
+    }
+
     /// Every layer in stacking order, with its `bounds` now.
     #[napi(ts_return_type = "LiveLayer[]")]
     pub fn layers(&self) -> Result<Vec<Value>> {

@@ -179,4 +179,9 @@ test('a live input published by ffmpeg to the stream listener: inputs() and inpu
   await sleep(200);
   assert.ok(events.some((e) => e.state === 'input' && e.input === 'cam1' && e.input_state === 'live'),
     JSON.stringify(events));
+  const added = stream.setInput('cam2', { type: 'rtmp', key: 'other-key' });
+  assert.equal(added.state, 'waiting');
+  assert.throws(() => stream.removeInput('cam1'), /shown by layer/);
+  stream.removeInput('cam2');
+  assert.deepEqual(stream.inputs().map((i) => i.name), ['cam1']);
 });

@@ -421,6 +421,26 @@ impl Stream {
         self.apply(py, change).map(|_| ())
     }
 
+    /// Adds live input `name` to the running scene or replaces it (`doc` as in the scene's
+    /// `inputs`, e.g. `{"type": "rtmp", "key": "cam2"}`); returns its status.
+    fn set_input<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        doc: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let v = to_json(doc, "")?;
+        let h = self.running()?;
+        let status = py.detach(|| h.set_input(name, &v)).py_err()?;
+        to_py(py, &status.to_value())
+    }
+
+    /// Removes live input `name` (refused while a layer shows it).
+    fn remove_input(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let h = self.running()?;
+        py.detach(|| h.remove_input(name)).py_err()
+    }
+
     /// Every layer of the live scene, bottom to top, each with its `bounds` now.
     fn layers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let handle = self.state().handle.clone().ok_or_else(not_started)?;

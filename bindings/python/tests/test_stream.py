@@ -256,6 +256,13 @@ def test_a_live_input_published_by_ffmpeg(tmp_path):
                 events.append(e)
             assert any(e["state"] == "input" and e["input"] == "cam1" and e["input_state"] == "live"
                        for e in events), events
+            added = stream.set_input("cam2", {"type": "srt", "port": free_port(), "mode": "caller",
+                                              "host": "127.0.0.1"})
+            assert added["type"] == "srt" and added["name"] == "cam2"
+            with pytest.raises(streamcomp.SceneError, match="shown by layer"):
+                stream.remove_input("cam1")
+            stream.remove_input("cam2")
+            assert [i["name"] for i in stream.inputs()] == ["cam1"]
         finally:
             publisher.kill()
             publisher.wait()

@@ -11,7 +11,7 @@ use tiny_skia::{Color, Pixmap};
 use super::image::image_raster;
 use super::kind::{Ctx, Rasterise};
 use super::raster::Raster;
-use super::video::{VideoTarget, video_box, video_raster};
+use super::video::{VideoTarget, raster_for, video_box};
 use crate::error::RenderError;
 use crate::media::nanos_from_secs;
 use crate::scene::{Fallback, InputProps};
@@ -48,21 +48,7 @@ impl Rasterise for InputProps {
             if let Some(frame) = shown.frame
                 && shown.starved <= hold
             {
-                let mut slot = frame.raster.lock().unwrap_or_else(|e| e.into_inner());
-                let raster = match &*slot {
-                    Some((t, r)) if *t == target => Arc::clone(r),
-                    _ => {
-                        let r = Arc::new(video_raster(
-                            &frame.picture,
-                            frame.color,
-                            &target,
-                            &mut cx.videos.scaler,
-                        ));
-                        *slot = Some((target, Arc::clone(&r)));
-                        cx.stats.rasterized += 1;
-                        r
-                    }
-                };
+                let raster = raster_for(&frame.raster, &frame.picture, frame.color, target, cx);
                 let mut h = DefaultHasher::new();
                 ("input", id, &self.input, frame.seq, target).hash(&mut h);
                 return Ok((h.finish(), raster));

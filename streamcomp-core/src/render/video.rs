@@ -122,6 +122,27 @@ pub(crate) fn video_raster(
     }
 }
 
+/// A decoded picture's raster for `target`: the one its decode thread drew when it drew for
+/// this target, else drawn now (and kept in `slot` for the next layer or frame asking).
+pub(super) fn raster_for(
+    slot: &std::sync::Mutex<Option<(VideoTarget, Arc<Raster>)>>,
+    picture: &YuvFrame,
+    color: YuvColor,
+    target: VideoTarget,
+    cx: &mut Ctx<'_>,
+) -> Arc<Raster> {
+    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+    match &*slot {
+        Some((t, r)) if *t == target => Arc::clone(r),
+        _ => {
+            let r = Arc::new(video_raster(picture, color, &target, &mut cx.videos.scaler));
+            *slot = Some((target, Arc::clone(&r)));
+            cx.stats.rasterized += 1;
+            r
+        }
+    }
+}
+
 /// The box of a video layer: the given size, else the crop's or the first file's picture
 /// size (keeping its aspect ratio when one side is given).
 pub(crate) fn video_box(
@@ -181,21 +202,7 @@ impl Rasterise for VideoProps {
         let Some(frame) = cx.videos.picture(id, p, target, self.decoder, &limits) else {
             return Ok(empty(target));
         };
-        let mut slot = frame.raster.lock().unwrap_or_else(|e| e.into_inner());
-        let raster = match &*slot {
-            Some((t, r)) if *t == target => Arc::clone(r),
-            _ => {
-                let r = Arc::new(video_raster(
-                    &frame.picture,
-                    frame.color,
-                    &target,
-                    &mut cx.videos.scaler,
-                ));
-                *slot = Some((target, Arc::clone(&r)));
-                cx.stats.rasterized += 1;
-                r
-            }
-        };
+        let raster = raster_for(&frame.raster, &frame.picture, frame.color, target, cx);
         let mut h = DefaultHasher::new();
         ("video", id, frame.generation, frame.program, target).hash(&mut h);
         Ok((h.finish(), raster))

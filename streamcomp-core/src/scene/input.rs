@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::fields::{Def, Field, Ty, f, num, req};
 use super::layer::{Doc, Fit};
 use super::validate::{Issues, join_path};
-use super::video::CROP;
+use super::video::{CROP, CROP_FIELD, FIT_FIELD, MUTED_FIELD, VOLUME_FIELD};
 use super::{CropRect, fields};
 
 /// The most inputs a scene may name.
@@ -23,7 +23,6 @@ pub const MAX_BUFFER_MS: u32 = 10_000;
 
 const TYPES: &[&str] = &["rtmp", "srt", "rtmp_pull"];
 const SRT_MODES: &[&str] = &["listener", "caller"];
-const FITS: &[&str] = &["fill", "contain", "cover", "none"];
 
 /// Every input field, of every type (each type's own are checked by [`check_input`]).
 pub(crate) const INPUT: &[Field] = &[
@@ -97,30 +96,10 @@ pub(crate) const FIELDS: &[Field] = &[
         Ty::Id,
         "The name of the scene input to show (a key of the scene's `inputs`).",
     ),
-    f(
-        "crop",
-        Ty::Object(CROP),
-        None,
-        "{x, y, width, height} in source pixels, cut before fitting.",
-    ),
-    f(
-        "fit",
-        Ty::Enum(FITS),
-        Some(Def::Str("fill")),
-        "fill (stretch), contain, cover or none.",
-    ),
-    f(
-        "volume",
-        num(0.0, 2.0),
-        Some(Def::Num(1.0)),
-        "Gain of the input's sound, 0 to 2.",
-    ),
-    f(
-        "muted",
-        Ty::Bool,
-        Some(Def::Bool(false)),
-        "Leave the input's sound out of the mix.",
-    ),
+    CROP_FIELD,
+    FIT_FIELD,
+    VOLUME_FIELD,
+    MUTED_FIELD,
     f(
         "hold",
         num(0.0, 86_400.0),

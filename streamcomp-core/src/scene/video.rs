@@ -87,6 +87,35 @@ pub(crate) const PLAYBACK: &[Field] = &[
     ),
 ];
 
+/// `crop`: the field video and input layers share.
+pub(crate) const CROP_FIELD: Field = f(
+    "crop",
+    Ty::Object(CROP),
+    None,
+    "{x, y, width, height} in source pixels, cut before fitting.",
+);
+/// `fit`: see [`CROP_FIELD`].
+pub(crate) const FIT_FIELD: Field = f(
+    "fit",
+    Ty::Enum(FITS),
+    Some(Def::Str("fill")),
+    "fill (stretch), contain, cover or none.",
+);
+/// `volume`: see [`CROP_FIELD`].
+pub(crate) const VOLUME_FIELD: Field = f(
+    "volume",
+    num(0.0, 2.0),
+    Some(Def::Num(1.0)),
+    "Gain of the layer's sound, 0 to 2.",
+);
+/// `muted`: see [`CROP_FIELD`].
+pub(crate) const MUTED_FIELD: Field = f(
+    "muted",
+    Ty::Bool,
+    Some(Def::Bool(false)),
+    "Leave the layer's sound out of the mix.",
+);
+
 /// The `video` layer's own fields.
 pub(crate) const FIELDS: &[Field] = &[
     f(
@@ -125,30 +154,10 @@ pub(crate) const FIELDS: &[Field] = &[
         Some(Def::Num(0.0)),
         "Seconds after the layer appeared when playback starts.",
     ),
-    f(
-        "crop",
-        Ty::Object(CROP),
-        None,
-        "{x, y, width, height} in source pixels, cut before fitting.",
-    ),
-    f(
-        "fit",
-        Ty::Enum(FITS),
-        Some(Def::Str("fill")),
-        "fill (stretch), contain, cover or none.",
-    ),
-    f(
-        "volume",
-        num(0.0, 2.0),
-        Some(Def::Num(1.0)),
-        "Gain of the file's sound, 0 to 2.",
-    ),
-    f(
-        "muted",
-        Ty::Bool,
-        Some(Def::Bool(false)),
-        "Leave the file's sound out of the mix.",
-    ),
+    CROP_FIELD,
+    FIT_FIELD,
+    VOLUME_FIELD,
+    MUTED_FIELD,
     f(
         "on_end",
         Ty::Enum(ON_END),

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 mod clips;
 mod media;
 mod probe;
+mod sound;
 #[allow(unused_imports)] // only the video tests make clips
 pub(crate) use clips::{H264_HIGH, barcode_clip, barcode_rgb};
 #[allow(unused_imports)] // some test binaries do not publish
@@ -24,6 +25,8 @@ pub(crate) use probe::{
     assert_aac_track, decoded_frame, decodes_cleanly, duration, ffprobe, key_times, psnr,
     stream_lines, video_packet_rows,
 };
+#[allow(unused_imports)] // the video and input tests
+pub(crate) use sound::{beep_onsets, sound};
 
 pub(crate) const RTMP_MODULE: &str = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
 /// nginx's `stream` module (Debian `libnginx-mod-stream`): the TLS terminator of the RTMPS tests.

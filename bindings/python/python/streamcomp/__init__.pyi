@@ -180,6 +180,11 @@ class Stream:
         """Every live input of the scene with its status (``name``, ``type``, ``state``:
         waiting/live/stalled/reconnecting, ``codec``, ``frames``, ``repeated``, ``dropped``, …);
         never a key or passphrase."""
+    def set_input(self, name: str, doc: Dict[str, Any]) -> Dict[str, Any]:
+        """Adds live input ``name`` or replaces it (``doc`` as in the scene's ``inputs``);
+        returns its status."""
+    def remove_input(self, name: str) -> None:
+        """Removes live input ``name`` (``SceneError`` while a layer shows it)."""
     def add_layer(self, layer: _Layer) -> _Layer:
         """Adds a layer to the live scene; returns it with its ``bounds``."""
     def update_layer(
