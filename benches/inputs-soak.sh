@@ -21,9 +21,12 @@ for n in 1 2; do
     -b:v 3000k -pix_fmt yuv420p -c:a aac -b:a 128k "$work/cam$n.mp4"
 done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" stream benches/scenes/inputs-720p.json --url "$url" --ingest "127.0.0.1:$port" \
+/usr/bin/time -o "$work/time.txt" -f "streamcomp: %U s user + %S s system CPU for $secs s (%P of a core), max RSS %M kB" \
+  "$bin" stream benches/scenes/inputs-720p.json --url "$url" --ingest "127.0.0.1:$port" \
   --duration "$secs" 2> "$work/stream.log" &
-sp=$!
+tp=$!
+sleep 0.5
+sp=$(pgrep -P $tp)
 sleep 1
 pubs=()
 for n in 1 2; do
@@ -37,5 +40,5 @@ while kill -0 $sp 2>/dev/null; do
   sleep 30
 done
 kill "${pubs[@]}" 2>/dev/null || true
-wait $sp || true
-cat "$work/stream.log"
+wait $tp || true
+cat "$work/stream.log" "$work/time.txt"

@@ -430,6 +430,31 @@ mod tests {
     }
 
     #[test]
+    fn the_rtmp_listener_settings_are_checked() {
+        let c = parse(&[("RTMP_INGEST_PORT", "1935")]).unwrap();
+        assert_eq!(c.rtmp_ingest_port, Some(1935));
+        assert_eq!(c.rtmp_ingest_addr.to_string(), "0.0.0.0");
+        assert!(parse(&[]).unwrap().rtmp_ingest_port.is_none());
+        let e = parse(&[("RTMP_INGEST_PORT", "4200")]).unwrap_err();
+        assert!(e.contains("already used by PORT"), "{e}");
+        let e = parse(&[("RTMP_INGEST_PORT", "1935"), ("RTMP_INGEST_ADDR", "here")]).unwrap_err();
+        assert!(e.starts_with("RTMP_INGEST_ADDR=here"), "{e}");
+        let e = parse(&[
+            ("RTMP_INGEST_PORT", "1935"),
+            ("RTMP_INGEST_CERT", "/etc/hostname"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("RTMP_INGEST_KEY is not"), "{e}");
+        let e = parse(&[
+            ("RTMP_INGEST_PORT", "1935"),
+            ("RTMP_INGEST_CERT", "/nonexistent.pem"),
+            ("RTMP_INGEST_KEY", "/nonexistent.key"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("no such file"), "{e}");
+    }
+
+    #[test]
     fn defaults_are_the_spec_defaults() {
         let c = parse(&[]).unwrap();
         assert_eq!((c.port, c.ws_port, c.metrics_port), (4200, 4201, 4290));
