@@ -19,16 +19,19 @@ export declare class NativeStream {
   media(id: string, action: MediaAction): LiveLayer
   /** Removes layer `id`, fading it out over `{ fade }` seconds when given. */
   removeLayer(id: string, options?: RemoveOptions): void
+  /**
+   * Adds live input `name` or replaces it (`input` as in the scene's `inputs`); returns
+   * its status.
+   */
+  setInput(name: string, input: InputSpec): InputStatus
+  /** Removes live input `name` (refused while a layer shows it). */
+  removeInput(name: string): void
   /** Every layer in stacking order, with its `bounds` now. */
   layers(): LiveLayer[]
   /** State, counters and outputs now. */
   status(): StreamStatus
-  /** Every live input of the scene with its status. */
+  /** Every live input of the scene with its status (`name`, `type`, `state`, `codec`, …). */
   inputs(): InputStatus[]
-  /** Adds live input `name` or replaces it (as in the scene's `inputs`); returns its status. */
-  setInput(name: string, input: InputSpec): InputStatus
-  /** Removes live input `name` (refused while a layer shows it). */
-  removeInput(name: string): void
   /** Whether the stream has ended (its duration, `stop()` or an error). */
   get stopped(): boolean
   /**

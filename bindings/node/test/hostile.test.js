@@ -59,8 +59,15 @@ function baseLayer(kind) {
       type: 'text', text: 'LIVE', animations: anim, outline: { width: 1, color: '#000' },
       shadow: { dx: 2, dy: 2, blur: 1 }, background: { color: '#123', padding: 2, radius: 2 },
     },
+    input: {
+      type: 'input', input: 'cam1', width: 40, height: 20, animations: anim,
+      crop: { x: 0, y: 0, width: 10, height: 10 },
+    },
   }[kind];
 }
+
+// The scene input the input layers show (an input layer must name one).
+const INPUTS = '{"cam1": {"type": "rtmp", "key": "hostile-test-key"}}';
 
 /** JSON text of a layer with the field at `p` set to `v` (-0 written as -0.0, as JSON has it). */
 function layerJson(kind, p, v) {
@@ -81,7 +88,7 @@ test('every numeric field at the edges is answered as `streamcomp validate` answ
   }
   const layers = cases.map(([k, p, v]) => layerJson(k, p, v));
   const file = path.join(tmpdir(), 'edges.json');
-  fs.writeFileSync(file, `{"width": 160, "height": 90, "layers": [${layers.join(',')}]}`);
+  fs.writeFileSync(file, `{"width": 160, "height": 90, "inputs": ${INPUTS}, "layers": [${layers.join(',')}]}`);
   const r = spawnSync(CLI, ['validate', file], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   const byLayer = new Map();
@@ -94,7 +101,7 @@ test('every numeric field at the edges is answered as `streamcomp validate` answ
   }
   let refused = 0;
   cases.forEach(([kind, p, v], i) => {
-    const doc = `{"width": 160, "height": 90, "layers": [${layers[i]}]}`;
+    const doc = `{"width": 160, "height": 90, "inputs": ${INPUTS}, "layers": [${layers[i]}]}`;
     if (byLayer.has(i)) {
       assert.throws(() => Scene.fromJson(doc), (err) => {
         assert.equal(err.code, 'SceneError');

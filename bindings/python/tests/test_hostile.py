@@ -71,7 +71,13 @@ def base_layer(kind: str) -> dict:
                  "outline": {"width": 1, "color": "#000"},
                  "shadow": {"dx": 2, "dy": 2, "blur": 1},
                  "background": {"color": "#123", "padding": 2, "radius": 2}},
+        "input": {"type": "input", "input": "cam1", "width": 40, "height": 20, "animations": anim,
+                  "crop": {"x": 0, "y": 0, "width": 10, "height": 10}},
     }[kind]
+
+
+# The scene input the input layers show (an input layer must name one).
+INPUTS = {"cam1": {"type": "rtmp", "key": "hostile-test-key"}}
 
 
 def with_value(kind: str, path: str, v: float) -> dict:
@@ -89,7 +95,7 @@ def test_every_numeric_field_at_the_edges_is_answered_as_the_cli_validates(cli, 
     cases = [(k, p, v) for k, p in numeric_fields(schema) if k not in ("audio", "video") for v in EDGES]
     layers = [with_value(k, p, v) for k, p, v in cases]
     scene_file = tmp_path / "edges.json"
-    scene_file.write_text(json.dumps({"width": 160, "height": 90, "layers": layers}))
+    scene_file.write_text(json.dumps({"width": 160, "height": 90, "layers": layers, "inputs": INPUTS}))
     out = subprocess.run([str(cli), "validate", str(scene_file)], capture_output=True, text=True)
     assert out.returncode == 1
     by_layer: dict[int, list[str]] = {}
@@ -100,7 +106,7 @@ def test_every_numeric_field_at_the_edges_is_answered_as_the_cli_validates(cli, 
         by_layer.setdefault(int(i), []).append("layers[0]" + msg)
     refused = 0
     for i, (kind, path, v) in enumerate(cases):
-        doc = {"width": 160, "height": 90, "layers": [layers[i]]}
+        doc = {"width": 160, "height": 90, "layers": [layers[i]], "inputs": INPUTS}
         if i in by_layer:
             with pytest.raises(streamcomp.SceneError) as e:
                 streamcomp.Scene.from_dict(doc)
