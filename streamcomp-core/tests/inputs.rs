@@ -97,6 +97,24 @@ fn clip(d: &Path, name: &str, secs: f64, offset: u32) -> PathBuf {
     barcode_clip(d, name, (W, H), 30, secs, offset, H264_HIGH)
 }
 
+/// With `ff` publishing to input `cam1` of `stream`: the input goes live, the stream runs to its
+/// end without dropping a frame, and its recording `out` counts up for at least `at_least`
+/// frames.
+fn live_to_the_end(stream: LiveStream, mut ff: Child, out: &Path, at_least: usize) {
+    let h = stream.handle();
+    assert!(
+        wait_state(&h, InputState::Live, Duration::from_secs(5)),
+        "{:?}",
+        h.inputs()
+    );
+    let status = stream.wait().unwrap();
+    let _ = ff.kill();
+    let _ = ff.wait();
+    assert_eq!(status.frames_dropped, 0);
+    let frames = decode_frames(out, W, H, |rgb| barcode_rgb(rgb, W));
+    check_counting(&frames, at_least);
+}
+
 /// Waits until input `cam1` is in `state` (at most `within`).
 fn wait_state(h: &LiveHandle, state: InputState, within: Duration) -> bool {
     let end = Instant::now() + within;
@@ -481,25 +499,14 @@ fn an_srt_input_is_composed_live() {
         out.to_str().unwrap(),
         8,
     );
-    let h = stream.handle();
     // The listener (an ffmpeg of ours) needs a moment to bind.
     std::thread::sleep(Duration::from_millis(700));
-    let mut ff = publish(
+    let ff = publish(
         &src,
         &format!("srt://127.0.0.1:{port}?mode=caller&latency=50000"),
         "mpegts",
     );
-    assert!(
-        wait_state(&h, InputState::Live, Duration::from_secs(5)),
-        "{:?}",
-        h.inputs()
-    );
-    let status = stream.wait().unwrap();
-    let _ = ff.kill();
-    let _ = ff.wait();
-    assert_eq!(status.frames_dropped, 0);
-    let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
-    check_counting(&frames, 120);
+    live_to_the_end(stream, ff, &out, 120);
 }
 
 #[test]
@@ -509,7 +516,7 @@ fn an_rtmp_pull_input_plays_from_nginx() {
     let d = dir.path();
     let src = clip(d, "cam.mp4", 12.0, 1);
     let nginx = Nginx::start(d, free_port());
-    let mut ff = publish(&src, &nginx.url("cam"), "flv");
+    let ff = publish(&src, &nginx.url("cam"), "flv");
     std::thread::sleep(Duration::from_millis(500));
     let out = d.join("out.flv");
     let (stream, _listener, _) = start(
@@ -519,18 +526,7 @@ fn an_rtmp_pull_input_plays_from_nginx() {
         out.to_str().unwrap(),
         8,
     );
-    let h = stream.handle();
-    assert!(
-        wait_state(&h, InputState::Live, Duration::from_secs(5)),
-        "{:?}",
-        h.inputs()
-    );
-    let status = stream.wait().unwrap();
-    let _ = ff.kill();
-    let _ = ff.wait();
-    assert_eq!(status.frames_dropped, 0);
-    let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
-    check_counting(&frames, 120);
+    live_to_the_end(stream, ff, &out, 120);
 }
 
 /// A publisher whose clock runs fast: `ffmpeg -readrate` sends `rate` seconds of media per
@@ -658,7 +654,6 @@ fn an_rtmps_publisher_is_taken_with_a_certificate() {
         6,
         Some((certs.leaf.clone(), certs.key.clone())),
     );
-    let h = stream.handle();
     // Plain RTMP to a TLS listener: refused (the TLS handshake fails), nothing goes live.
     let plain = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-i"])
@@ -668,20 +663,10 @@ fn an_rtmps_publisher_is_taken_with_a_certificate() {
         .output()
         .unwrap();
     assert!(!plain.status.success(), "plain RTMP to an RTMPS listener");
-    let mut ff = publish(
+    let ff = publish(
         &src,
         &format!("rtmps://127.0.0.1:{}/live/{KEY}", addr.port()),
         "flv",
     );
-    assert!(
-        wait_state(&h, InputState::Live, Duration::from_secs(5)),
-        "{:?}",
-        h.inputs()
-    );
-    let status = stream.wait().unwrap();
-    let _ = ff.kill();
-    let _ = ff.wait();
-    assert_eq!(status.frames_dropped, 0);
-    let frames = decode_frames(&out, W, H, |rgb| barcode_rgb(rgb, W));
-    check_counting(&frames, 60);
+    live_to_the_end(stream, ff, &out, 60);
 }

@@ -504,11 +504,7 @@ impl AppState {
     /// empty and adds back every layer that still works.
     fn recompose(&self, ctl: &mut Control, scene: Scene) {
         let layers: Vec<Value> = scene.layers.iter().map(|l| l.to_value()).collect();
-        let inputs: Map<String, Value> = scene
-            .inputs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_value()))
-            .collect();
+        let inputs = scene.inputs_value();
         match launch(&self.config, &self.assets, &self.inputs, scene, &[]) {
             Ok(s) => self.install(ctl, s),
             Err(e) => {
@@ -652,11 +648,7 @@ impl AppState {
                 .collect(),
             live: ctl.live.is_some() || ctl.resume.is_some(),
             outputs: ctl.live.clone().or(ctl.resume.clone()).unwrap_or_default(),
-            inputs: scene
-                .inputs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_value()))
-                .collect(),
+            inputs: scene.inputs_value(),
             version: 0,
             motions: Vec::new(),
             changes: None,

@@ -146,25 +146,10 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    // Read before the stream ends (its inputs stop with it).
-    let inputs_handle = handle.clone();
-    let last_inputs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let keeper = {
-        let last = std::sync::Arc::clone(&last_inputs);
-        std::thread::spawn(move || {
-            while !inputs_handle.is_stopped() {
-                let now = inputs_handle.inputs();
-                if !now.is_empty() {
-                    *last.lock().unwrap_or_else(|e| e.into_inner()) = now;
-                }
-                std::thread::sleep(Duration::from_millis(250));
-            }
-        })
-    };
     let status = stream.wait()?;
     let _ = printer.join();
-    let _ = keeper.join();
-    for i in last_inputs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    // The inputs keep their counters after the stream has ended.
+    for i in &handle.inputs() {
         eprintln!(
             "input `{}` ({}): {} pictures, {} repeated, {} dropped, {} decode errors; latency {:.0} ms, A/V {:.1} ms, drift {} ppm",
             i.name,

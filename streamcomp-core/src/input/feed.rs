@@ -511,7 +511,7 @@ impl State {
             return;
         }
         self.status.state = state;
-        self.status.since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.status.since = super::status::now_rfc3339();
         if self.events.len() >= 64 {
             self.events.pop_front();
         }
@@ -708,10 +708,12 @@ impl Decoder {
                     Err(e) => self.video_error(e.to_string()),
                 }
                 self.annexb = packet.data;
-                let frames: Vec<DecodedFrame> = self.out.drain(..).collect();
-                for f in frames {
+                // Taken out and put back: no allocation per packet.
+                let mut out = std::mem::take(&mut self.out);
+                for f in out.drain(..) {
                     self.picture(f);
                 }
+                self.out = out;
             }
             VideoTag::Other => {}
         }

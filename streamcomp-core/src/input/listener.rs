@@ -284,10 +284,15 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let mut session = IngestSession::new()?;
     write(&mut sock, &session.take_output()).await?;
     let mut publisher: Option<Publisher> = None;
-    let mut data = remaining;
+    // What came with the end of the handshake first, then each read straight from `buf`.
+    let mut leftover = Some(remaining);
+    let mut got = 0;
     loop {
-        if !data.is_empty() {
-            let events = session.push(&data)?;
+        {
+            let events = match leftover.take() {
+                Some(bytes) => session.push(&bytes)?,
+                None => session.push(&buf[..got])?,
+            };
             for e in events {
                 match e {
                     SessionEvent::Publish { key } => {
@@ -360,6 +365,6 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 return Err("too many bytes before publishing".into());
             }
         }
-        data = buf[..n].to_vec();
+        got = n;
     }
 }

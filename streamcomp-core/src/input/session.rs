@@ -19,6 +19,7 @@ use rml_rtmp::time::RtmpTimestamp;
 
 use crate::output::rtmp::chunk_reader::ChunkReader;
 use crate::output::rtmp::incoming::{Command, Incoming, classify};
+use crate::output::rtmp::publisher::queue_message;
 
 /// Largest message a publisher may send (RTMP's 24-bit length allows 16 MiB; a 4K key frame
 /// fits).
@@ -271,15 +272,7 @@ impl IngestSession {
     }
 
     fn message(&mut self, msg: RtmpMessage, stream: u32) -> Result<(), String> {
-        let payload = msg
-            .into_message_payload(RtmpTimestamp::new(0), stream)
-            .map_err(|e| e.to_string())?;
-        let packet = self
-            .ser
-            .serialize(&payload, false, false)
-            .map_err(|e| e.to_string())?;
-        self.out.extend_from_slice(&packet.bytes);
-        Ok(())
+        queue_message(&mut self.ser, &mut self.out, msg, stream)
     }
 }
 

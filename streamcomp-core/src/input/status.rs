@@ -88,7 +88,7 @@ impl InputStatus {
         InputStatus {
             name: name.to_string(),
             kind: spec.kind.type_name().to_string(),
-            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            since: now_rfc3339(),
             buffer_ms: i64::from(spec.buffer_ms),
             ..InputStatus::default()
         }
@@ -104,6 +104,11 @@ pub struct InputEvent {
     pub state: InputState,
     /// Why, in words.
     pub message: Option<String>,
+}
+
+/// The time now as the statuses write it (RFC 3339, UTC, milliseconds).
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Whether `spec` is fed by the RTMP listener (true) or pulls its stream itself.

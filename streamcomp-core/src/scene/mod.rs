@@ -244,14 +244,18 @@ impl Scene {
             "layers": self.layers.iter().map(|l| l.to_value()).collect::<Vec<_>>(),
         });
         if !self.inputs.is_empty() {
-            v["inputs"] = Value::Object(
-                self.inputs
-                    .iter()
-                    .map(|(k, i)| (k.clone(), i.to_value()))
-                    .collect(),
-            );
+            v["inputs"] = Value::Object(self.inputs_value());
         }
         v
+    }
+
+    /// The scene's `inputs` as JSON documents by name (as written: keys and passphrases
+    /// included), for saving and for [`Scene::to_value`].
+    pub fn inputs_value(&self) -> serde_json::Map<String, Value> {
+        self.inputs
+            .iter()
+            .map(|(k, i)| (k.clone(), i.to_value()))
+            .collect()
     }
 
     /// The scene as pretty-printed JSON.

@@ -363,10 +363,7 @@ impl Publisher {
     }
 
     fn message(&mut self, msg: RtmpMessage, stream: u32) -> Result<(), Failure> {
-        let payload = msg
-            .into_message_payload(RtmpTimestamp::new(0), stream)
-            .map_err(|e| Failure::Protocol(e.to_string()))?;
-        self.queue(&payload)
+        queue_message(&mut self.ser, &mut self.out, msg, stream).map_err(Failure::Protocol)
     }
 
     /// Serialises `payload` into chunks at the end of what is waiting to be sent.
@@ -378,6 +375,24 @@ impl Publisher {
         self.out.extend_from_slice(&packet.bytes);
         Ok(())
     }
+}
+
+/// Serialises `msg` on message stream `stream` (timestamp 0) into chunks at the end of `out`:
+/// how our publisher and our ingest session write their control messages and commands.
+pub(crate) fn queue_message(
+    ser: &mut ChunkSerializer,
+    out: &mut Vec<u8>,
+    msg: RtmpMessage,
+    stream: u32,
+) -> Result<(), String> {
+    let payload = msg
+        .into_message_payload(RtmpTimestamp::new(0), stream)
+        .map_err(|e| e.to_string())?;
+    let packet = ser
+        .serialize(&payload, false, false)
+        .map_err(|e| e.to_string())?;
+    out.extend_from_slice(&packet.bytes);
+    Ok(())
 }
 
 /// The `fourCcList` of a `connect` answer (in its properties or information object).
