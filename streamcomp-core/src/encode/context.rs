@@ -196,6 +196,7 @@ impl EncoderContext {
                 .audio
                 .as_ref()
                 .map(|a| (a.encoder.codec(), a.encoder.config().to_vec())),
+            keyframe_interval: self.video.keyframe_interval,
         }
     }
 

@@ -1,8 +1,9 @@
 //! Containers written from encoded packets, each behind the one [`Muxer`] interface:
-//! fragmented MP4, FLV (with Enhanced FLV tags for AV1 and Opus; [`FlvStream`] makes the tags
+//! fragmented MP4, MPEG-TS, FLV (with Enhanced FLV tags for AV1 and Opus; [`FlvStream`] makes the tags
 //! the RTMP publisher sends too), IVF, raw H.264 (Annex B), and Y4M from raw frames. No files
 //! or sockets here: muxers append bytes, outputs write them.
 
+mod adts;
 mod annexb;
 pub(crate) mod flv;
 mod flv_file;
@@ -15,6 +16,9 @@ mod nal;
 pub(crate) mod obu;
 mod samples;
 mod stream_info;
+mod ts;
+mod ts_packet;
+mod ts_psi;
 mod y4m;
 
 pub(crate) use annexb::AnnexBFile;
@@ -23,9 +27,11 @@ pub(crate) use flv_stream::FlvStream;
 pub(crate) use interleave::Interleaver;
 pub(crate) use ivf::IvfFile;
 pub(crate) use mp4::Mp4File;
-pub(crate) use muxer::Muxer;
+pub(crate) use muxer::{Muxer, Patch};
 pub(crate) use nal::{sps_pps, to_avcc};
 pub use stream_info::StreamInfo;
+pub(crate) use ts::TsMuxer;
+pub(crate) use ts_packet::TS_PACKET;
 pub(crate) use y4m::Y4mFile;
 
 /// A frame rate as a fraction (29.97 → 30000/1001).

@@ -19,6 +19,9 @@ pub(crate) struct Mp4File {
     early_audio: Vec<Packet>,
     /// Decode time of the first video and audio sample of the fragment being built.
     first_dts: [Option<u64>; 2],
+    /// The init segment is kept apart ([`Muxer::init_segment`]) instead of written first.
+    init_apart: bool,
+    init: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Mp4File {
@@ -41,12 +44,23 @@ impl Mp4File {
             muxer: None,
             early_audio: Vec::new(),
             first_dts: [None; 2],
+            init_apart: false,
+            init: None,
+        }
+    }
+
+    /// A stream of media segments (CMAF fragments, as fMP4 HLS wants them): the same, but the
+    /// init segment is kept apart.
+    pub(crate) fn segments(info: StreamInfo) -> Mp4File {
+        Mp4File {
+            init_apart: true,
+            ..Mp4File::new(info)
         }
     }
 
     /// The muxer, made from the first video packet (its parameter sets); its init segment
     /// goes to `out`.
-    fn open(&self, p: &Packet, out: &mut Vec<u8>) -> Result<Box<FragmentedMuxer>, OutputError> {
+    fn open(&mut self, p: &Packet, out: &mut Vec<u8>) -> Result<Box<FragmentedMuxer>, OutputError> {
         let info = &self.info;
         let mut cfg = FragmentConfig::new(info.width, info.height, VIDEO_TIMESCALE);
         if info.video == VideoCodec::Av1 {
@@ -82,7 +96,11 @@ impl Mp4File {
             None => FragmentedMuxer::new(cfg),
         }
         .map_err(mux_err)?;
-        out.extend(m.init_segment());
+        if self.init_apart {
+            self.init = Some(m.init_segment());
+        } else {
+            out.extend(m.init_segment());
+        }
         Ok(Box::new(m))
     }
 }
@@ -128,6 +146,19 @@ impl Muxer for Mp4File {
             }
         }
         Ok(())
+    }
+
+    fn cut(&mut self, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        if let Some(m) = &mut self.muxer
+            && let Some(seg) = flush_fragment(m, &mut self.first_dts)
+        {
+            out.extend(seg);
+        }
+        Ok(())
+    }
+
+    fn init_segment(&self) -> Option<&[u8]> {
+        self.init.as_deref()
     }
 
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<Vec<Patch>, OutputError> {

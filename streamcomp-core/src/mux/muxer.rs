@@ -30,6 +30,19 @@ pub(crate) trait Muxer: Send {
         ))
     }
 
+    /// Ends the piece being written (an HLS segment) so that the next packet, a key frame,
+    /// starts a new one that plays on its own: appends what the muxer still holds of it.
+    /// Default: a muxer that holds nothing back.
+    fn cut(&mut self, _out: &mut Vec<u8>) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    /// The initialisation segment, kept apart from the media (fMP4 HLS), once it is known.
+    /// Default: none (the header is in the stream).
+    fn init_segment(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// The end of the file; returns what to write over earlier bytes.
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<Vec<Patch>, OutputError>;
 }

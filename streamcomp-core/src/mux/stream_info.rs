@@ -19,6 +19,9 @@ pub struct StreamInfo {
     /// Audio codec and its configuration (AAC AudioSpecificConfig, or the `OpusHead` for Opus),
     /// if there is audio. Default: none.
     pub audio: Option<(AudioCodec, Vec<u8>)>,
+    /// Seconds between video key frames, as the encoder was told (HLS target durations and
+    /// recording cuts rely on it). Default: 2.
+    pub keyframe_interval: f64,
 }
 
 impl StreamInfo {
@@ -30,6 +33,7 @@ impl StreamInfo {
             fps,
             video: VideoCodec::H264,
             audio: None,
+            keyframe_interval: 2.0,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Files by extension: `.mp4` (fragmented: every fragment starts on a key frame and is on disk
-//! before the next begins, so a killed process leaves a playable file; H.264 or AV1), `.flv`
-//! (H.264 as legacy AVC tags, AV1 as Enhanced FLV tags), `.ivf` (AV1, VP8, VP9), `.h264`
+//! before the next begins, so a killed process leaves a playable file; H.264 or AV1), `.ts`
+//! (MPEG-TS: H.264 with AAC or Opus), `.flv` (H.264 as legacy AVC tags, AV1 as Enhanced FLV
+//! tags), `.ivf` (AV1, VP8, VP9), `.h264`
 //! (Annex B as encoded), and `.y4m` (raw frames, no encoder). Each is written by its
 //! [`Muxer`](crate::mux::Muxer); this file chooses it and puts its bytes on disk.
 
@@ -11,7 +12,9 @@ use std::path::{Path, PathBuf};
 use super::{Output, OutputError};
 use crate::encode::{Packet, Track, VideoCodec};
 use crate::frame::YuvFrame;
-use crate::mux::{AnnexBFile, FlvFile, Interleaver, IvfFile, Mp4File, Muxer, StreamInfo, Y4mFile};
+use crate::mux::{
+    AnnexBFile, FlvFile, Interleaver, IvfFile, Mp4File, Muxer, StreamInfo, TsMuxer, Y4mFile,
+};
 
 /// File containers, chosen by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,8 @@ pub enum FileFormat {
     Y4m,
     /// IVF: AV1, VP8 or VP9, video only.
     Ivf,
+    /// MPEG-TS: H.264 + AAC or Opus.
+    Ts,
 }
 
 impl FileFormat {
@@ -42,8 +47,9 @@ impl FileFormat {
             "h264" | "264" => Ok(FileFormat::H264),
             "y4m" => Ok(FileFormat::Y4m),
             "ivf" => Ok(FileFormat::Ivf),
+            "ts" | "m2ts" | "mts" => Ok(FileFormat::Ts),
             _ => Err(OutputError::Unsupported(format!(
-                "cannot tell the format of {} from its extension; use .mp4, .flv, .h264, .y4m or .ivf",
+                "cannot tell the format of {} from its extension; use .mp4, .ts, .flv, .h264, .y4m or .ivf",
                 path.display()
             ))),
         }
@@ -51,7 +57,7 @@ impl FileFormat {
 
     /// Whether the container holds audio.
     pub fn has_audio(self) -> bool {
-        matches!(self, FileFormat::Mp4 | FileFormat::Flv)
+        matches!(self, FileFormat::Mp4 | FileFormat::Flv | FileFormat::Ts)
     }
 
     /// Checks that the container can hold `codec`.
@@ -60,7 +66,7 @@ impl FileFormat {
             FileFormat::Mp4 | FileFormat::Flv => {
                 matches!(codec, VideoCodec::H264 | VideoCodec::Av1)
             }
-            FileFormat::H264 => codec == VideoCodec::H264,
+            FileFormat::H264 | FileFormat::Ts => codec == VideoCodec::H264,
             FileFormat::Y4m => true,
             FileFormat::Ivf => matches!(codec, VideoCodec::Av1 | VideoCodec::Vp8 | VideoCodec::Vp9),
         };
@@ -70,6 +76,7 @@ impl FileFormat {
             let holds = match self {
                 FileFormat::Mp4 | FileFormat::Flv => "H.264 or AV1",
                 FileFormat::Ivf => "AV1, VP8 or VP9",
+                FileFormat::Ts => "H.264 here",
                 _ => "H.264",
             };
             Err(OutputError::Unsupported(format!(
@@ -115,6 +122,7 @@ impl FileOutput {
             FileFormat::Mp4 => Box::new(Mp4File::new(info)),
             FileFormat::Flv => Box::new(FlvFile::new(info)),
             FileFormat::H264 => Box::new(AnnexBFile),
+            FileFormat::Ts => Box::new(TsMuxer::new(&info)?),
             FileFormat::Y4m => Box::new(Y4mFile::new(info.width, info.height, info.fps)),
             FileFormat::Ivf => {
                 Box::new(IvfFile::new(info.video, info.width, info.height, info.fps)?)

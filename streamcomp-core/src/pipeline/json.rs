@@ -30,6 +30,9 @@ impl Event {
             } => json!({"state": "reconnecting", "output": output, "attempt": attempt,
                         "delay_seconds": round(delay.as_secs_f64(), 3)}),
             Event::Reconnected { output } => json!({"state": "reconnected", "output": output}),
+            Event::FileDone { output, path } => {
+                json!({"state": "file_done", "output": output, "path": path})
+            }
             Event::FramesDropped { count, total } => {
                 json!({"state": "frames_dropped", "count": count, "total": total})
             }
@@ -59,12 +62,13 @@ impl crate::input::InputStatus {
 }
 
 impl OutputStatus {
-    /// `{"target", "state", "bytes", "bitrate_kbps", "reconnects", "dropped_packets",
-    /// "last_error"}`; the target never shows a stream key.
+    /// `{"target", "kind", "state", "bytes", "bitrate_kbps", "reconnects", "dropped_packets",
+    /// "last_error", "detail"}`; the target never shows a stream key or passphrase.
     pub fn to_value(&self) -> Value {
-        json!({"target": self.target, "state": self.state, "bytes": self.bytes,
-            "bitrate_kbps": round(self.bitrate_kbps, 1), "reconnects": self.reconnects,
-            "dropped_packets": self.dropped_packets, "last_error": self.last_error})
+        json!({"target": self.target, "kind": self.kind, "state": self.state,
+            "bytes": self.bytes, "bitrate_kbps": round(self.bitrate_kbps, 1),
+            "reconnects": self.reconnects, "dropped_packets": self.dropped_packets,
+            "last_error": self.last_error, "detail": self.detail})
     }
 }
 

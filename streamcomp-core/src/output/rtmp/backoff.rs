@@ -45,6 +45,19 @@ impl Backoff {
         }
     }
 
+    /// The backoff a network output's options describe (seeded when they give a seed).
+    pub(crate) fn from_options(opts: &super::RtmpOptions) -> Backoff {
+        match opts.backoff_seed {
+            Some(seed) => Backoff::with_seed(
+                opts.backoff_initial,
+                opts.backoff_max,
+                opts.backoff_jitter,
+                seed,
+            ),
+            None => Backoff::new(opts.backoff_initial, opts.backoff_max, opts.backoff_jitter),
+        }
+    }
+
     /// The delay before the next attempt; advances the attempt count.
     pub fn next_delay(&mut self) -> Duration {
         let nominal = self

@@ -44,14 +44,14 @@ pub use trust::{RTMP_CA_FILE, SSL_CERT_DIR, SSL_CERT_FILE, check_ca_file};
 pub use url::{RTMP_PORT, RTMPS_PORT, RtmpUrl, RtmpUrlError};
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Duration;
 
+use super::net_queue::NetQueue;
+pub use super::net_queue::RtmpStatsHandle;
+pub(crate) use super::net_queue::Shared;
 use super::{Output, OutputError};
-use crate::encode::{Packet, Track, VideoCodec};
+use crate::encode::{Packet, VideoCodec};
 use crate::mux::StreamInfo;
 
 /// What the RTMP server is told about the stream: the same description files get.
@@ -213,64 +213,11 @@ pub struct RtmpStats {
     pub last_error: Option<String>,
 }
 
-/// A cheap, shareable handle to an output's [`RtmpStats`] (e.g. for a status endpoint).
-#[derive(Clone, Debug)]
-pub struct RtmpStatsHandle(Arc<Shared>);
-
-impl RtmpStatsHandle {
-    /// The current stats.
-    pub fn get(&self) -> RtmpStats {
-        self.0.stats().clone()
-    }
-}
-
-/// State shared by the output and its sender thread.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    stats: Mutex<RtmpStats>,
-    queued_bytes: AtomicUsize,
-    stop: AtomicBool,
-    finish_by: Mutex<Option<Instant>>,
-    events: Mutex<Vec<SyncSender<RtmpEvent>>>,
-}
-
-impl Shared {
-    pub(crate) fn stats(&self) -> MutexGuard<'_, RtmpStats> {
-        self.stats.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn emit(&self, e: RtmpEvent) {
-        let mut subs = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        subs.retain(|s| !matches!(s.try_send(e.clone()), Err(TrySendError::Disconnected(_))));
-    }
-
-    pub(crate) fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn finish_by(&self) -> Option<Instant> {
-        *self.finish_by.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn dequeued(&self, p: &Packet) {
-        self.queued_bytes.fetch_sub(p.data.len(), Ordering::Relaxed);
-        let mut s = self.stats();
-        s.queued_packets = s.queued_packets.saturating_sub(1);
-    }
-}
-
 /// Publishes packets to an `rtmp://` or `rtmps://` URL from a sender thread, reconnecting on
 /// errors. See the [module docs](crate::output).
 pub struct RtmpOutput {
     url: RtmpUrl,
-    tx: Option<SyncSender<Packet>>,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-    done: Receiver<()>,
-    dropping: bool,
-    queue_bytes: usize,
-    finish_timeout: Duration,
-    write_timeout: Duration,
+    queue: NetQueue,
 }
 
 impl std::fmt::Debug for RtmpOutput {
@@ -310,34 +257,15 @@ impl RtmpOutput {
         } else {
             None
         };
-        let shared = Arc::new(Shared::default());
-        if let Some(ev) = &opts.events {
-            shared
-                .events
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(ev.clone());
-        }
-        let (tx, rx) = mpsc::sync_channel(opts.queue_packets);
-        let (done_tx, done) = mpsc::channel();
-        let sender =
-            sender::Sender::new(url.clone(), stream, &opts, tls, rx, shared.clone(), done_tx);
-        let thread = std::thread::Builder::new()
-            .name("rtmp-sender".into())
-            .stack_size(8 << 20)
-            .spawn(move || sender.run())
-            .map_err(|e| OutputError::Unsupported(format!("cannot start the RTMP thread: {e}")))?;
-        Ok(RtmpOutput {
-            url,
-            tx: Some(tx),
-            shared,
-            thread: Some(thread),
-            done,
-            dropping: false,
-            queue_bytes: opts.queue_bytes,
-            finish_timeout: opts.finish_timeout,
-            write_timeout: opts.write_timeout,
-        })
+        let u = url.clone();
+        let o = opts.clone();
+        let queue = NetQueue::start(
+            url.to_string(),
+            "rtmp-sender",
+            &opts,
+            move |rx, shared, done| sender::Sender::new(u, stream, &o, tls, rx, shared, done).run(),
+        )?;
+        Ok(RtmpOutput { url, queue })
     }
 
     /// The URL (its `Display` hides the key).
@@ -347,28 +275,17 @@ impl RtmpOutput {
 
     /// The current stats.
     pub fn stats(&self) -> RtmpStats {
-        self.shared.stats().clone()
+        self.queue.stats()
     }
 
     /// A handle to the stats that outlives borrows of the output.
     pub fn stats_handle(&self) -> RtmpStatsHandle {
-        RtmpStatsHandle(self.shared.clone())
+        self.queue.stats_handle()
     }
 
     /// A new receiver of events from now on (bounded: events are dropped if it is not read).
     pub fn subscribe(&self) -> Receiver<RtmpEvent> {
-        let (tx, rx) = mpsc::sync_channel(64);
-        self.shared
-            .events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(tx);
-        rx
-    }
-
-    fn drop_packet(&mut self) {
-        self.dropping = true;
-        self.shared.stats().dropped_packets += 1;
+        self.queue.subscribe()
     }
 }
 
@@ -376,87 +293,15 @@ impl Output for RtmpOutput {
     /// Queues the packet without blocking; drops it (and everything up to the next video key
     /// frame) when the queue is full.
     fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
-        let Some(tx) = &self.tx else {
-            return Err(OutputError::Unsupported(
-                "the RTMP output is already finished".into(),
-            ));
-        };
-        let key_video = p.track == Track::Video && p.key;
-        if self.dropping && !key_video {
-            self.drop_packet();
-            return Ok(());
-        }
-        let size = p.data.len();
-        let before = self.shared.queued_bytes.fetch_add(size, Ordering::Relaxed);
-        if before + size > self.queue_bytes {
-            self.shared.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            self.drop_packet();
-            return Ok(());
-        }
-        self.shared.stats().queued_packets += 1;
-        let undo = |shared: &Shared| {
-            shared.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            let mut s = shared.stats();
-            s.queued_packets = s.queued_packets.saturating_sub(1);
-        };
-        match tx.try_send(p.clone()) {
-            Ok(()) => {
-                self.dropping = false;
-                Ok(())
-            }
-            Err(TrySendError::Full(_)) => {
-                undo(&self.shared);
-                self.drop_packet();
-                Ok(())
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                undo(&self.shared);
-                Err(OutputError::Protocol {
-                    url: self.url.to_string(),
-                    reason: "the RTMP sender thread stopped".into(),
-                })
-            }
-        }
+        self.queue.write(p)
     }
 
     /// Sends what is queued (for at most the finish timeout), unpublishes and closes.
     fn finish(&mut self) -> Result<(), OutputError> {
-        if let Some(tx) = self.tx.take() {
-            *self
-                .shared
-                .finish_by
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.finish_timeout);
-            drop(tx);
-        }
-        let grace = self.finish_timeout + self.write_timeout + Duration::from_secs(1);
-        if self.done.recv_timeout(grace).is_ok() {
-            if let Some(t) = self.thread.take() {
-                let _ = t.join();
-            }
-        } else {
-            self.shared.stop.store(true, Ordering::Relaxed);
-        }
-        match self.stats().last_error {
-            Some(e) if self.stats().packets_sent == 0 => Err(OutputError::Protocol {
-                url: self.url.to_string(),
-                reason: format!("nothing was published; last error: {e}"),
-            }),
-            _ => Ok(()),
-        }
+        self.queue.finish()
     }
 
     fn bytes(&self) -> u64 {
-        self.shared.stats().bytes_sent
-    }
-}
-
-impl Drop for RtmpOutput {
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            // Not finished: stop the sender without waiting for it.
-            self.shared.stop.store(true, Ordering::Relaxed);
-            self.tx = None;
-        }
+        self.queue.bytes()
     }
 }

@@ -58,15 +58,7 @@ impl Sender {
         shared: Arc<Shared>,
         done: DoneSender<()>,
     ) -> Sender {
-        let backoff = match opts.backoff_seed {
-            Some(seed) => Backoff::with_seed(
-                opts.backoff_initial,
-                opts.backoff_max,
-                opts.backoff_jitter,
-                seed,
-            ),
-            None => Backoff::new(opts.backoff_initial, opts.backoff_max, opts.backoff_jitter),
-        };
+        let backoff = Backoff::from_options(opts);
         Sender {
             url,
             tags: FlvStream::new(info),

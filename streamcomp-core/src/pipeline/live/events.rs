@@ -95,6 +95,13 @@ pub enum Event {
         /// Why, in words.
         message: Option<String>,
     },
+    /// A recording in segments finished a file (it is complete and playable; upload it).
+    FileDone {
+        /// The output.
+        output: String,
+        /// The finished file.
+        path: String,
+    },
     /// An error that did not stop the stream (an output failed, an audio file broke, …).
     Error {
         /// What went wrong.
@@ -113,7 +120,9 @@ pub enum Event {
 pub struct OutputStatus {
     /// The output (URL without its key, or the path).
     pub target: String,
-    /// `connecting`, `live`, `reconnecting`, `stopped`, `failed` or `writing` (files).
+    /// Its kind: `rtmp`, `srt`, `udp`, `hls`, `file` or `recording`.
+    pub kind: &'static str,
+    /// `connecting`, `live`, `reconnecting`, `stopped`, `failed` or `writing` (files, HLS).
     pub state: String,
     /// Bytes written or sent.
     pub bytes: u64,
@@ -125,6 +134,8 @@ pub struct OutputStatus {
     pub dropped_packets: u64,
     /// The last error, if any.
     pub last_error: Option<String>,
+    /// Where it is at: the HLS segment count, the recording's current file.
+    pub detail: Option<String>,
 }
 
 /// A snapshot of a live stream.

@@ -14,15 +14,14 @@ use crate::encode::{EncoderContext, Packet};
 use crate::error::Error;
 use crate::frame::YuvFrame;
 use crate::mux::StreamInfo;
-use crate::output::{
-    FileFormat, FileOutput, Output, OutputTarget, RtmpEvent, RtmpOptions, RtmpOutput,
-    RtmpStatsHandle,
-};
+use crate::output::{OpenedOutput, Output, OutputTarget, RtmpEvent, RtmpOptions, RtmpStatsHandle};
 
 /// One open output and what the encode thread knows of it.
 pub(super) struct OpenOutput {
     pub(super) label: String,
+    pub(super) kind: &'static str,
     pub(super) out: Box<dyn Output>,
+    /// A network output's events and counters.
     pub(super) rtmp: Option<(Receiver<RtmpEvent>, RtmpStatsHandle)>,
     pub(super) failed: bool,
     /// Finished (files: closed).
@@ -37,22 +36,12 @@ pub(super) fn open_output(
     info: &StreamInfo,
     rtmp: &RtmpOptions,
 ) -> Result<OpenOutput, Error> {
-    let (out, ev): (Box<dyn Output>, _) = match t {
-        OutputTarget::File(p) => {
-            let format = FileFormat::from_path(p)?;
-            (Box::new(FileOutput::create(p, format, info.clone())?), None)
-        }
-        OutputTarget::Rtmp(url) => {
-            let o = RtmpOutput::new(url.clone(), info.clone(), rtmp.clone())?;
-            let ev = o.subscribe();
-            let stats = o.stats_handle();
-            (Box::new(o), Some((ev, stats)))
-        }
-    };
+    let OpenedOutput { out, net } = t.open(info, rtmp)?;
     Ok(OpenOutput {
         label: t.to_string(),
+        kind: t.kind(),
         out,
-        rtmp: ev,
+        rtmp: net,
         failed: false,
         finished: false,
         window: (Instant::now(), 0),
@@ -63,6 +52,7 @@ pub(super) fn open_output(
 pub(super) fn initial_status(o: &OpenOutput) -> OutputStatus {
     OutputStatus {
         target: o.label.clone(),
+        kind: o.kind,
         state: if o.rtmp.is_some() {
             "connecting".into()
         } else {
@@ -73,6 +63,7 @@ pub(super) fn initial_status(o: &OpenOutput) -> OutputStatus {
         reconnects: 0,
         dropped_packets: 0,
         last_error: None,
+        detail: None,
     }
 }
 
@@ -162,8 +153,15 @@ pub(super) fn poll_outputs(sh: &Shared, outputs: &mut [OpenOutput]) {
             o.bitrate = (bytes - o.window.1) as f64 * 8.0 / 1000.0 / elapsed.as_secs_f64();
             o.window = (Instant::now(), bytes);
         }
+        for path in o.out.take_finished_files() {
+            sh.emit(Event::FileDone {
+                output: o.label.clone(),
+                path,
+            });
+        }
         let mut st = OutputStatus {
             target: o.label.clone(),
+            kind: o.kind,
             state: if o.failed {
                 "failed"
             } else if o.finished {
@@ -177,6 +175,7 @@ pub(super) fn poll_outputs(sh: &Shared, outputs: &mut [OpenOutput]) {
             reconnects: 0,
             dropped_packets: 0,
             last_error: None,
+            detail: o.out.detail(),
         };
         if let Some((events, stats)) = &o.rtmp {
             while let Ok(e) = events.try_recv() {

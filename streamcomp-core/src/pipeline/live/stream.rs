@@ -18,7 +18,6 @@ use crate::assets::AssetResolver;
 use crate::encode::{AudioSettings, EncoderContext};
 use crate::error::Error;
 use crate::frame::YuvFrame;
-use crate::output::{FileFormat, OutputTarget};
 use crate::render::{Compositor, CompositorOptions, RasterHandoff};
 use crate::scene::Scene;
 
@@ -81,9 +80,7 @@ impl LiveStream {
         inspector.share_rasters(rasters);
         inspector.check_assets(&scene)?;
         for t in &opts.outputs {
-            if let OutputTarget::File(p) = t {
-                FileFormat::from_path(p)?.check_codec(opts.video.codec)?;
-            }
+            t.check_codec(opts.video.codec)?;
         }
         let stage = if opts.outputs.is_empty() {
             None
@@ -182,8 +179,8 @@ impl LiveStream {
             .map_err(|e| Error::Thread(e.to_string()))?;
         shared.emit(Event::Started);
         for t in &opts.outputs {
-            if matches!(t, OutputTarget::File(_)) {
-                // Files are open by now (RTMP outputs say so when they connect).
+            if !t.is_network() {
+                // Files are open by now (network outputs say so when they connect).
                 shared.emit(Event::OutputStarted {
                     output: t.to_string(),
                 });

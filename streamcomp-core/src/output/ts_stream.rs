@@ -1,0 +1,319 @@
+//! [`TsStreamOutput`]: MPEG-TS sent over a link (SRT through `ffmpeg`, UDP datagrams), behind
+//! the same bounded queue as RTMP ([`NetQueue`]). Its sender thread opens the link, waits for
+//! a key frame, muxes every packet into transport packets (a new muxer per connection: the
+//! tables come first) and sends them; when the link fails it waits ([`Backoff`]) and opens it
+//! again. A link that cannot take data for longer than the write timeout counts as lost.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender as DoneSender};
+use std::time::{Duration, Instant};
+
+use super::net_queue::{NetQueue, Shared};
+use super::rtmp::{Backoff, RtmpEvent, RtmpOptions, RtmpState, RtmpStats, RtmpStatsHandle};
+use super::{Output, OutputError};
+use crate::encode::{Packet, Track};
+use crate::mux::{Interleaver, Muxer, StreamInfo, TsMuxer};
+
+/// Longest wait on the queue before looking at the flags and the link again.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What a link says when polled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// Opened, but the far end is not taking the stream yet (an SRT handshake).
+    Waiting,
+    /// The stream flows.
+    Live,
+}
+
+/// One connection that carries MPEG-TS bytes.
+pub(crate) trait TsLink: Send {
+    /// Sends transport packets; `Ok(false)` when the link could not take them now (they are
+    /// dropped: the sender starts again on the next key frame).
+    fn send(&mut self, ts: &[u8]) -> Result<bool, OutputError>;
+    /// Whether the link is up and live; an error when it is lost.
+    fn poll(&mut self) -> Result<LinkState, OutputError>;
+}
+
+/// Opens links, one per connection attempt.
+pub(crate) trait TsConnector: Send {
+    /// Opens a link.
+    fn open(&mut self) -> Result<Box<dyn TsLink>, OutputError>;
+}
+
+/// An MPEG-TS stream to a network destination.
+pub struct TsStreamOutput {
+    queue: NetQueue,
+}
+
+impl std::fmt::Debug for TsStreamOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TsStreamOutput")
+            .field("stats", &self.queue.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TsStreamOutput {
+    /// Starts sending `info`'s stream through links `connector` opens; `label` names the
+    /// destination (secrets hidden), `name` the thread.
+    pub(crate) fn start(
+        label: String,
+        name: &str,
+        info: StreamInfo,
+        opts: &RtmpOptions,
+        connector: Box<dyn TsConnector>,
+    ) -> Result<TsStreamOutput, OutputError> {
+        TsMuxer::new(&info)?; // refuses what MPEG-TS cannot carry, before anything starts
+        let o = opts.clone();
+        let queue = NetQueue::start(label, name, opts, move |rx, shared, done| {
+            TsSender::new(info, &o, connector, rx, shared, done).run()
+        })?;
+        Ok(TsStreamOutput { queue })
+    }
+
+    /// The current stats.
+    pub fn stats(&self) -> RtmpStats {
+        self.queue.stats()
+    }
+
+    /// A handle to the stats that outlives borrows of the output.
+    pub fn stats_handle(&self) -> RtmpStatsHandle {
+        self.queue.stats_handle()
+    }
+
+    /// A new receiver of events from now on.
+    pub fn subscribe(&self) -> Receiver<RtmpEvent> {
+        self.queue.subscribe()
+    }
+}
+
+impl Output for TsStreamOutput {
+    fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+        self.queue.write(p)
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        self.queue.finish()
+    }
+
+    fn bytes(&self) -> u64 {
+        self.queue.bytes()
+    }
+}
+
+struct TsSender {
+    info: StreamInfo,
+    connector: Box<dyn TsConnector>,
+    backoff: Backoff,
+    write_timeout: Duration,
+    rx: Receiver<Packet>,
+    shared: Arc<Shared>,
+    done: DoneSender<()>,
+    closed: bool,
+    ever_live: bool,
+}
+
+impl TsSender {
+    fn new(
+        info: StreamInfo,
+        opts: &RtmpOptions,
+        connector: Box<dyn TsConnector>,
+        rx: Receiver<Packet>,
+        shared: Arc<Shared>,
+        done: DoneSender<()>,
+    ) -> TsSender {
+        TsSender {
+            info,
+            connector,
+            backoff: Backoff::from_options(opts),
+            write_timeout: opts.write_timeout,
+            rx,
+            shared,
+            done,
+            closed: false,
+            ever_live: false,
+        }
+    }
+
+    fn failed(&self, e: &OutputError) {
+        let msg = e.to_string();
+        self.shared.stats().last_error = Some(msg.clone());
+        self.shared.emit(RtmpEvent::Error(msg));
+    }
+
+    fn run(mut self) {
+        while !self.shared.stopping() {
+            match self.connector.open() {
+                // Ok: the queue closed (finished) or the output was dropped.
+                Ok(mut link) => match self.stream(link.as_mut()) {
+                    Ok(()) => break,
+                    Err(e) => self.failed(&e),
+                },
+                Err(e) => {
+                    self.shared.stats().failed_attempts += 1;
+                    self.failed(&e);
+                }
+            }
+            if self.closed || self.shared.stopping() {
+                break;
+            }
+            let delay = self.backoff.next_delay();
+            self.shared.stats().state = RtmpState::Reconnecting;
+            self.shared.emit(RtmpEvent::Reconnecting {
+                attempt: self.backoff.attempts(),
+                delay,
+            });
+            if !self.idle(delay) {
+                break;
+            }
+        }
+        while let Ok(p) = self.rx.try_recv() {
+            self.shared.dequeued(&p);
+            self.shared.stats().skipped_packets += 1;
+        }
+        self.shared.stats().state = RtmpState::Stopped;
+        self.shared.emit(RtmpEvent::Stopped);
+        let _ = self.done.send(());
+    }
+
+    /// Waits `delay`, discarding queued packets. False when the output finished meanwhile.
+    fn idle(&mut self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        loop {
+            if self.shared.stopping() {
+                return false;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            match self.rx.recv_timeout(left.min(TICK)) {
+                Ok(p) => {
+                    self.shared.dequeued(&p);
+                    self.shared.stats().skipped_packets += 1;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.closed = true;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The link is live: say so once per connection.
+    fn went_live(&mut self) {
+        self.backoff.reset();
+        {
+            let mut s = self.shared.stats();
+            s.state = RtmpState::Live;
+            if self.ever_live {
+                s.reconnects += 1;
+            }
+        }
+        self.shared.emit(if self.ever_live {
+            RtmpEvent::Reconnected
+        } else {
+            RtmpEvent::Started
+        });
+        self.ever_live = true;
+    }
+
+    /// Sends queued packets over `link` until the queue closes or the link fails.
+    fn stream(&mut self, link: &mut dyn TsLink) -> Result<(), OutputError> {
+        let mut muxer = TsMuxer::new(&self.info)?;
+        let mut interleave = Interleaver::new(self.info.audio.is_some());
+        let mut live = false;
+        // Sending starts (again) on a video key frame.
+        let mut started = false;
+        let mut buf = Vec::with_capacity(64 << 10);
+        let mut refused_since: Option<Instant> = None;
+        loop {
+            if self.shared.stopping() {
+                return Ok(());
+            }
+            if let Some(by) = self.shared.finish_by()
+                && Instant::now() >= by
+            {
+                return Ok(());
+            }
+            let next = self.rx.recv_timeout(TICK);
+            let state = link.poll()?;
+            if state == LinkState::Live && !live {
+                live = true;
+                self.went_live();
+            }
+            let packets: Vec<Packet> = match next {
+                Ok(p) => {
+                    self.shared.dequeued(&p);
+                    interleave.push(p);
+                    std::iter::from_fn(|| interleave.pop()).collect()
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.closed = true;
+                    let rest: Vec<Packet> = std::iter::from_fn(|| interleave.drain()).collect();
+                    for p in rest {
+                        self.send(link, &mut muxer, &mut started, &mut buf, &p)?;
+                    }
+                    return Ok(());
+                }
+            };
+            for p in packets {
+                match self.send(link, &mut muxer, &mut started, &mut buf, &p)? {
+                    true => refused_since = None,
+                    false => {
+                        let since = *refused_since.get_or_insert_with(Instant::now);
+                        if live && since.elapsed() > self.write_timeout {
+                            return Err(OutputError::Disconnected {
+                                url: String::new(),
+                                reason: format!(
+                                    "the link took nothing for {} s",
+                                    self.write_timeout.as_secs()
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Muxes and sends one packet; false when the link refused it (sending then starts again
+    /// on the next key frame).
+    fn send(
+        &self,
+        link: &mut dyn TsLink,
+        muxer: &mut TsMuxer,
+        started: &mut bool,
+        buf: &mut Vec<u8>,
+        p: &Packet,
+    ) -> Result<bool, OutputError> {
+        let key = p.track == Track::Video && p.key;
+        if !*started && !key {
+            self.shared.stats().skipped_packets += 1;
+            return Ok(true);
+        }
+        buf.clear();
+        if !*started {
+            muxer.header(buf)?;
+        }
+        muxer.packet(p, buf)?;
+        if link.send(buf)? {
+            *started = true;
+            let mut s = self.shared.stats();
+            s.packets_sent += 1;
+            s.bytes_sent += buf.len() as u64;
+            Ok(true)
+        } else {
+            // What follows cannot be decoded without this: wait for a key frame.
+            if *started {
+                muxer.mark_discontinuity();
+            }
+            *started = false;
+            self.shared.stats().skipped_packets += 1;
+            Ok(false)
+        }
+    }
+}
