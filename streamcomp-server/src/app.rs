@@ -8,7 +8,7 @@ use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::api::{assets, batch, health, inputs, layers, openapi, preview, stream};
+use crate::api::{assets, batch, health, hls, inputs, layers, openapi, preview, stream};
 use crate::error::{ApiError, json_413};
 use crate::state::AppState;
 use crate::{auth, metrics, panel, ws};
@@ -37,6 +37,7 @@ pub(crate) fn app(state: AppState) -> Router {
         )
         .route("/stream/preview.png", get(preview::png))
         .route("/stream/preview.mjpeg", get(preview::mjpeg))
+        .route("/stream/hls/{name}", get(hls::get))
         .route("/openapi.json", get(openapi::get))
         .route("/metrics", get(metrics::render))
         .route("/ws", get(ws::upgrade))

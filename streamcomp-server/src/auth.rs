@@ -11,12 +11,13 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Paths anyone may read.
-const OPEN: [&str; 5] = [
+const OPEN: [&str; 6] = [
     "/healthz",
     "/readyz",
     "/",
     "/panel/app.js",
     "/panel/style.css",
+    "/panel/hls.light.min.js",
 ];
 
 /// The middleware: lets the request through when no token is configured, the path is open, or

@@ -76,6 +76,14 @@ pub(crate) struct Config {
     pub rtmp_ingest_addr: std::net::IpAddr,
     /// `RTMP_INGEST_CERT` and `RTMP_INGEST_KEY`: PEM files; the listener then speaks RTMPS.
     pub rtmp_ingest_tls: Option<(PathBuf, PathBuf)>,
+    /// `OUTPUT_DIRS`: folders under which a request (`POST /stream/control`) may have the
+    /// server write files, HLS and recordings; outside them, and without it, requests may only
+    /// name network outputs (`rtmp://`, `srt://`, `udp://`). `STREAM_URL` is not limited.
+    /// Default: none.
+    pub output_dirs: Vec<PathBuf>,
+    /// `HLS_MEMORY`: while live, the stream's own HLS is kept in memory and served at
+    /// `GET /stream/hls/index.m3u8` (the panel plays it). Default: true.
+    pub hls_memory: bool,
     /// `RESUME`: go live again at start-up when the stored state says the stream was live.
     /// Default: false (the panel and status show that it was live).
     pub resume: bool,
@@ -121,6 +129,23 @@ pub(crate) fn redact_redis_url(url: &str) -> String {
             None => url.to_string(),
         },
     }
+}
+
+/// `path` without `.` components and with each `..` taking the previous component away
+/// (lexically: links are not followed).
+pub(crate) fn normalize(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Checks `REDIS_URL`: `redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]`. TLS (`rediss://`) is not
@@ -227,7 +252,7 @@ impl Config {
             .iter()
             .map(|u| {
                 u.parse::<OutputTarget>()
-                    .map_err(|e| format!("STREAM_URL: {e}: must be rtmp:// or rtmps:// URLs or file paths, comma-separated"))
+                    .map_err(|e| format!("STREAM_URL: {e}: must be rtmp://, rtmps://, srt:// or udp:// URLs, or paths (files, .m3u8 playlists, recordings with ?segment=), comma-separated"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let rtmp_ca_file = match var(RTMP_CA_FILE) {
@@ -312,6 +337,17 @@ impl Config {
                 "must be host names, comma-separated (no scheme, port or path)",
             ));
         }
+        let output_dirs = var("OUTPUT_DIRS")
+            .map(|v| split_list(&v))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| {
+                std::path::absolute(d.trim())
+                    .map(|p| normalize(&p))
+                    .map_err(|e| bad("OUTPUT_DIRS", &d, &e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let hls_memory = boolean(&var, "HLS_MEMORY", true)?;
         let log = var("LOG_LEVEL").unwrap_or_else(|| "info".into());
         let log_level = match log.trim().to_ascii_lowercase().as_str() {
             "fatal" | "error" => "error",
@@ -326,6 +362,8 @@ impl Config {
         }
         .to_string();
         Ok(Config {
+            output_dirs,
+            hls_memory,
             port: port_,
             ws_port,
             metrics_port,

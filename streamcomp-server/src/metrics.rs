@@ -81,6 +81,30 @@ fn describe() {
     describe_counter!("streamcomp_output_reconnects_total", "RTMP reconnections.");
     describe_gauge!("streamcomp_ws_connections", "Open WebSocket connections.");
     describe_gauge!(
+        "streamcomp_output_up",
+        "1 while an output is live (network) or writing (files, HLS), by output and kind."
+    );
+    describe_gauge!(
+        "streamcomp_output_bytes",
+        "Bytes an output wrote or sent, by output."
+    );
+    describe_gauge!(
+        "streamcomp_output_bitrate_kbps",
+        "An output's bitrate over the last seconds, by output."
+    );
+    describe_gauge!(
+        "streamcomp_output_dropped_packets",
+        "Packets a network output's queue dropped, by output."
+    );
+    describe_gauge!(
+        "streamcomp_output_reconnects",
+        "Times a network output went live again, by output."
+    );
+    describe_gauge!(
+        "streamcomp_hls_memory_bytes",
+        "Bytes of the stream's own HLS held in memory (HLS_MEMORY)."
+    );
+    describe_gauge!(
         "streamcomp_input_up",
         "1 while a live input is receiving data, by input."
     );
@@ -263,6 +287,16 @@ pub(crate) async fn feed(state: AppState) {
                 gauge!("streamcomp_input_latency_ms", "input" => name.clone()).set(i.latency_ms);
                 gauge!("streamcomp_input_drift_ppm", "input" => name).set(i.drift_ppm);
             }
+            for o in s.handle().status().outputs {
+                let labels = [("output", o.target.clone()), ("kind", o.kind.to_string())];
+                let up = matches!(o.state.as_str(), "live" | "writing");
+                gauge!("streamcomp_output_up", &labels).set(if up { 1.0 } else { 0.0 });
+                gauge!("streamcomp_output_bytes", &labels).set(o.bytes as f64);
+                gauge!("streamcomp_output_bitrate_kbps", &labels).set(o.bitrate_kbps);
+                gauge!("streamcomp_output_dropped_packets", &labels).set(o.dropped_packets as f64);
+                gauge!("streamcomp_output_reconnects", &labels).set(o.reconnects as f64);
+            }
+            gauge!("streamcomp_hls_memory_bytes").set(s.hls.bytes() as f64);
         })
         .await;
     }

@@ -17,12 +17,15 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use streamcomp_core::encode::VideoCodec;
 use streamcomp_core::input::{IngestOptions, IngestServer, InputHub};
 use streamcomp_core::media::MediaAction;
 use streamcomp_core::scene::diff::sync_plan;
 use streamcomp_core::{
     AssetResolver, Error, LayerChange, LoadOptions, RemotePolicy, Scene, live::Event,
-    live::LayerView, live::LiveHandle, live::LiveOptions, live::LiveStream, output::OutputTarget,
+    live::LayerView, live::LiveHandle, live::LiveOptions, live::LiveStream, output::HlsMemory,
+    output::HlsOptions, output::OutputTarget, output::SegmentType,
 };
 use tokio::sync::{broadcast, watch};
 
@@ -65,6 +68,8 @@ pub(crate) struct Inner {
     inputs: InputHub,
     /// The RTMP listener (`RTMP_INGEST_PORT`), if any.
     ingest: Option<IngestServer>,
+    /// The stream's own HLS (`HLS_MEMORY`), kept across streams so its numbering goes on.
+    pub(crate) hls: HlsMemory,
 }
 
 /// The stream itself and its settings; the lock every change takes.
@@ -120,7 +125,8 @@ impl AppState {
             }
             None => None,
         };
-        let first = launch(&config, &assets, &inputs, empty_scene(&config), &[])
+        let hls = HlsMemory::new();
+        let first = launch(&config, &assets, &inputs, &hls, empty_scene(&config), None)
             .map_err(|e| format!("cannot start composing: {e}"))?;
         let (events, _) = broadcast::channel(256);
         let state = AppState(Arc::new(Inner {
@@ -139,6 +145,7 @@ impl AppState {
             store_ok: AtomicBool::new(true),
             inputs,
             ingest,
+            hls,
         }));
         let mut ctl = lock(&state.control);
         state.install(&mut ctl, first);
@@ -153,7 +160,7 @@ impl AppState {
             .applied(&snapshot, &restored)
             .map_err(|e| e.to_string())?;
         if saved.live && state.config.resume {
-            let targets = parse_outputs(&saved.outputs, true).map_err(|e| e.message)?;
+            let targets = parse_outputs(&saved.outputs, None).map_err(|e| e.message)?;
             state
                 .relaunch(&mut ctl, Some((targets, saved.outputs.clone())))
                 .map_err(|e| format!("cannot resume the live stream: {}", e.message))?;
@@ -433,24 +440,25 @@ impl AppState {
     }
 
     /// The outputs for a start: the request's, else the ones live before (restart), else
-    /// `STREAM_URL`. Request URLs must be RTMP(S); files only come from the configuration.
+    /// `STREAM_URL` (none: the server's own HLS only, when `HLS_MEMORY` is on). A request may
+    /// name network outputs, and paths only under `OUTPUT_DIRS`.
     fn outputs_for(
         &self,
         ctl: &Control,
         urls: Vec<String>,
     ) -> Result<(Vec<OutputTarget>, Vec<String>), ApiError> {
         if !urls.is_empty() {
-            return Ok((parse_outputs(&urls, false)?, urls));
+            return Ok((parse_outputs(&urls, Some(&self.config.output_dirs))?, urls));
         }
         if let Some(raw) = ctl.live.as_ref().or(ctl.resume.as_ref())
             && !raw.is_empty()
         {
-            return Ok((parse_outputs(raw, true)?, raw.clone()));
+            return Ok((parse_outputs(raw, None)?, raw.clone()));
         }
-        if self.config.stream_urls.is_empty() {
+        if self.config.stream_urls.is_empty() && !self.config.hls_memory {
             return Err(ApiError::invalid(
                 "url",
-                "no output: give `url` or `urls` in the request, or set STREAM_URL",
+                "no output: give `url` or `urls` in the request, or set STREAM_URL (or leave HLS_MEMORY on to stream to the server's own HLS only)",
             ));
         }
         Ok((
@@ -479,11 +487,12 @@ impl AppState {
             }
         }
         ctl.live = None;
-        let targets = outputs.as_ref().map(|o| o.0.as_slice()).unwrap_or(&[]);
+        let targets = outputs.as_ref().map(|o| o.0.as_slice());
         match launch(
             &self.config,
             &self.assets,
             &self.inputs,
+            &self.hls,
             scene.clone(),
             targets,
         ) {
@@ -505,7 +514,14 @@ impl AppState {
     fn recompose(&self, ctl: &mut Control, scene: Scene) {
         let layers: Vec<Value> = scene.layers.iter().map(|l| l.to_value()).collect();
         let inputs = scene.inputs_value();
-        match launch(&self.config, &self.assets, &self.inputs, scene, &[]) {
+        match launch(
+            &self.config,
+            &self.assets,
+            &self.inputs,
+            &self.hls,
+            scene,
+            None,
+        ) {
             Ok(s) => self.install(ctl, s),
             Err(e) => {
                 tracing::warn!(
@@ -515,8 +531,9 @@ impl AppState {
                     &self.config,
                     &self.assets,
                     &self.inputs,
+                    &self.hls,
                     empty_scene(&self.config),
-                    &[],
+                    None,
                 )
                 .expect("an empty scene always composes");
                 self.install(ctl, s);
@@ -684,17 +701,31 @@ fn empty_scene(c: &Config) -> Scene {
     .expect("the configuration checked size and rate")
 }
 
-/// Starts a stream of `scene` to `outputs` (none: composing only) with the configured encoding.
+/// Starts a stream of `scene` to `outputs` (`None`: composing only) with the configured
+/// encoding; a stream also goes to the server's own HLS in `hls` when `HLS_MEMORY` is on.
 fn launch(
     c: &Config,
     assets: &AssetResolver,
     inputs: &InputHub,
+    hls: &HlsMemory,
     scene: Scene,
-    outputs: &[OutputTarget],
+    outputs: Option<&[OutputTarget]>,
 ) -> Result<LiveStream, Error> {
     let mut opts = LiveOptions::default();
     opts.inputs = Some(inputs.clone());
-    opts.outputs = outputs.to_vec();
+    opts.outputs = outputs.unwrap_or_default().to_vec();
+    if outputs.is_some()
+        && c.hls_memory
+        && let Some(segments) = match c.codec {
+            VideoCodec::H264 => Some(SegmentType::Ts),
+            VideoCodec::Av1 => Some(SegmentType::Fmp4),
+            _ => None,
+        }
+    {
+        let mut o = HlsOptions::default();
+        o.segment_type = segments;
+        opts.outputs.push(OutputTarget::HlsMemory(hls.clone(), o));
+    }
     opts.video.codec = c.codec;
     opts.video.bitrate_kbps = c.bitrate_kbps;
     opts.video.ffmpeg_preset = c.ffmpeg_preset.clone();
@@ -707,24 +738,50 @@ fn launch(
     LiveStream::start(scene, assets.clone(), opts)
 }
 
-/// Parses outputs; from the network (`trusted` false) only `rtmp://` and `rtmps://` URLs, so
-/// a request can never make the server write a file.
-pub(crate) fn parse_outputs(urls: &[String], trusted: bool) -> Result<Vec<OutputTarget>, ApiError> {
+/// Parses outputs. From a request (`dirs` given: `OUTPUT_DIRS`) network outputs, and files,
+/// HLS and recordings only under one of `dirs`, so a request can never make the server write
+/// anywhere else; `None`: the configuration's own (`STREAM_URL`, what was live before).
+pub(crate) fn parse_outputs(
+    urls: &[String],
+    dirs: Option<&[PathBuf]>,
+) -> Result<Vec<OutputTarget>, ApiError> {
     urls.iter()
         .enumerate()
         .map(|(i, u)| {
-            let path = format!("urls[{i}]");
-            match u.parse::<OutputTarget>() {
-                Ok(t @ OutputTarget::Rtmp(_)) => Ok(t),
-                Ok(t) if trusted => Ok(t),
-                Ok(_) => Err(ApiError::invalid(
-                    path,
-                    "must be an rtmp:// or rtmps:// URL (files can only be set in STREAM_URL)",
+            let at = format!("urls[{i}]");
+            let t = u
+                .parse::<OutputTarget>()
+                .map_err(|e| ApiError::invalid(&at, e.to_string()))?;
+            match (dirs, t.path()) {
+                (Some(dirs), Some(path)) if !inside(path, dirs) => Err(ApiError::invalid(
+                    at,
+                    if dirs.is_empty() {
+                        "must be an rtmp://, rtmps://, srt:// or udp:// URL (the server writes files, HLS and recordings only under OUTPUT_DIRS, which is not set)".to_string()
+                    } else {
+                        format!(
+                            "`{}` is outside OUTPUT_DIRS ({}): the server writes files, HLS and recordings only there",
+                            path.display(),
+                            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                        )
+                    },
                 )),
-                Err(e) => Err(ApiError::invalid(path, e.to_string())),
+                _ => Ok(t),
             }
         })
         .collect()
+}
+
+/// Whether `path` (relative to the working folder, no `..`) lies under one of `dirs`.
+fn inside(path: &Path, dirs: &[PathBuf]) -> bool {
+    use std::path::Component;
+    if path.components().any(|c| c == Component::ParentDir) {
+        return false;
+    }
+    let Ok(abs) = std::path::absolute(path) else {
+        return false;
+    };
+    let abs = crate::config::normalize(&abs);
+    dirs.iter().any(|d| abs.starts_with(d) && abs != *d)
 }
 
 /// A core event as a WebSocket `streamEvent` message. The pipeline's own start and stop are

@@ -2,7 +2,8 @@
 //! over SRT through the FFmpeg backend. No maintained Rust binding of libsrt exists (the pure
 //! Rust `srt-tokio` says it is not production ready), so each connection is an `ffmpeg`
 //! process that copies our MPEG-TS from a pipe to its `srt://` output (libsrt inside FFmpeg).
-//! It is live once `ffmpeg` reports progress (the SRT connection is up); when it exits (the
+//! (`-fflags nobuffer` on that `ffmpeg` made its SRT output stall after two seconds here, so
+//! it reads with a small probe instead.) It is live once `ffmpeg` reports progress (the SRT connection is up); when it exits (the
 //! peer left, a caller found nobody) the output reconnects like an RTMP one.
 //!
 //! The URL rules (`latency` in milliseconds, passphrase of 10 to 79 characters) are shared
@@ -208,8 +209,8 @@ mod link {
             let mut child = Command::new(crate::media::ffmpeg::ffmpeg_program())
                 .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
                 .args(["-nostats", "-progress", "pipe:2", "-stats_period", "0.5"])
-                .args(["-fflags", "+nobuffer+genpts", "-probesize", "200000"])
-                .args(["-analyzeduration", "0", "-f", "mpegts", "-i", "pipe:0"])
+                .args(["-probesize", "32768", "-analyzeduration", "500000"])
+                .args(["-f", "mpegts", "-i", "pipe:0"])
                 .args(["-map", "0", "-c", "copy", "-f", "mpegts"])
                 .arg(format!("{url}&pkt_size=1316"))
                 .stdin(Stdio::piped())

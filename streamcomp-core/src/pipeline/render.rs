@@ -14,7 +14,7 @@ use crate::encode::{
 use crate::error::Error;
 use crate::frame::{Frame, YuvFrame};
 use crate::mux::StreamInfo;
-use crate::output::{FileFormat, FileOutput, Output, OutputError};
+use crate::output::{FileFormat, FileOutput, Output, OutputError, OutputTarget, RtmpOptions};
 use crate::render::{Compositor, CompositorOptions, LayerFailure, Quality};
 use crate::scene::Scene;
 
@@ -119,8 +119,26 @@ fn invalid(msg: String) -> Error {
     Error::Encode(EncodeError::Invalid(msg))
 }
 
+/// Where a render's frames go: a file (which may take raw frames), or a recording in
+/// segments or an HLS folder.
+enum Sink {
+    File(FileOutput),
+    Other(Box<dyn Output>),
+}
+
+impl Sink {
+    fn output(&mut self) -> &mut dyn Output {
+        match self {
+            Sink::File(f) => f,
+            Sink::Other(o) => o.as_mut(),
+        }
+    }
+}
+
 /// Renders `opts.duration` seconds of `scene` into the file at `path` (format from its
-/// extension), calling `progress` after every frame.
+/// extension), calling `progress` after every frame. `path` may also be a recording in
+/// segments (`parts/show-%H%M%S.mp4?segment=60`) or an HLS playlist (`vod/index.m3u8`, with
+/// `?list_size=` as large as the render is long to keep every segment listed).
 pub fn render_to_file(
     scene: &Scene,
     assets: AssetResolver,
@@ -132,8 +150,27 @@ pub fn render_to_file(
     let dur = crate::settings::RENDER_DURATION;
     dur.check(opts.duration)
         .map_err(|m| invalid(format!("{} {m}", dur.key)))?;
-    let format = FileFormat::from_path(path)?;
-    format.check_codec(opts.codec)?;
+    let target = match path.to_str().map(str::parse::<OutputTarget>) {
+        Some(Ok(t)) if t.is_network() => {
+            return Err(invalid(format!(
+                "render writes files; `{t}` is a network output (stream to it instead)"
+            )));
+        }
+        Some(Ok(t @ (OutputTarget::Recording(_) | OutputTarget::Hls(_)))) => Some(t),
+        _ => None,
+    };
+    // Raw frames (Y4M) or not, and whether the container holds sound.
+    let (raw, holds_audio) = match &target {
+        Some(t) => {
+            t.check_codec(opts.codec)?;
+            (false, true)
+        }
+        None => {
+            let format = FileFormat::from_path(path)?;
+            format.check_codec(opts.codec)?;
+            (format == FileFormat::Y4m, format.has_audio())
+        }
+    };
     let fps = opts.fps.unwrap_or(scene.fps);
     let (width, height) = opts.size.unwrap_or((scene.width, scene.height));
     let mut settings = VideoSettings::new(width, height, fps);
@@ -145,7 +182,7 @@ pub fn render_to_file(
     settings.ffmpeg_preset = opts.ffmpeg_preset.clone();
     settings.ffmpeg_hwaccel = opts.ffmpeg_hwaccel.clone();
     settings.validate()?;
-    let audio = opts.audio && format.has_audio();
+    let audio = opts.audio && holds_audio;
     let mut copts = CompositorOptions::default()
         .with_quality(opts.quality)
         .with_threads(opts.threads);
@@ -154,9 +191,9 @@ pub fn render_to_file(
     comp.check_assets(scene)?;
     // Audio files are decoded whole when the encoders open, so a missing or broken one is
     // reported before any frame work (naming its layer: `layers[3].src: …`).
-    let mut ctx = match format {
-        FileFormat::Y4m => None,
-        _ => Some(EncoderContext::for_scene(
+    let mut ctx = match raw {
+        true => None,
+        false => Some(EncoderContext::for_scene(
             &settings,
             audio.then_some(AudioSettings {
                 codec: opts.audio_codec,
@@ -173,7 +210,14 @@ pub fn render_to_file(
             ..StreamInfo::new(width, height, fps)
         },
     };
-    let mut out = FileOutput::create(path, format, info)?;
+    let mut out = match &target {
+        Some(t) => Sink::Other(t.open(&info, &RtmpOptions::default())?.out),
+        None => Sink::File(FileOutput::create(
+            path,
+            FileFormat::from_path(path)?,
+            info,
+        )?),
+    };
 
     let total = (opts.duration * fps).round().max(1.0) as u64;
     let start = Instant::now();
@@ -200,17 +244,18 @@ pub fn render_to_file(
         let t2 = Instant::now();
         s.compose += t1 - t0;
         s.convert += t2 - t1;
-        match &mut ctx {
-            None => {
+        match (&mut ctx, &mut out) {
+            (None, Sink::File(out)) => {
                 out.write_frame(&yuv)?;
                 s.mux += t2.elapsed();
             }
-            Some(c) => {
+            (None, Sink::Other(_)) => unreachable!("raw frames go to files"),
+            (Some(c), out) => {
                 c.send_frame_at(n, &yuv)?;
                 let t3 = Instant::now();
                 s.encode += t3 - t2;
                 for p in c.packets() {
-                    out.write(&p)?;
+                    out.output().write(&p)?;
                 }
                 s.mux += t3.elapsed();
             }
@@ -225,12 +270,12 @@ pub fn render_to_file(
     if let Some(c) = &mut ctx {
         c.finish()?;
         for p in c.packets() {
-            out.write(&p)?;
+            out.output().write(&p)?;
         }
     }
-    out.finish()?;
+    out.output().finish()?;
     s.mux += t.elapsed();
-    s.bytes = out.bytes();
+    s.bytes = out.output().bytes();
     s.duration = total as f64 / fps;
     s.elapsed = start.elapsed();
     Ok(s)

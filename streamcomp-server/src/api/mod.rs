@@ -6,6 +6,7 @@
 pub(crate) mod assets;
 pub(crate) mod batch;
 pub(crate) mod health;
+pub(crate) mod hls;
 pub(crate) mod inputs;
 pub(crate) mod layers;
 pub(crate) mod openapi;

@@ -117,7 +117,42 @@ $("preview").addEventListener("pointerup", () => {
 });
 $("preview").addEventListener("dragstart", (ev) => ev.preventDefault());
 
+// The real output: the server's own HLS (HLS_MEMORY), played with the vendored hls.js while
+// the stream is live. `window.outputLatency` holds how far behind the picture is (seconds,
+// from the segments' program dates), for the status line and tests.
+let hls = null;
+function playOutput(s) {
+  const live = ["starting", "live", "reconnecting"].includes(s.state) &&
+    (s.outputs || []).some((o) => o.target === "hls (memory)");
+  const video = $("output");
+  if (live && !hls && window.Hls && Hls.isSupported()) {
+    hls = new Hls({
+      liveSyncDurationCount: 3,
+      xhrSetup: (xhr) => { if ($("token").value) xhr.setRequestHeader("Authorization", "Bearer " + $("token").value); },
+    });
+    hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) { $("output-status").textContent = "player: " + d.details; hls.destroy(); hls = null; } });
+    hls.loadSource("/stream/hls/index.m3u8");
+    hls.attachMedia(video);
+    video.play().catch(() => {});
+  } else if (!live && hls) {
+    hls.destroy();
+    hls = null;
+    video.removeAttribute("src");
+    video.load();
+    window.outputLatency = null;
+  }
+  if (hls) {
+    const date = hls.playingDate;
+    window.outputLatency = date ? (Date.now() - date.getTime()) / 1000 : null;
+    $("output-status").textContent = "playing " + video.currentTime.toFixed(1) + " s" +
+      (window.outputLatency != null ? " · " + window.outputLatency.toFixed(1) + " s behind live" : "");
+  } else if (!live) {
+    $("output-status").textContent = "not live";
+  }
+}
+
 function showStatus(s) {
+  playOutput(s);
   const [w, h] = String(s.resolution).split("x").map(Number);
   if (w && h) canvasSize = { w, h };
   $("state").textContent = s.state + (s.was_live ? " (was live)" : "");

@@ -11,8 +11,11 @@ use crate::state::AppState;
 const INDEX: &str = include_str!("index.html");
 const SCRIPT: &str = include_str!("app.js");
 const STYLE: &str = include_str!("style.css");
+/// hls.js 1.7.4 (Apache-2.0, `vendor/hls.js-LICENSE`), the light build: plays the stream's own
+/// HLS in the panel. Vendored so the panel needs no CDN.
+const HLS_JS: &str = include_str!("vendor/hls.light.min.js");
 
-/// `/`, `/panel/app.js`, `/panel/style.css`.
+/// `/`, `/panel/app.js`, `/panel/style.css`, `/panel/hls.light.min.js`.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -26,6 +29,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/panel/style.css",
             get(|| async { page(STYLE, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/panel/hls.light.min.js",
+            get(|| async { page(HLS_JS, "text/javascript; charset=utf-8") }),
         )
 }
 

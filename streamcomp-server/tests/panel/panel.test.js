@@ -180,3 +180,52 @@ test("the panel adds, shows, moves and deletes a layer", async () => {
   assert.deepEqual(errors, [], "no script errors in the page");
   await page.close();
 });
+
+test("the panel plays the stream's own HLS output", async () => {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(base + "/");
+  await page.fill("#token", TOKEN);
+  await page.dispatchEvent("#token", "change");
+  // A red square so the picture is not black; then go live with no URL: the server's own
+  // HLS (HLS_MEMORY, on by default) is the only output.
+  assert.equal((await api("POST", "/stream/layers",
+    { id: "red", type: "rect", x: 0, y: 0, width: 320, height: 360, color: "#ff0000" })).status, 201);
+  const started = await api("POST", "/stream/control", { action: "start" });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  assert.ok(started.body.outputs.some((o) => o.target === "hls (memory)" && o.kind === "hls"));
+  // The playlist is served with its media type; its segments too.
+  const list = await until("the playlist", async () => {
+    const res = await fetch(base + "/stream/hls/index.m3u8", { headers: { Authorization: "Bearer " + TOKEN } });
+    return res.ok && (await res.text()).includes("#EXTINF") ? res : null;
+  }, 20000);
+  assert.equal(list.headers.get("content-type"), "application/vnd.apple.mpegurl");
+  // The <video> element plays and advances.
+  const t1 = await until("the video playing", async () => {
+    const t = await page.evaluate(() => document.getElementById("output").currentTime);
+    return t > 0.5 ? t : null;
+  }, 40000);
+  await sleep(3000);
+  const t2 = await page.evaluate(() => document.getElementById("output").currentTime);
+  assert.ok(t2 > t1 + 1.5, `the video advances: ${t1} then ${t2}`);
+  // What it shows is the red square (left half red, right half black).
+  const px = await page.evaluate(() => {
+    const v = document.getElementById("output");
+    const c = document.createElement("canvas");
+    c.width = v.videoWidth; c.height = v.videoHeight;
+    const g = c.getContext("2d");
+    g.drawImage(v, 0, 0);
+    return [Array.from(g.getImageData(100, 180, 1, 1).data), Array.from(g.getImageData(500, 180, 1, 1).data)];
+  });
+  assert.ok(near(px[0], [255, 0, 0]) || (px[0][0] > 200 && px[0][1] < 60), `red on the left: ${px[0]}`);
+  assert.ok(px[1][0] < 60, `dark on the right: ${px[1]}`);
+  const latency = await page.evaluate(() => window.outputLatency);
+  console.log(`HLS glass-to-glass in the panel: ${latency.toFixed(2)} s behind live`);
+  assert.ok(latency > 0 && latency < 20, `latency ${latency}`);
+  assert.match(await page.textContent("#output-status"), /behind live/);
+  assert.equal((await api("POST", "/stream/control", { action: "stop" })).status, 200);
+  await until("the player stopped", async () => /not live/.test(await page.textContent("#output-status")), 10000);
+  assert.deepEqual(errors, [], "no script errors in the page");
+  await page.close();
+});
