@@ -17,6 +17,7 @@ Examples:
   streamcomp frame examples/scenes/lower-third.json --at 1.5 -o frame.png
   streamcomp render examples/scenes/lower-third.json -o out.mp4 --duration 10
   streamcomp stream examples/scenes/scoreboard.json --url rtmp://localhost/live/KEY --url rec.mp4
+  streamcomp stream examples/scenes/scoreboard.json --url www/live/index.m3u8 --url 'srt://peer:9000' --url 'rec/%Y%m%d-%H%M%S.mp4?segment=600'
   streamcomp validate examples/scenes/scoreboard.json
   streamcomp schema > scene.schema.json
   streamcomp bench --frames 300 --json

@@ -104,6 +104,10 @@ pub(crate) struct EncodeArgs {
     /// Threads for composing and encoding (0: every core).
     #[arg(long, default_value_t = 0, value_parser = ranges::threads)]
     pub(crate) threads: usize,
+    /// Seconds between key frames: HLS segments last this long, and recordings and
+    /// reconnecting outputs start on one.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", value_parser = ranges::keyframe_interval)]
+    pub(crate) keyframe_interval: f64,
 }
 
 impl EncodeArgs {
@@ -115,6 +119,7 @@ impl EncodeArgs {
         v.ffmpeg_preset = self.preset.clone();
         v.ffmpeg_hwaccel = self.hwaccel.clone();
         v.threads = self.threads;
+        v.keyframe_interval = self.keyframe_interval;
     }
 }
 

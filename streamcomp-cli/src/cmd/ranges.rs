@@ -24,6 +24,11 @@ pub(crate) fn threads(v: &str) -> Result<usize, String> {
     whole(&settings::THREADS, v)
 }
 
+/// `--keyframe-interval`, seconds.
+pub(crate) fn keyframe_interval(v: &str) -> Result<f64, String> {
+    settings::KEYFRAME_INTERVAL.parse(v)
+}
+
 /// `--fps`.
 pub(crate) fn fps(v: &str) -> Result<f64, String> {
     settings::FPS.parse(v)

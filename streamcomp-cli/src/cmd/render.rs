@@ -17,7 +17,9 @@ pub(crate) struct Args {
     assets: super::AssetArgs,
     #[command(flatten)]
     clock: super::ClockArgs,
-    /// The output file, its format from the extension: .mp4 (fragmented), .flv, .ivf, .h264, .y4m.
+    /// The output file, its format from the extension: .mp4 (fragmented), .ts, .flv, .ivf,
+    /// .h264, .y4m; or a recording in parts (parts/show-%H%M%S.mp4?segment=60) or an HLS
+    /// playlist (vod/index.m3u8?list_size=1000).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
     /// Seconds of video.
@@ -45,6 +47,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.audio_bitrate_kbps = a.enc.audio_bitrate;
     opts.quality = a.enc.quality;
     opts.threads = a.enc.threads;
+    opts.keyframe_interval = a.enc.keyframe_interval;
     opts.backend = a.enc.encoder;
     opts.ffmpeg_preset = a.enc.preset;
     opts.ffmpeg_hwaccel = a.enc.hwaccel;

@@ -17,8 +17,11 @@ pub(crate) struct Args {
     scene: PathBuf,
     #[command(flatten)]
     assets: super::AssetArgs,
-    /// Where to send the stream: rtmp:// or rtmps:// URLs, or files (.mp4, .flv, .ivf, .h264)
-    /// to record at the same time. Repeat for several; the stream is encoded once.
+    /// Where to send the stream (repeat for several; it is encoded once): rtmp:// or rtmps://
+    /// URLs; srt://HOST:PORT?mode=caller|listener&latency=MS&passphrase=… and udp://HOST:PORT
+    /// (MPEG-TS); an HLS playlist out/index.m3u8?list_size=6&segment_type=ts|fmp4; a recording
+    /// in files of bounded length rec/show-%Y%m%d-%H%M%S.mp4?segment=600; or a file (.mp4,
+    /// .ts, .flv, .ivf, .h264).
     #[arg(long = "url", value_name = "URL", required = true)]
     urls: Vec<OutputTarget>,
     /// Stop after this many seconds (default, or 0: run until Ctrl-C).
