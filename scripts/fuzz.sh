@@ -4,6 +4,7 @@
 # Default: 20 s each for scene_validate, layer_patch, scene_render, rtmp_session (the RTMP
 # publisher's parser of what a server sends, seeded with recorded server conversations) and
 # rtmp_ingest (what a publisher sends our RTMP listener, and the FLV pipe of an ffmpeg puller),
+# output_targets (output URLs and paths, and an HLS playlist read back to continue it),
 # video_mp4, video_mkv, video_flv (the native video path's demuxers with openh264 and rav1d behind them,
 # seeded with tiny ffmpeg clips). Installs cargo-fuzz when
 # it is missing. cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the pinned stable
@@ -20,7 +21,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(scene_validate layer_patch scene_render rtmp_session rtmp_ingest video_mp4 video_mkv video_flv media_sound)
+  targets=(scene_validate layer_patch scene_render rtmp_session rtmp_ingest output_targets video_mp4 video_mkv video_flv media_sound)
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 

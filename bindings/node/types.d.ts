@@ -343,20 +343,25 @@ export type StreamEvent =
       input_state: 'waiting' | 'live' | 'stalled' | 'reconnecting'
       message: string | null
     }
+  | { state: 'file_done'; output: string; path: string }
   | { state: 'error'; message: string }
   | { state: 'stopped'; error: string | null }
 
 /** One output of a live stream. */
 export interface OutputStatus {
-  /** The URL without its key, or the path. */
+  /** The URL without its key or passphrase, or the path. */
   target: string
-  /** RTMP: `connecting`, `live`, `reconnecting`, …; files: `writing`; then `stopped` or `failed`. */
+  /** What it is. */
+  kind: 'rtmp' | 'srt' | 'udp' | 'hls' | 'file' | 'recording'
+  /** Network outputs: `connecting`, `live`, `reconnecting`, …; files and HLS: `writing`; then `stopped` or `failed`. */
   state: string
   bytes: number
   bitrate_kbps: number
   reconnects: number
   dropped_packets: number
   last_error: string | null
+  /** Where it is at: HLS segments written, a recording's current file. */
+  detail: string | null
 }
 
 /** A live stream's state and counters. */

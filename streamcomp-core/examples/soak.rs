@@ -1,14 +1,15 @@
-//! Soak measurement (not a test): streams a scene live to one output for a while and prints,
-//! every few seconds, frames rendered/encoded/dropped, the process's RSS and CPU time, and the
-//! output's state, so that leaks and drops over a long run show.
+//! Soak measurement (not a test): streams a scene live to one or more outputs for a while and
+//! prints, every few seconds, frames rendered/encoded/dropped, the process's RSS and CPU time,
+//! and the outputs' state, so that leaks and drops over a long run show.
 //!
 //! ```text
 //! cargo run --release -p streamcomp-core --example soak -- \
 //!     benches/scenes/overlay-720p.json rtmp://127.0.0.1:1935/live/soak 600 30
 //! ```
 //!
-//! Arguments: scene file, output (URL or file), seconds (default 600), report every N seconds
-//! (default 30).
+//! Arguments: scene file, outputs (URLs or paths, comma-separated: the stream is encoded once
+//! for all), seconds (default 600), report every N seconds (default 30). The last line gives
+//! the CPU time of this process and of the processes it ran (an SRT output's `ffmpeg`).
 
 use std::time::{Duration, Instant};
 
@@ -30,13 +31,22 @@ fn proc_status_kb(field: &str) -> u64 {
 
 /// User + system CPU seconds of this process.
 fn cpu_seconds() -> f64 {
+    cpu_fields().0
+}
+
+/// User + system CPU seconds of this process, and of its children that ended.
+fn cpu_fields() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    // utime, stime, cutime, cstime are fields 14 to 17 of the whole line: 11 to 14 after the
+    // name.
+    (
+        (ticks(11) + ticks(12)) / 100.0,
+        (ticks(13) + ticks(14)) / 100.0,
+    )
 }
 
 fn load_average() -> String {
@@ -47,9 +57,19 @@ fn load_average() -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: soak SCENE.json OUTPUT [SECONDS] [EVERY]";
+    let usage = "usage: soak SCENE.json OUTPUT[,OUTPUT…] [SECONDS] [EVERY]";
     let scene_path = args.first().ok_or(usage)?;
-    let output: OutputTarget = args.get(1).ok_or(usage)?.parse()?;
+    let outputs = args
+        .get(1)
+        .ok_or(usage)?
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<Vec<OutputTarget>, _>>()?;
+    let output = outputs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let seconds: f64 = args.get(2).map_or(Ok(600.0), |s| s.parse())?;
     let every: f64 = args.get(3).map_or(Ok(30.0), |s| s.parse())?;
 
@@ -57,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let assets = AssetResolver::new(scene.base_dir.clone().unwrap_or_else(|| ".".into()));
     let (w, h, fps, layers) = (scene.width, scene.height, scene.fps, scene.layers.len());
     let mut opts = LiveOptions::default();
-    opts.outputs = vec![output.clone()];
+    opts.outputs = outputs;
     opts.duration = Some(Duration::from_secs_f64(seconds));
     let rss_before = proc_status_kb("VmRSS:");
     let cpu_before = cpu_seconds();
@@ -83,14 +103,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let cpu = cpu_seconds();
         let out = s
             .outputs
-            .first()
+            .iter()
             .map(|o| {
                 format!(
-                    "{} {:.0} kbit/s, {} reconnects, {} packets dropped",
-                    o.state, o.bitrate_kbps, o.reconnects, o.dropped_packets
+                    "{} {} {:.0} kbit/s, {} reconnects, {} packets dropped",
+                    o.kind, o.state, o.bitrate_kbps, o.reconnects, o.dropped_packets
                 )
             })
-            .unwrap_or_default();
+            .collect::<Vec<_>>()
+            .join("; ");
         println!(
             "{t:6.0} | {:9} | {:9} | {:7} (+{:4}) | {:7} | {:6} | {:5.0} | {out}; load {}",
             s.frames_rendered,
@@ -108,16 +129,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let s = stream.wait()?;
     let t = start.elapsed().as_secs_f64();
+    let (own, children) = cpu_fields();
     println!(
         "done after {t:.1} s: {} rendered, {} encoded, {} dropped ({:.2} %); RSS {} kB, peak {} kB; \
-         CPU {:.0} % of one core on average",
+         CPU {:.0} % of one core on average ({:.1} s, + {children:.1} s in child processes)",
         s.frames_rendered,
         s.frames_encoded,
         s.frames_dropped,
         s.frames_dropped as f64 * 100.0 / (s.frames_encoded + s.frames_dropped).max(1) as f64,
         proc_status_kb("VmRSS:"),
         proc_status_kb("VmHWM:"),
-        (cpu_seconds() - cpu_before) / t * 100.0
+        (own - cpu_before) / t * 100.0,
+        own - cpu_before
     );
     Ok(())
 }

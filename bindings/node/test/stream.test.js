@@ -185,3 +185,23 @@ test('a live input published by ffmpeg to the stream listener: inputs() and inpu
   stream.removeInput('cam2');
   assert.deepEqual(stream.inputs().map((i) => i.name), ['cam1']);
 });
+
+test('one stream to HLS and a recording in parts: kinds in the status, file_done events', async () => {
+  const dir = tmpdir();
+  const playlist = path.join(dir, 'hls', 'index.m3u8');
+  const parts = path.join(dir, 'rec', 'part-%H%M%S.mp4');
+  const events = [];
+  const stream = await Stream.start(new Scene(160, 90, { fps: 25 }), {
+    urls: [`${playlist}?list_size=4`, `${parts}?segment=2`],
+    duration: 5, keyframeInterval: 1, bitrate: 300,
+    onEvent: (e) => events.push(e),
+  });
+  const status = await stream.wait();
+  assert.deepEqual(status.outputs.map((o) => o.kind).sort(), ['hls', 'recording']);
+  const text = require('node:fs').readFileSync(playlist, 'utf8');
+  assert.ok(text.startsWith('#EXTM3U') && text.endsWith('#EXT-X-ENDLIST\n'), text);
+  const done = events.filter((e) => e.state === 'file_done').map((e) => e.path);
+  assert.ok(done.length >= 2, JSON.stringify(events));
+  for (const f of done) assertDecodes(f);
+  assertDecodes(playlist);
+});

@@ -266,3 +266,34 @@ def test_a_live_input_published_by_ffmpeg(tmp_path):
         finally:
             publisher.kill()
             publisher.wait()
+
+
+def test_stream_to_hls_and_a_recording_in_parts(tmp_path):
+    """One stream, encoded once, to an HLS folder and a recording cut every 2 s; the status
+    names each kind, a finished part is announced, and ffmpeg plays the playlist."""
+    require("ffprobe", "ffmpeg")
+    playlist = tmp_path / "hls" / "index.m3u8"
+    parts = tmp_path / "rec" / "part-%H%M%S.mp4"
+    seen = []
+    stream = streamcomp.Stream(live_scene(), urls=[f"{playlist}?list_size=4", f"{parts}?segment=2"],
+                               on_event=seen.append, duration=5.0, keyframe_interval=1.0, bitrate=400)
+    stream.start()
+    list(stream.events())  # until the stream ends by itself
+    final = stream.stop()
+    kinds = sorted(o["kind"] for o in final["outputs"])
+    assert kinds == ["hls", "recording"], final["outputs"]
+    text = playlist.read_text()
+    assert text.startswith("#EXTM3U") and text.endswith("#EXT-X-ENDLIST\n"), text
+    assert "#EXT-X-TARGETDURATION:1" in text
+    done = [e["path"] for e in seen if e["state"] == "file_done"]
+    assert len(done) >= 2, seen
+    files = sorted((tmp_path / "rec").iterdir())
+    assert len(files) == len(done), (files, done)
+    for f in files:
+        info = ffprobe_json(f, "-count_frames", "-show_streams")
+        assert [s["codec_type"] for s in info["streams"]] == ["video", "audio"]
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(playlist), "-f", "null", "-"], check=True)
+    with pytest.raises(streamcomp.SceneError, match=r"^options\.urls\[0\]: HLS output: `segment_type`"):
+        streamcomp.Stream(live_scene(), urls=[f"{playlist}?segment_type=webm"])
+    with pytest.raises(streamcomp.SceneError, match=r"^options\.urls\[0\]: SRT output: `passphrase`"):
+        streamcomp.Stream(live_scene(), urls=["srt://127.0.0.1:9000?passphrase=short"])

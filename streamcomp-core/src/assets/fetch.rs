@@ -82,7 +82,8 @@ fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn decode_percent(s: &str) -> Result<Vec<u8>, String> {
+/// Percent-decodes `s` (`%20` → a space; `+` stays `+`).
+pub(crate) fn decode_percent(s: &str) -> Result<Vec<u8>, String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -2,7 +2,7 @@
 //! allow-listed `http(s)` URLs), decoded images (still and animated) and fonts.
 
 mod cache;
-mod fetch;
+pub(crate) mod fetch;
 mod font;
 mod image;
 

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::feed::Feed;
-use crate::scene::{InputKind, SrtMode};
+use crate::scene::InputKind;
 
 /// Reads an input with `ffmpeg` until stopped.
 pub(crate) struct Puller {
@@ -49,36 +49,7 @@ pub(crate) fn source_url(kind: &InputKind) -> Option<(String, String)> {
                 .map_or_else(|_| "rtmp://…".to_string(), |u| u.redact(url));
             Some((url.clone(), shown))
         }
-        InputKind::Srt {
-            mode,
-            host,
-            port,
-            latency_ms,
-            passphrase,
-            streamid,
-        } => {
-            let host = host.clone().unwrap_or_else(|| "0.0.0.0".into());
-            let host = if host.contains(':') && !host.starts_with('[') {
-                format!("[{host}]")
-            } else {
-                host
-            };
-            let mode = if *mode == SrtMode::Caller {
-                "caller"
-            } else {
-                "listener"
-            };
-            // libsrt's latency is in microseconds in FFmpeg's URL options.
-            let mut q = format!("mode={mode}&latency={}", u64::from(*latency_ms) * 1000);
-            let shown = format!("srt://{host}:{port}?{q}");
-            if let Some(p) = passphrase {
-                q.push_str(&format!("&passphrase={p}"));
-            }
-            if let Some(s) = streamid {
-                q.push_str(&format!("&streamid={s}"));
-            }
-            Some((format!("srt://{host}:{port}?{q}"), shown))
-        }
+        InputKind::Srt(p) => Some(p.ffmpeg_url()),
     }
 }
 
@@ -240,31 +211,33 @@ fn run(feed: &Feed, stop: &AtomicBool, child: &Mutex<Option<std::process::Child>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::SrtParams;
+    use crate::scene::SrtMode;
 
     #[test]
     fn srt_urls_carry_options_and_hide_the_passphrase() {
-        let kind = InputKind::Srt {
+        let kind = InputKind::Srt(SrtParams {
             mode: SrtMode::Listener,
             host: None,
             port: 9000,
             latency_ms: 120,
             passphrase: Some("0123456789secret".into()),
             streamid: Some("cam".into()),
-        };
+        });
         let (url, shown) = source_url(&kind).unwrap();
         assert_eq!(
             url,
             "srt://0.0.0.0:9000?mode=listener&latency=120000&passphrase=0123456789secret&streamid=cam"
         );
         assert!(!shown.contains("secret"));
-        let kind = InputKind::Srt {
+        let kind = InputKind::Srt(SrtParams {
             mode: SrtMode::Caller,
             host: Some("::1".into()),
             port: 9,
             latency_ms: 0,
             passphrase: None,
             streamid: None,
-        };
+        });
         assert_eq!(
             source_url(&kind).unwrap().0,
             "srt://[::1]:9?mode=caller&latency=0"

@@ -57,6 +57,33 @@ impl Interleaver {
         }
     }
 
+    /// Puts `p` into `owner`'s interleaver (`get`) and hands `owner`'s `write` every packet
+    /// that is now due, in time order: the `Output::write` of every container output.
+    pub(crate) fn feed<T, E>(
+        owner: &mut T,
+        get: fn(&mut T) -> &mut Interleaver,
+        p: &Packet,
+        write: fn(&mut T, &Packet) -> Result<(), E>,
+    ) -> Result<(), E> {
+        get(owner).push(p.clone());
+        while let Some(q) = get(owner).pop() {
+            write(owner, &q)?;
+        }
+        Ok(())
+    }
+
+    /// Hands `owner`'s `write` everything left at the end of the stream, in time order.
+    pub(crate) fn flush<T, E>(
+        owner: &mut T,
+        get: fn(&mut T) -> &mut Interleaver,
+        write: fn(&mut T, &Packet) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while let Some(q) = get(owner).drain() {
+            write(owner, &q)?;
+        }
+        Ok(())
+    }
+
     /// The next packet at the end of the stream: everything left, in time order.
     pub(crate) fn drain(&mut self) -> Option<Packet> {
         self.pop()

@@ -24,7 +24,6 @@ pub use rtmp::{
     check_ca_file,
 };
 pub use srt::{SrtParams, SrtTarget};
-pub use ts_stream::TsStreamOutput;
 pub use udp::UdpTarget;
 
 use std::fmt;
@@ -293,7 +292,7 @@ impl OutputTarget {
     /// Opens the output for a stream `info` describes; network outputs queue and send from
     /// their own thread with `net`'s queue, timeouts and backoff.
     pub fn open(&self, info: &StreamInfo, net: &RtmpOptions) -> Result<OpenedOutput, OutputError> {
-        let networked = |o: TsStreamOutput| OpenedOutput {
+        let networked = |o: net_queue::NetQueue| OpenedOutput {
             net: Some((o.subscribe(), o.stats_handle())),
             out: Box::new(o),
         };
@@ -317,14 +316,14 @@ impl OutputTarget {
                     out: Box::new(o),
                 }
             }
-            OutputTarget::Srt(t) => networked(TsStreamOutput::start(
+            OutputTarget::Srt(t) => networked(ts_stream::start(
                 t.to_string(),
                 "srt-sender",
                 info.clone(),
                 net,
                 srt::connector(t),
             )?),
-            OutputTarget::Udp(t) => networked(TsStreamOutput::start(
+            OutputTarget::Udp(t) => networked(ts_stream::start(
                 t.to_string(),
                 "udp-sender",
                 info.clone(),

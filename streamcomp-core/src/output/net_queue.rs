@@ -5,13 +5,15 @@
 //! first network output; they serve every kind) say what it is doing.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender as DoneSender, SyncSender, TrySendError};
+use std::sync::mpsc::{
+    self, Receiver, RecvTimeoutError, Sender as DoneSender, SyncSender, TrySendError,
+};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::OutputError;
-use super::rtmp::{RtmpEvent, RtmpOptions, RtmpStats};
+use super::rtmp::{RtmpEvent, RtmpOptions, RtmpState, RtmpStats};
+use super::{Output, OutputError};
 use crate::encode::{Packet, Track};
 
 /// A cheap, shareable handle to a network output's [`RtmpStats`] (e.g. for a status endpoint).
@@ -58,7 +60,51 @@ impl Shared {
         let mut s = self.stats();
         s.queued_packets = s.queued_packets.saturating_sub(1);
     }
+
+    /// Waits `delay` between connection attempts, taking queued packets off (they would be
+    /// stale; `seen` looks at each). `Ok(true)` when the wait ended, `Ok(false)` when the
+    /// output was dropped meanwhile, `Err(())` when the queue closed (the output finished).
+    pub(crate) fn wait_discarding(
+        &self,
+        rx: &Receiver<Packet>,
+        delay: Duration,
+        mut seen: impl FnMut(&Packet),
+    ) -> Result<bool, ()> {
+        let until = Instant::now() + delay;
+        loop {
+            if self.stopping() {
+                return Ok(false);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(true);
+            }
+            match rx.recv_timeout(left.min(TICK)) {
+                Ok(p) => {
+                    self.dequeued(&p);
+                    seen(&p);
+                    self.stats().skipped_packets += 1;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(()),
+            }
+        }
+    }
+
+    /// The sender's end: what is still queued is not going anywhere; the output is stopped.
+    pub(crate) fn stopped(&self, rx: &Receiver<Packet>, done: &DoneSender<()>) {
+        while let Ok(p) = rx.try_recv() {
+            self.dequeued(&p);
+            self.stats().skipped_packets += 1;
+        }
+        self.stats().state = RtmpState::Stopped;
+        self.emit(RtmpEvent::Stopped);
+        let _ = done.send(());
+    }
 }
+
+/// Longest wait on the queue before a sender looks at its flags again.
+pub(crate) const TICK: Duration = Duration::from_millis(100);
 
 /// The queue in front of a sender thread.
 pub(crate) struct NetQueue {
@@ -143,7 +189,7 @@ impl NetQueue {
 
     /// Queues the packet without blocking; drops it (and everything up to the next video key
     /// frame) when the queue is full.
-    pub(crate) fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+    pub(crate) fn queue(&mut self, p: &Packet) -> Result<(), OutputError> {
         let Some(tx) = &self.tx else {
             return Err(OutputError::Unsupported(format!(
                 "{}: the output is already finished",
@@ -189,7 +235,7 @@ impl NetQueue {
     }
 
     /// Lets the sender send what is queued (for at most the finish timeout) and waits for it.
-    pub(crate) fn finish(&mut self) -> Result<(), OutputError> {
+    pub(crate) fn finish_queue(&mut self) -> Result<(), OutputError> {
         if let Some(tx) = self.tx.take() {
             *self
                 .shared
@@ -215,9 +261,18 @@ impl NetQueue {
             _ => Ok(()),
         }
     }
+}
 
-    /// Bytes sent.
-    pub(crate) fn bytes(&self) -> u64 {
+impl Output for NetQueue {
+    fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
+        self.queue(p)
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        self.finish_queue()
+    }
+
+    fn bytes(&self) -> u64 {
         self.shared.stats().bytes_sent
     }
 }

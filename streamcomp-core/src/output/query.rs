@@ -12,26 +12,10 @@ pub(crate) struct Query {
     pairs: Vec<(String, String)>,
 }
 
-/// Percent-decodes `s` (`%20`, `%26`); `+` stays `+`.
+/// Percent-decodes `s` into text.
 fn decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("`{s}` has a broken %-escape"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("`{s}` is not UTF-8 once decoded"))
+    let bytes = crate::assets::fetch::decode_percent(s).map_err(|e| format!("`{s}`: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("`{s}` is not UTF-8 once decoded"))
 }
 
 impl Query {

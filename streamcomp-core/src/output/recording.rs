@@ -221,17 +221,11 @@ impl RecordingOutput {
 
 impl Output for RecordingOutput {
     fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
-        self.interleave.push(p.clone());
-        while let Some(q) = self.interleave.pop() {
-            self.write_one(&q)?;
-        }
-        Ok(())
+        Interleaver::feed(self, |s| &mut s.interleave, p, Self::write_one)
     }
 
     fn finish(&mut self) -> Result<(), OutputError> {
-        while let Some(q) = self.interleave.drain() {
-            self.write_one(&q)?;
-        }
+        Interleaver::flush(self, |s| &mut s.interleave, Self::write_one)?;
         self.close()
     }
 

@@ -16,6 +16,9 @@ use super::query::Query;
 use super::udp::{host_port, url_host};
 use crate::scene::SrtMode;
 
+/// A rule for one text option of an SRT endpoint.
+pub(crate) type TextRule = fn(&str) -> Result<(), String>;
+
 /// SRT's passphrase rule: 10 to 79 characters.
 pub(crate) fn check_passphrase(p: &str) -> Result<(), String> {
     if (10..=79).contains(&p.len()) {
@@ -38,7 +41,7 @@ pub(crate) fn check_text(s: &str) -> Result<(), String> {
 }
 
 /// An SRT endpoint, as inputs and outputs describe it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SrtParams {
     /// Caller (connects to `host`) or listener (waits on `port`).
     pub mode: SrtMode,
@@ -130,11 +133,7 @@ impl SrtTarget {
 }
 
 /// Takes the text option `key` of an SRT URL, checked by `check` and [`check_text`].
-fn text(
-    q: &mut Query,
-    key: &str,
-    check: fn(&str) -> Result<(), String>,
-) -> Result<Option<String>, OutputError> {
+fn text(q: &mut Query, key: &str, check: TextRule) -> Result<Option<String>, OutputError> {
     match q.take(key) {
         None => Ok(None),
         Some(v) => match check(&v).and_then(|()| check_text(&v)) {

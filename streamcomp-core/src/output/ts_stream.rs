@@ -1,4 +1,4 @@
-//! [`TsStreamOutput`]: MPEG-TS sent over a link (SRT through `ffmpeg`, UDP datagrams), behind
+//! MPEG-TS sent over a link (SRT through `ffmpeg`, UDP datagrams), behind
 //! the same bounded queue as RTMP ([`NetQueue`]). Its sender thread opens the link, waits for
 //! a key frame, muxes every packet into transport packets (a new muxer per connection: the
 //! tables come first) and sends them; when the link fails it waits ([`Backoff`]) and opens it
@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender as DoneSender};
 use std::time::{Duration, Instant};
 
+use super::OutputError;
 use super::net_queue::{NetQueue, Shared};
-use super::rtmp::{Backoff, RtmpEvent, RtmpOptions, RtmpState, RtmpStats, RtmpStatsHandle};
-use super::{Output, OutputError};
+use super::rtmp::{Backoff, RtmpEvent, RtmpOptions, RtmpState};
 use crate::encode::{Packet, Track};
 use crate::mux::{Interleaver, Muxer, StreamInfo, TsMuxer};
 
@@ -41,65 +41,20 @@ pub(crate) trait TsConnector: Send {
     fn open(&mut self) -> Result<Box<dyn TsLink>, OutputError>;
 }
 
-/// An MPEG-TS stream to a network destination.
-pub struct TsStreamOutput {
-    queue: NetQueue,
-}
-
-impl std::fmt::Debug for TsStreamOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TsStreamOutput")
-            .field("stats", &self.queue.stats())
-            .finish_non_exhaustive()
-    }
-}
-
-impl TsStreamOutput {
-    /// Starts sending `info`'s stream through links `connector` opens; `label` names the
-    /// destination (secrets hidden), `name` the thread.
-    pub(crate) fn start(
-        label: String,
-        name: &str,
-        info: StreamInfo,
-        opts: &RtmpOptions,
-        connector: Box<dyn TsConnector>,
-    ) -> Result<TsStreamOutput, OutputError> {
-        TsMuxer::new(&info)?; // refuses what MPEG-TS cannot carry, before anything starts
-        let o = opts.clone();
-        let queue = NetQueue::start(label, name, opts, move |rx, shared, done| {
-            TsSender::new(info, &o, connector, rx, shared, done).run()
-        })?;
-        Ok(TsStreamOutput { queue })
-    }
-
-    /// The current stats.
-    pub fn stats(&self) -> RtmpStats {
-        self.queue.stats()
-    }
-
-    /// A handle to the stats that outlives borrows of the output.
-    pub fn stats_handle(&self) -> RtmpStatsHandle {
-        self.queue.stats_handle()
-    }
-
-    /// A new receiver of events from now on.
-    pub fn subscribe(&self) -> Receiver<RtmpEvent> {
-        self.queue.subscribe()
-    }
-}
-
-impl Output for TsStreamOutput {
-    fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
-        self.queue.write(p)
-    }
-
-    fn finish(&mut self) -> Result<(), OutputError> {
-        self.queue.finish()
-    }
-
-    fn bytes(&self) -> u64 {
-        self.queue.bytes()
-    }
+/// Starts an MPEG-TS stream of `info` through links `connector` opens, behind a network
+/// output's queue; `label` names the destination (secrets hidden), `name` the thread.
+pub(crate) fn start(
+    label: String,
+    name: &str,
+    info: StreamInfo,
+    opts: &RtmpOptions,
+    connector: Box<dyn TsConnector>,
+) -> Result<NetQueue, OutputError> {
+    TsMuxer::new(&info)?; // refuses what MPEG-TS cannot carry, before anything starts
+    let o = opts.clone();
+    NetQueue::start(label, name, opts, move |rx, shared, done| {
+        TsSender::new(info, &o, connector, rx, shared, done).run()
+    })
 }
 
 struct TsSender {
@@ -168,36 +123,16 @@ impl TsSender {
                 break;
             }
         }
-        while let Ok(p) = self.rx.try_recv() {
-            self.shared.dequeued(&p);
-            self.shared.stats().skipped_packets += 1;
-        }
-        self.shared.stats().state = RtmpState::Stopped;
-        self.shared.emit(RtmpEvent::Stopped);
-        let _ = self.done.send(());
+        self.shared.stopped(&self.rx, &self.done);
     }
 
     /// Waits `delay`, discarding queued packets. False when the output finished meanwhile.
     fn idle(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
-        loop {
-            if self.shared.stopping() {
-                return false;
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            match self.rx.recv_timeout(left.min(TICK)) {
-                Ok(p) => {
-                    self.shared.dequeued(&p);
-                    self.shared.stats().skipped_packets += 1;
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.closed = true;
-                    return false;
-                }
+        match self.shared.wait_discarding(&self.rx, delay, |_| {}) {
+            Ok(waited) => waited,
+            Err(()) => {
+                self.closed = true;
+                false
             }
         }
     }

@@ -36,7 +36,7 @@ impl UdpTarget {
         let (base, mut q) = Query::split(s, "UDP output")?;
         let (host, port) = host_port(&base[6..]).map_err(|m| q.error(&m))?;
         let pkt_size = match q.number("pkt_size", 188..=65_424, "bytes")? {
-            Some(n) if n as usize % TS_PACKET != 0 => {
+            Some(n) if !(n as usize).is_multiple_of(TS_PACKET) => {
                 return Err(q.error(&format!(
                     "`pkt_size` must be a multiple of 188 (transport packets), got {n}"
                 )));

@@ -231,17 +231,6 @@ impl LiveOptions {
                     let s = u
                         .as_str()
                         .ok_or_else(|| bad(&key, format!("must be a string, got {u}")))?;
-                    if let Some((scheme, _)) = s.split_once("://")
-                        && !scheme.eq_ignore_ascii_case("rtmp")
-                        && !scheme.eq_ignore_ascii_case("rtmps")
-                    {
-                        return Err(bad(
-                            &key,
-                            format!(
-                                "`{scheme}://` is not supported; use rtmp://, rtmps:// or a file path"
-                            ),
-                        ));
-                    }
                     let target = s
                         .parse::<OutputTarget>()
                         .map_err(|e| bad(&key, e.to_string()))?;
@@ -376,11 +365,14 @@ mod tests {
         assert!(e.to_string().starts_with("options.ca_file: "), "{e}");
         let o = LiveOptions::from_value(&json!({"audio_codec": "opus"})).unwrap();
         assert_eq!(o.audio, Some((AudioCodec::Opus, 128)));
-        let e = LiveOptions::from_value(&json!({"urls": ["srt://h:9000"]})).unwrap_err();
+        let e = LiveOptions::from_value(&json!({"urls": ["ftp://h/x.mp4"]})).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "options.urls[0]: `srt://` is not supported; use rtmp://, rtmps:// or a file path"
+            "options.urls[0]: `ftp`: outputs are rtmp://, rtmps://, srt:// or udp:// URLs, or paths"
         );
+        let o = LiveOptions::from_value(&json!({"urls": ["srt://h:9000", "out/i.m3u8"]})).unwrap();
+        assert_eq!(o.outputs[0].kind(), "srt");
+        assert_eq!(o.outputs[1].kind(), "hls");
         let e = LiveOptions::from_value(&json!({"urls": "rtmp://h/a/k"})).unwrap_err();
         assert!(e.to_string().starts_with("options.urls: must be a list"));
     }

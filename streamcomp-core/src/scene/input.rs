@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::output::SrtParams;
 use serde_json::{Map, Value, json};
 
 use super::fields::{Def, Field, Ty, f, num, req};
@@ -114,13 +115,23 @@ pub(crate) const FIELDS: &[Field] = &[
     ),
 ];
 
-/// How an SRT input connects.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// How an SRT input or output connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SrtMode {
-    /// Waits for the sender on `host:port` (host default 0.0.0.0).
+    /// Waits for the other side on `host:port` (host default 0.0.0.0).
     Listener,
-    /// Calls the sender at `host:port`.
+    /// Calls the other side at `host:port`.
     Caller,
+}
+
+impl SrtMode {
+    /// `listener` or `caller`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SrtMode::Listener => "listener",
+            SrtMode::Caller => "caller",
+        }
+    }
 }
 
 /// What kind of live source an input is.
@@ -132,20 +143,7 @@ pub enum InputKind {
         key: String,
     },
     /// An SRT stream (MPEG-TS), through the FFmpeg backend.
-    Srt {
-        /// Listener or caller.
-        mode: SrtMode,
-        /// Address to listen on or host to call.
-        host: Option<String>,
-        /// UDP port.
-        port: u16,
-        /// SRT latency, ms.
-        latency_ms: u32,
-        /// Encryption passphrase.
-        passphrase: Option<String>,
-        /// Stream id.
-        streamid: Option<String>,
-    },
+    Srt(SrtParams),
     /// streamcomp plays a stream from an RTMP server.
     RtmpPull {
         /// rtmp:// or rtmps:// URL.
@@ -158,7 +156,7 @@ impl InputKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             InputKind::Rtmp { .. } => "rtmp",
-            InputKind::Srt { .. } => "srt",
+            InputKind::Srt(_) => "srt",
             InputKind::RtmpPull { .. } => "rtmp_pull",
         }
     }
@@ -189,7 +187,7 @@ impl InputSpec {
             "rtmp" => InputKind::Rtmp {
                 key: d.str("key").to_string(),
             },
-            "srt" => InputKind::Srt {
+            "srt" => InputKind::Srt(SrtParams {
                 mode: if d.str("mode") == "caller" {
                     SrtMode::Caller
                 } else {
@@ -200,7 +198,7 @@ impl InputSpec {
                 latency_ms: d.int("latency_ms").max(0) as u32,
                 passphrase: opt("passphrase"),
                 streamid: opt("streamid"),
-            },
+            }),
             _ => InputKind::RtmpPull {
                 url: d.str("url").to_string(),
             },
@@ -219,31 +217,17 @@ impl InputSpec {
             InputKind::Rtmp { key } => {
                 m.insert("key".into(), json!(key));
             }
-            InputKind::Srt {
-                mode,
-                host,
-                port,
-                latency_ms,
-                passphrase,
-                streamid,
-            } => {
-                m.insert(
-                    "mode".into(),
-                    json!(if *mode == SrtMode::Caller {
-                        "caller"
-                    } else {
-                        "listener"
-                    }),
-                );
-                if let Some(h) = host {
+            InputKind::Srt(p) => {
+                m.insert("mode".into(), json!(p.mode.as_str()));
+                if let Some(h) = &p.host {
                     m.insert("host".into(), json!(h));
                 }
-                m.insert("port".into(), json!(port));
-                m.insert("latency_ms".into(), json!(latency_ms));
-                if let Some(p) = passphrase {
-                    m.insert("passphrase".into(), json!(p));
+                m.insert("port".into(), json!(p.port));
+                m.insert("latency_ms".into(), json!(p.latency_ms));
+                if let Some(pass) = &p.passphrase {
+                    m.insert("passphrase".into(), json!(pass));
                 }
-                if let Some(s) = streamid {
+                if let Some(s) = &p.streamid {
                     m.insert("streamid".into(), json!(s));
                 }
             }
@@ -319,22 +303,17 @@ fn check_input(map: &Map<String, Value>, path: &str, issues: &mut Issues) {
             {
                 issues.push(&p("host"), "is required for srt inputs in caller mode");
             }
-            if let Some(pass) = map.get("passphrase").and_then(Value::as_str)
-                && !(10..=79).contains(&pass.len())
-            {
-                issues.push(
-                    &p("passphrase"),
-                    format!(
-                        "must be 10 to 79 characters (SRT's rule), got {}",
-                        pass.len()
-                    ),
-                );
-            }
-            for k in ["host", "streamid", "passphrase"] {
+            use crate::output::srt::{TextRule, check_passphrase, check_streamid, check_text};
+            let checks: [(&str, TextRule); 3] = [
+                ("passphrase", check_passphrase),
+                ("streamid", check_streamid),
+                ("host", |_| Ok(())),
+            ];
+            for (k, check) in checks {
                 if let Some(s) = map.get(k).and_then(Value::as_str)
-                    && s.chars().any(|c| c.is_control() || c == '&' || c == '?')
+                    && let Err(m) = check(s).and_then(|()| check_text(s))
                 {
-                    issues.push(&p(k), "must not contain control characters, `&` or `?`");
+                    issues.push(&p(k), m);
                 }
             }
         }

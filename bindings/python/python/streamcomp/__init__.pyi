@@ -23,9 +23,11 @@ _Layer = Dict[str, Any]
 """A layer in the scene format (``{"type": "rect", "x": 0, ...}``), see the scene reference."""
 _Event = Dict[str, Any]
 """An event of a live stream: ``{"state": "started" | "output_started" | "reconnecting" |
-"reconnected" | "frames_dropped" | "layer_failed" | "error" | "stopped", ...}``."""
+"reconnected" | "frames_dropped" | "layer_failed" | "file_done" | "error" | "stopped", ...}``."""
 _Status = Dict[str, Any]
-"""A stream's status: ``state``, ``outputs``, ``codec``, ``resolution``, ``fps``,
+"""A stream's status: ``state``, ``outputs`` (each ``target``, ``kind``: rtmp, srt, udp, hls,
+file or recording, ``state``, ``bytes``, ``bitrate_kbps``, ``reconnects``, ``dropped_packets``,
+``last_error``, ``detail``), ``codec``, ``resolution``, ``fps``,
 ``uptime_seconds``, ``frames`` (``rendered``, ``encoded``, ``dropped``), ``worker_restarts``,
 ``bitrate_kbps``, ``layers``, ``last_error``."""
 _Transition = Union[Dict[str, Any], float, int]
@@ -142,7 +144,10 @@ class EventIterator(Iterator[_Event]):
 
 @final
 class Stream:
-    """A live stream of a scene to RTMP/RTMPS URLs and files, in real time."""
+    """A live stream of a scene, in real time, to ``urls``: ``rtmp://``/``rtmps://``,
+    ``srt://HOST:PORT?mode=caller|listener&latency=MS&passphrase=…``, ``udp://HOST:PORT``, HLS
+    playlists (``out/index.m3u8?list_size=6&segment_type=ts|fmp4``), recordings in parts
+    (``rec/%Y%m%d-%H%M%S.mp4?segment=600``) and files; encoded once."""
 
     def __new__(
         cls,

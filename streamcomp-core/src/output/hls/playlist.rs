@@ -12,7 +12,7 @@ pub(crate) const MAX_PLAYLIST_BYTES: usize = 1 << 20;
 const MAX_ENTRIES: usize = 10_000;
 
 /// One segment in the playlist.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Entry {
     /// Media sequence number.
     pub(crate) seq: u64,
@@ -126,14 +126,7 @@ impl Playlist {
         }
         let mut p = Playlist::new(1, fmp4);
         let mut seq = 0u64;
-        let mut pending = Entry {
-            seq: 0,
-            duration: 0.0,
-            uri: String::new(),
-            discontinuity: false,
-            map: None,
-            date: None,
-        };
+        let mut pending = Entry::default();
         let mut have_inf = false;
         let mut last_map: Option<String> = None;
         for line in text.lines().map(str::trim) {
@@ -170,17 +163,7 @@ impl Playlist {
                 if p.entries.len() >= MAX_ENTRIES {
                     return None;
                 }
-                let mut e = std::mem::replace(
-                    &mut pending,
-                    Entry {
-                        seq: 0,
-                        duration: 0.0,
-                        uri: String::new(),
-                        discontinuity: false,
-                        map: None,
-                        date: None,
-                    },
-                );
+                let mut e = std::mem::take(&mut pending);
                 e.seq = seq;
                 e.uri = line.to_string();
                 seq += 1;
@@ -197,6 +180,22 @@ impl Playlist {
         }
         p.next_seq = seq;
         Some(p)
+    }
+}
+
+/// Reads `data` as a playlist (fuzzing entry point): never panics, whatever the bytes.
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_parse(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        for fmp4 in [false, true] {
+            if let Some(p) = Playlist::parse(text, fmp4, |n| n.starts_with("index-")) {
+                let text = p.render();
+                if text.len() <= MAX_PLAYLIST_BYTES {
+                    let again = Playlist::parse(&text, fmp4, |_| true).expect("reads back");
+                    assert_eq!(again.entries.len(), p.entries.len());
+                }
+            }
+        }
     }
 }
 
@@ -256,21 +255,5 @@ mod tests {
         assert_eq!(p.entries.len(), 1);
         assert_eq!(p.entries[0].seq, 8);
         assert_eq!(p.next_seq, 9);
-    }
-}
-
-/// Reads `data` as a playlist (fuzzing entry point): never panics, whatever the bytes.
-#[cfg(feature = "fuzzing")]
-pub fn fuzz_parse(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        for fmp4 in [false, true] {
-            if let Some(p) = Playlist::parse(text, fmp4, |n| n.starts_with("index-")) {
-                let text = p.render();
-                if text.len() <= MAX_PLAYLIST_BYTES {
-                    let again = Playlist::parse(&text, fmp4, |_| true).expect("reads back");
-                    assert_eq!(again.entries.len(), p.entries.len());
-                }
-            }
-        }
     }
 }

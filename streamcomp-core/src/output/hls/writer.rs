@@ -339,18 +339,12 @@ impl HlsOutput {
 
 impl Output for HlsOutput {
     fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
-        self.interleave.push(p.clone());
-        while let Some(q) = self.interleave.pop() {
-            self.write_one(&q)?;
-        }
-        Ok(())
+        Interleaver::feed(self, |s| &mut s.interleave, p, Self::write_one)
     }
 
     /// Writes the last segment and ends the playlist (`EXT-X-ENDLIST`).
     fn finish(&mut self) -> Result<(), OutputError> {
-        while let Some(q) = self.interleave.drain() {
-            self.write_one(&q)?;
-        }
+        Interleaver::flush(self, |s| &mut s.interleave, Self::write_one)?;
         let end = self.last_video + self.frame_ticks();
         self.close(end)?;
         self.playlist.ended = true;

@@ -293,12 +293,12 @@ impl Output for RtmpOutput {
     /// Queues the packet without blocking; drops it (and everything up to the next video key
     /// frame) when the queue is full.
     fn write(&mut self, p: &Packet) -> Result<(), OutputError> {
-        self.queue.write(p)
+        self.queue.queue(p)
     }
 
     /// Sends what is queued (for at most the finish timeout), unpublishes and closes.
     fn finish(&mut self) -> Result<(), OutputError> {
-        self.queue.finish()
+        self.queue.finish_queue()
     }
 
     fn bytes(&self) -> u64 {

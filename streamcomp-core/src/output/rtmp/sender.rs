@@ -16,11 +16,10 @@ use super::{RtmpEvent, RtmpOptions, RtmpState, Shared};
 use crate::encode::{AudioCodec, Packet, Track, VideoCodec};
 use crate::mux::{FlvStream, StreamInfo, flv};
 use crate::output::OutputError;
+use crate::output::net_queue::TICK;
 
 /// How often the server's messages are read while streaming.
 const POLL_EVERY: Duration = Duration::from_millis(50);
-/// Longest wait on the queue before looking at the flags again.
-const TICK: Duration = Duration::from_millis(100);
 
 /// How a streaming session ended without an error.
 enum End {
@@ -165,39 +164,22 @@ impl Sender {
                 break;
             }
         }
-        // Whatever is left is not going anywhere.
-        while let Ok(p) = self.rx.try_recv() {
-            self.shared.dequeued(&p);
-            self.shared.stats().skipped_packets += 1;
-        }
-        self.set_state(RtmpState::Stopped);
-        self.shared.emit(RtmpEvent::Stopped);
-        let _ = self.done.send(());
+        self.shared.stopped(&self.rx, &self.done);
     }
 
-    /// Waits `delay`, discarding queued packets (they would be stale). False when the output
-    /// finished or was dropped meanwhile.
+    /// Waits `delay`, discarding queued packets (they would be stale) but keeping the last
+    /// parameter sets seen. False when the output finished or was dropped meanwhile.
     fn idle(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
-        loop {
-            if self.shared.stopping() {
-                return false;
+        let (tags, header) = (&mut self.tags, &mut self.video_header);
+        match self.shared.wait_discarding(&self.rx, delay, |p| {
+            if let Some(h) = tags.video_header(p) {
+                *header = Some(h);
             }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            match self.rx.recv_timeout(left.min(TICK)) {
-                Ok(p) => {
-                    self.shared.dequeued(&p);
-                    self.remember_parameter_sets(&p);
-                    self.shared.stats().skipped_packets += 1;
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.closed = true;
-                    return false;
-                }
+        }) {
+            Ok(waited) => waited,
+            Err(()) => {
+                self.closed = true;
+                false
             }
         }
     }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Issue 16's performance run: what HLS, SRT and a recording add to a 720p30 RTMP stream, encoded
+# once. Runs the soak example (streamcomp-core/examples/soak.rs) twice for SECONDS each on
+# benches/scenes/overlay-720p.json: to a local nginx-rtmp alone, then to nginx-rtmp + an HLS
+# folder + SRT to an ffmpeg listener + a recording cut every 60 s. Prints each run's CPU time
+# (ours, and the SRT output's ffmpeg) and the ratio.
+#   benches/outputs-soak.sh [SECONDS]     (default 120)
+# Needs nginx with libnginx-mod-rtmp and ffmpeg (the test command installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-120}"
+work=target/outputs-soak
+rm -rf "$work"; mkdir -p "$work"
+cargo build --release --quiet -p streamcomp-core --features ffmpeg --example soak
+bin=target/release/examples/soak
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rtmp_port=$(free_port); srt_port=$(free_port)
+cat > "$work/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+daemon off; master_process off; error_log stderr warn; pid $PWD/$work/nginx.pid;
+events { worker_connections 64; }
+rtmp { server { listen 127.0.0.1:$rtmp_port; application live { live on; } } }
+CONF
+nginx -e stderr -c "$PWD/$work/nginx.conf" -p "$PWD/$work" 2> "$work/nginx.log" &
+nginx_pid=$!
+ffmpeg -v error -nostdin -i "srt://127.0.0.1:$srt_port?mode=listener" -f null - 2> "$work/srt-listener.log" &
+srt_pid=$!
+trap 'kill $nginx_pid $srt_pid 2>/dev/null || true' EXIT
+sleep 1
+rtmp="rtmp://127.0.0.1:$rtmp_port/live/soak"
+echo "== RTMP alone, $secs s"
+"$bin" benches/scenes/overlay-720p.json "$rtmp" "$secs" 30 | tee "$work/alone.txt"
+echo "== RTMP + HLS + SRT + recording, $secs s"
+"$bin" benches/scenes/overlay-720p.json \
+  "$rtmp,$work/hls/index.m3u8,srt://127.0.0.1:$srt_port,$work/rec/part-%H%M%S.mp4?segment=60" \
+  "$secs" 30 | tee "$work/all.txt"
+cpu() { grep -o '(\([0-9.]*\) s, + \([0-9.]*\) s in child' "$1" | grep -o '[0-9.]\+' | paste -sd' '; }
+read -r a_own a_child <<< "$(cpu "$work/alone.txt")"
+read -r b_own b_child <<< "$(cpu "$work/all.txt")"
+python3 - "$a_own" "$a_child" "$b_own" "$b_child" <<'PY'
+import sys
+a, ac, b, bc = map(float, sys.argv[1:])
+print(f"CPU: RTMP alone {a:.1f} s; with HLS + SRT + recording {b:.1f} s "
+      f"({(b / a - 1) * 100:+.1f} %), + {bc:.1f} s in the SRT output's ffmpeg "
+      f"({((b + bc) / (a + ac) - 1) * 100:+.1f} % counting it)")
+PY
+ls "$work/hls" | head -3; ls "$work/rec"
