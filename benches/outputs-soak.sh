@@ -12,7 +12,7 @@ secs="${1:-120}"
 work=target/outputs-soak
 rm -rf "$work"; mkdir -p "$work"
 cargo build --release --quiet -p streamcomp-core --features ffmpeg --example soak
-bin=target/release/examples/soak
+bin="${CARGO_TARGET_DIR:-target}/release/examples/soak"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rtmp_port=$(free_port); srt_port=$(free_port)
 cat > "$work/nginx.conf" <<CONF
