@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Issue 16's performance run: what HLS, SRT and a recording add to a 720p30 RTMP stream, encoded
 # once. Runs the soak example (streamcomp-core/examples/soak.rs) twice for SECONDS each on
-# benches/scenes/overlay-720p.json: to a local nginx-rtmp alone, then to nginx-rtmp + an HLS
+# SCENE (default benches/scenes/overlay-720p.json; motion-720p.json moves everything, so the
+# encoder works hardest): to a local nginx-rtmp alone, then to nginx-rtmp + an HLS
 # folder + SRT to an ffmpeg listener + a recording cut every 60 s. Prints each run's CPU time
 # (ours, and the SRT output's ffmpeg) and the ratio.
-#   benches/outputs-soak.sh [SECONDS]     (default 120)
+#   benches/outputs-soak.sh [SECONDS] [SCENE]     (default 120 s)
 # Needs nginx with libnginx-mod-rtmp and ffmpeg (the test command installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-120}"
+scene="${2:-benches/scenes/overlay-720p.json}"
 work=target/outputs-soak
 rm -rf "$work"; mkdir -p "$work"
 cargo build --release --quiet -p streamcomp-core --features ffmpeg --example soak
@@ -29,9 +31,9 @@ trap 'kill $nginx_pid $srt_pid 2>/dev/null || true' EXIT
 sleep 1
 rtmp="rtmp://127.0.0.1:$rtmp_port/live/soak"
 echo "== RTMP alone, $secs s"
-"$bin" benches/scenes/overlay-720p.json "$rtmp" "$secs" 30 | tee "$work/alone.txt"
+"$bin" "$scene" "$rtmp" "$secs" 30 | tee "$work/alone.txt"
 echo "== RTMP + HLS + SRT + recording, $secs s"
-"$bin" benches/scenes/overlay-720p.json \
+"$bin" "$scene" \
   "$rtmp,$work/hls/index.m3u8,srt://127.0.0.1:$srt_port,$work/rec/part-%H%M%S.mp4?segment=60" \
   "$secs" 30 | tee "$work/all.txt"
 cpu() { grep -o '(\([0-9.]*\) s, + \([0-9.]*\) s in child' "$1" | grep -o '[0-9.]\+' | paste -sd' '; }
