@@ -124,7 +124,7 @@ test('a stream with a duration ends by itself; wait() gives the final status; a 
 test('Stream.start errors: SceneError for options, StreamError for outputs', async () => {
   const scene = new Scene(64, 36);
   await assert.rejects(Stream.start(scene, { urls: ['rtmp://'] }), coded('SceneError', /^options\.urls\[0\]: .*no host/));
-  await assert.rejects(Stream.start(scene, { urls: ['ftp://example/x'] }), coded('SceneError', /^options\.urls\[0\]: `ftp:\/\/` is not supported/));
+  await assert.rejects(Stream.start(scene, { urls: ['ftp://example/x'] }), coded('SceneError', /^options\.urls\[0\]: `ftp`: outputs are rtmp:\/\/, rtmps:\/\/, srt:\/\/ or udp:\/\/ URLs, or paths$/));
   await assert.rejects(Stream.start(scene, { urls: ['out.txt'] }), (err) => {
     assert.ok(['SceneError', 'StreamError'].includes(err.code), err.code);
     assert.match(err.message, /cannot tell the format of out\.txt/);
