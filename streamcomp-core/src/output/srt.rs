@@ -1,9 +1,11 @@
 //! `srt://HOST:PORT?mode=caller|listener&latency=MS&passphrase=…&streamid=…` outputs: MPEG-TS
 //! over SRT through the FFmpeg backend. No maintained Rust binding of libsrt exists (the pure
 //! Rust `srt-tokio` says it is not production ready), so each connection is an `ffmpeg`
-//! process that copies our MPEG-TS from a pipe to its `srt://` output (libsrt inside FFmpeg).
-//! (`-fflags nobuffer` on that `ffmpeg` made its SRT output stall after two seconds here, so
-//! it reads with a small probe instead.) It is live once `ffmpeg` reports progress (the SRT connection is up); when it exits (the
+//! process that relays the bytes of our MPEG-TS from a pipe to its `srt://` output (libsrt
+//! inside FFmpeg) as opaque data (`-f data`): no parsing, no probing, our muxer's bytes on the
+//! wire, in messages of 7 transport packets. (Remuxing there instead cost more CPU, and with
+//! `-fflags nobuffer` its SRT output stalled after two seconds.) It is live once `ffmpeg`
+//! reports progress (the SRT connection is up); when it exits (the
 //! peer left, a caller found nobody) the output reconnects like an RTMP one.
 //!
 //! The URL rules (`latency` in milliseconds, passphrase of 10 to 79 characters) are shared
@@ -208,9 +210,9 @@ mod link {
             let mut child = Command::new(crate::media::ffmpeg::ffmpeg_program())
                 .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
                 .args(["-nostats", "-progress", "pipe:2", "-stats_period", "0.5"])
-                .args(["-probesize", "32768", "-analyzeduration", "500000"])
-                .args(["-f", "mpegts", "-i", "pipe:0"])
-                .args(["-map", "0", "-c", "copy", "-f", "mpegts"])
+                .args(["-f", "data", "-i", "pipe:0", "-map", "0", "-c", "copy"])
+                // Whole 1316-byte messages only: FFmpeg writes its buffer when it is full.
+                .args(["-flush_packets", "0", "-f", "data"])
                 .arg(format!("{url}&pkt_size=1316"))
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
