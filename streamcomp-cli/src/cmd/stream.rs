@@ -126,6 +126,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
                     delay.as_secs_f64()
                 ),
                 Event::Reconnected { output } => eprintln!("{output}: reconnected"),
+                Event::FileDone { path, .. } => eprintln!("{path}: finished"),
                 Event::FramesDropped { count, total } => {
                     eprintln!("dropped {count} frames ({total} in all): the machine is behind")
                 }
