@@ -9,22 +9,15 @@
 # Needs nginx with libnginx-mod-rtmp and ffmpeg (the test command installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 secs="${1:-120}"
 scene="${2:-benches/scenes/overlay-720p.json}"
 work=target/outputs-soak
 rm -rf "$work"; mkdir -p "$work"
 cargo build --release --quiet -p streamcomp-core --features ffmpeg --example soak
 bin="${CARGO_TARGET_DIR:-target}/release/examples/soak"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rtmp_port=$(free_port); srt_port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-daemon off; master_process off; error_log stderr warn; pid $PWD/$work/nginx.pid;
-events { worker_connections 64; }
-rtmp { server { listen 127.0.0.1:$rtmp_port; application live { live on; } } }
-CONF
-nginx -e stderr -c "$PWD/$work/nginx.conf" -p "$PWD/$work" 2> "$work/nginx.log" &
-nginx_pid=$!
+start_nginx_rtmp "$work" "$rtmp_port"
 ffmpeg -v error -nostdin -i "srt://127.0.0.1:$srt_port?mode=listener" -f null - 2> "$work/srt-listener.log" &
 srt_pid=$!
 trap 'kill $nginx_pid $srt_pid 2>/dev/null || true' EXIT

@@ -8,22 +8,15 @@
 #   benches/peers/ffmpeg-outputs.sh [SECONDS]    (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benches/lib.sh
 secs="${1:-60}"
 work=target/ffmpeg-outputs
 rm -rf "$work"; mkdir -p "$work/hls" "$work/rec"
 clip="$work/clip.mp4"
 ffmpeg -v error -y -f lavfi -i "testsrc2=s=1280x720:r=30" -f lavfi -i "sine=f=440:r=48000" \
   -t "$secs" -c:v libx264 -preset veryfast -b:v 4M -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k "$clip"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rtmp_port=$(free_port); srt_port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-daemon off; master_process off; error_log stderr warn; pid $PWD/$work/nginx.pid;
-events { worker_connections 64; }
-rtmp { server { listen 127.0.0.1:$rtmp_port; application live { live on; } } }
-CONF
-nginx -e stderr -c "$PWD/$work/nginx.conf" -p "$PWD/$work" 2> "$work/nginx.log" &
-nginx_pid=$!
+start_nginx_rtmp "$work" "$rtmp_port"
 ffmpeg -v error -nostdin -i "srt://127.0.0.1:$srt_port?mode=listener" -f null - 2> /dev/null &
 srt_pid=$!
 trap 'kill $nginx_pid $srt_pid 2>/dev/null || true' EXIT

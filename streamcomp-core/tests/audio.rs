@@ -88,27 +88,6 @@ fn freq(s: &[f32], rate: f64) -> f64 {
     ups as f64 * rate / s.len() as f64
 }
 
-/// Decodes the first audio stream of `file` as mono f32 at 48 kHz.
-fn decode_audio(file: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args([
-            "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", "48000", "-",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
 fn render(scene: &Scene, dir: &Path, name: &str, seconds: f64, codec: AudioCodec) -> PathBuf {
     let path = dir.join(name);
     let mut opts = RenderOptions::new(seconds);
@@ -293,7 +272,7 @@ fn mp4_with_aac_and_with_opus_carries_the_mix() {
         );
         let dur: f64 = duration(&path);
         assert!((dur - 3.0).abs() < 0.1, "{name}: duration {dur}");
-        let pcm = decode_audio(&path);
+        let pcm = support::sound(&path);
         let secs = pcm.len() as f64 / RATE;
         assert!((secs - 3.0).abs() < 0.1, "{name}: {secs} s of sound");
         let at = |a: f64, b: f64| &pcm[(a * RATE) as usize..(b * RATE) as usize];
@@ -521,7 +500,7 @@ fn live_audio_layers_are_decoded_when_applied() {
     handle.apply(vec![add("tone.wav")]).unwrap();
     eprintln!("apply with a 1 s WAV to decode: {:?}", t0.elapsed());
     stream.wait().unwrap();
-    let sound = decode_audio(&out);
+    let sound = support::sound(&out);
     let last = &sound[sound.len() - 24_000..];
     assert!(rms(&sound[..9_600]) < 0.01, "silent before the layer came");
     let heard = sound.chunks(4_800).filter(|c| rms(c) > 0.2).count();

@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
-use streamcomp_core::encode::VideoCodec;
 use streamcomp_core::input::{IngestOptions, IngestServer, InputHub};
 use streamcomp_core::media::MediaAction;
 use streamcomp_core::scene::diff::sync_plan;
@@ -716,11 +715,7 @@ fn launch(
     opts.outputs = outputs.unwrap_or_default().to_vec();
     if outputs.is_some()
         && c.hls_memory
-        && let Some(segments) = match c.codec {
-            VideoCodec::H264 => Some(SegmentType::Ts),
-            VideoCodec::Av1 => Some(SegmentType::Fmp4),
-            _ => None,
-        }
+        && let Some(segments) = SegmentType::for_codec(c.codec)
     {
         let mut o = HlsOptions::default();
         o.segment_type = segments;

@@ -91,6 +91,41 @@ impl Shared {
         }
     }
 
+    /// A connection attempt or a connection failed: the error is the last one, and an event.
+    pub(crate) fn failed(&self, e: &OutputError) {
+        let msg = e.to_string();
+        self.stats().last_error = Some(msg.clone());
+        self.emit(RtmpEvent::Error(msg));
+    }
+
+    /// A connection is live: the state, the reconnect count (`again`: not the first time) and
+    /// the event.
+    pub(crate) fn went_live(&self, again: bool) {
+        {
+            let mut s = self.stats();
+            s.state = RtmpState::Live;
+            if again {
+                s.reconnects += 1;
+            }
+        }
+        self.emit(if again {
+            RtmpEvent::Reconnected
+        } else {
+            RtmpEvent::Started
+        });
+    }
+
+    /// The next wait before connecting again: the state and the event say so.
+    pub(crate) fn reconnect_delay(&self, backoff: &mut super::rtmp::Backoff) -> Duration {
+        let delay = backoff.next_delay();
+        self.stats().state = RtmpState::Reconnecting;
+        self.emit(RtmpEvent::Reconnecting {
+            attempt: backoff.attempts(),
+            delay,
+        });
+        delay
+    }
+
     /// The sender's end: what is still queued is not going anywhere; the output is stopped.
     pub(crate) fn stopped(&self, rx: &Receiver<Packet>, done: &DoneSender<()>) {
         while let Ok(p) = rx.try_recv() {

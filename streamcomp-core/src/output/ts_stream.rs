@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::OutputError;
 use super::net_queue::{NetQueue, Shared};
-use super::rtmp::{Backoff, RtmpEvent, RtmpOptions, RtmpState};
+use super::rtmp::{Backoff, RtmpOptions};
 use crate::encode::{Packet, Track};
 use crate::mux::{Interleaver, Muxer, StreamInfo, TsMuxer};
 
@@ -91,34 +91,23 @@ impl TsSender {
         }
     }
 
-    fn failed(&self, e: &OutputError) {
-        let msg = e.to_string();
-        self.shared.stats().last_error = Some(msg.clone());
-        self.shared.emit(RtmpEvent::Error(msg));
-    }
-
     fn run(mut self) {
         while !self.shared.stopping() {
             match self.connector.open() {
                 // Ok: the queue closed (finished) or the output was dropped.
                 Ok(mut link) => match self.stream(link.as_mut()) {
                     Ok(()) => break,
-                    Err(e) => self.failed(&e),
+                    Err(e) => self.shared.failed(&e),
                 },
                 Err(e) => {
                     self.shared.stats().failed_attempts += 1;
-                    self.failed(&e);
+                    self.shared.failed(&e);
                 }
             }
             if self.closed || self.shared.stopping() {
                 break;
             }
-            let delay = self.backoff.next_delay();
-            self.shared.stats().state = RtmpState::Reconnecting;
-            self.shared.emit(RtmpEvent::Reconnecting {
-                attempt: self.backoff.attempts(),
-                delay,
-            });
+            let delay = self.shared.reconnect_delay(&mut self.backoff);
             if !self.idle(delay) {
                 break;
             }
@@ -135,24 +124,6 @@ impl TsSender {
                 false
             }
         }
-    }
-
-    /// The link is live: say so once per connection.
-    fn went_live(&mut self) {
-        self.backoff.reset();
-        {
-            let mut s = self.shared.stats();
-            s.state = RtmpState::Live;
-            if self.ever_live {
-                s.reconnects += 1;
-            }
-        }
-        self.shared.emit(if self.ever_live {
-            RtmpEvent::Reconnected
-        } else {
-            RtmpEvent::Started
-        });
-        self.ever_live = true;
     }
 
     /// Sends queued packets over `link` until the queue closes or the link fails.
@@ -177,25 +148,25 @@ impl TsSender {
             let state = link.poll()?;
             if state == LinkState::Live && !live {
                 live = true;
-                self.went_live();
+                self.backoff.reset();
+                self.shared.went_live(self.ever_live);
+                self.ever_live = true;
             }
-            let packets: Vec<Packet> = match next {
+            match next {
                 Ok(p) => {
                     self.shared.dequeued(&p);
                     interleave.push(p);
-                    std::iter::from_fn(|| interleave.pop()).collect()
                 }
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => {
                     self.closed = true;
-                    let rest: Vec<Packet> = std::iter::from_fn(|| interleave.drain()).collect();
-                    for p in rest {
+                    while let Some(p) = interleave.drain() {
                         self.send(link, &mut muxer, &mut started, &mut buf, &p)?;
                     }
                     return Ok(());
                 }
-            };
-            for p in packets {
+            }
+            while let Some(p) = interleave.pop() {
                 match self.send(link, &mut muxer, &mut started, &mut buf, &p)? {
                     true => refused_since = None,
                     false => {

@@ -14,6 +14,11 @@ pub(crate) fn sound(file: &Path) -> Vec<f32> {
         ])
         .output()
         .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))

@@ -16,6 +16,19 @@ pub enum SegmentType {
     Fmp4,
 }
 
+impl SegmentType {
+    /// The segments that carry `codec` video: MPEG-TS for H.264, fMP4 for AV1; none for
+    /// VP8/VP9.
+    pub fn for_codec(codec: crate::encode::VideoCodec) -> Option<SegmentType> {
+        use crate::encode::VideoCodec;
+        match codec {
+            VideoCodec::H264 => Some(SegmentType::Ts),
+            VideoCodec::Av1 => Some(SegmentType::Fmp4),
+            _ => None,
+        }
+    }
+}
+
 /// Options of an HLS output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -12,7 +12,7 @@ use rustls::ClientConfig;
 use super::backoff::Backoff;
 use super::session::{MediaKind, OpenParams, Session};
 use super::url::RtmpUrl;
-use super::{RtmpEvent, RtmpOptions, RtmpState, Shared};
+use super::{RtmpEvent, RtmpOptions, Shared};
 use crate::encode::{AudioCodec, Packet, Track, VideoCodec};
 use crate::mux::{FlvStream, StreamInfo, flv};
 use crate::output::OutputError;
@@ -84,19 +84,6 @@ impl Sender {
         }
     }
 
-    fn set_state(&self, state: RtmpState) {
-        self.shared.stats().state = state;
-    }
-
-    fn failed(&self, e: &OutputError) {
-        let msg = e.to_string();
-        {
-            let mut s = self.shared.stats();
-            s.last_error = Some(msg.clone());
-        }
-        self.shared.emit(RtmpEvent::Error(msg));
-    }
-
     pub(crate) fn run(mut self) {
         let mut ever_live = false;
         while !self.shared.stopping() {
@@ -111,19 +98,8 @@ impl Sender {
             match opened {
                 Ok(mut session) => {
                     self.backoff.reset();
-                    {
-                        let mut s = self.shared.stats();
-                        s.state = RtmpState::Live;
-                        s.bytes_sent += session.take_sent();
-                        if ever_live {
-                            s.reconnects += 1;
-                        }
-                    }
-                    self.shared.emit(if ever_live {
-                        RtmpEvent::Reconnected
-                    } else {
-                        RtmpEvent::Started
-                    });
+                    self.shared.stats().bytes_sent += session.take_sent();
+                    self.shared.went_live(ever_live);
                     if !ever_live && let Some(w) = session.enhanced_warning() {
                         tracing::warn!(target: "streamcomp::rtmp", "{}: {w}", self.url);
                         self.shared.emit(RtmpEvent::Warning(w));
@@ -141,25 +117,20 @@ impl Sender {
                             break;
                         }
                         Err(e) => {
-                            self.failed(&e);
+                            self.shared.failed(&e);
                             drop(session);
                         }
                     }
                 }
                 Err(e) => {
                     self.shared.stats().failed_attempts += 1;
-                    self.failed(&e);
+                    self.shared.failed(&e);
                 }
             }
             if self.closed || self.shared.stopping() {
                 break;
             }
-            let delay = self.backoff.next_delay();
-            self.set_state(RtmpState::Reconnecting);
-            self.shared.emit(RtmpEvent::Reconnecting {
-                attempt: self.backoff.attempts(),
-                delay,
-            });
+            let delay = self.shared.reconnect_delay(&mut self.backoff);
             if !self.idle(delay) {
                 break;
             }
